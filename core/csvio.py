@@ -1,0 +1,74 @@
+"""Reading CSV uploads and files all-or-nothing: every bad row is reported, nothing is saved."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # 1 is the first data row, as API.md says
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row else "header"
+        return (
+            f"{where} ({self.column}): {self.message}"
+            if self.column
+            else f"{where}: {self.message}"
+        )
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+class ImportRejected(Exception):
+    """The whole input was refused; `errors` lists every problem found."""
+
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
+        super().__init__(self.summary())
+
+    def summary(self, limit: int = 5) -> str:
+        """One line: how many problems and the first few of them."""
+        rows = {e.row for e in self.errors}
+        shown = "; ".join(str(e) for e in self.errors[:limit])
+        more = f"; and {len(self.errors) - limit} more" if len(self.errors) > limit else ""
+        noun = "problem" if len(self.errors) == 1 else "problems"
+        return f"{len(self.errors)} {noun} in {len(rows)} row(s), nothing imported: {shown}{more}"
+
+
+def text_stream(source: IO) -> IO[str]:
+    """A text stream over an uploaded or opened file, binary or text, with any BOM removed."""
+    if isinstance(source, io.TextIOBase):
+        return source
+    return io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+
+
+def read_rows(
+    source: IO, *, required: Iterable[str], optional: Iterable[str] = ()
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (row number, row) with values stripped; raise ImportRejected for a bad header."""
+    required = list(required)
+    reader = csv.DictReader(text_stream(source))
+    header = [(h or "").strip().lstrip("\ufeff") for h in (reader.fieldnames or [])]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ImportRejected(
+            [
+                RowError(
+                    0, "", f"missing column(s) {', '.join(missing)}; expected {','.join(required)}"
+                )
+            ]
+        )
+    reader.fieldnames = header
+    known = set(required) | set(optional)
+    for number, raw in enumerate(reader, start=1):
+        if not any((v or "").strip() for k, v in raw.items() if k in known):
+            continue  # blank line
+        yield number, {k: (raw.get(k) or "").strip() for k in known}

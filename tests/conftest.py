@@ -1,0 +1,134 @@
+"""Shared fixtures: the named personas of STYLE 10.
+
+Provider A has two branches (a1, a2); provider B has one (b1). Alice works at branch a1, Olivia at
+provider A's head office, Bob at provider B; Nina navigates, Carl manages contracts, Rita reviews,
+Adam administers.
+"""
+
+import os
+
+import pytest
+from django.db import connection
+
+from providers.models import Role
+
+from .factories import BranchFactory, ProviderFactory, UserFactory, WardFactory
+
+PASSWORD = "correct-horse-battery"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip what this machine cannot run, saying why (the run lists skips with -ra)."""
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+    has_redis = bool(os.environ.get("REDIS_URL"))
+    has_chromium = os.path.exists(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
+        if "redis" in item.keywords and not has_redis:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
+        if "browser" in item.keywords and not has_chromium:
+            item.add_marker(pytest.mark.skip(reason="needs Debian's Chromium at /usr/bin/chromium"))
+
+
+@pytest.fixture
+def is_postgres():
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def provider_a(db):
+    return ProviderFactory(ref="PA", name="Amber Homecare Ltd")
+
+
+@pytest.fixture
+def provider_b(db):
+    return ProviderFactory(ref="PB", name="Birch Care Services")
+
+
+@pytest.fixture
+def branch_a1(provider_a):
+    return BranchFactory(provider=provider_a, ref="A1", name="Preston")
+
+
+@pytest.fixture
+def branch_a2(provider_a):
+    return BranchFactory(provider=provider_a, ref="A2", name="Chorley")
+
+
+@pytest.fixture
+def branch_b1(provider_b):
+    return BranchFactory(provider=provider_b, ref="B1", name="Lancaster")
+
+
+@pytest.fixture
+def ward(db):
+    return WardFactory(code="E05012001", name="Fishwick", district="Preston")
+
+
+@pytest.fixture
+def alice(branch_a1):
+    """A branch user of provider A (branch a1)."""
+    return UserFactory(
+        username="alice", role=Role.PROVIDER_BRANCH, provider=branch_a1.provider, branch=branch_a1
+    )
+
+
+@pytest.fixture
+def olivia(provider_a):
+    """An organisation user of provider A."""
+    return UserFactory(username="olivia", role=Role.PROVIDER_ORG, provider=provider_a)
+
+
+@pytest.fixture
+def bob(branch_b1):
+    """A branch user of provider B."""
+    return UserFactory(
+        username="bob", role=Role.PROVIDER_BRANCH, provider=branch_b1.provider, branch=branch_b1
+    )
+
+
+@pytest.fixture
+def brenda(provider_b):
+    """An organisation user of provider B."""
+    return UserFactory(username="brenda", role=Role.PROVIDER_ORG, provider=provider_b)
+
+
+@pytest.fixture
+def nina(db):
+    return UserFactory(username="nina", role=Role.NAVIGATOR)
+
+
+@pytest.fixture
+def carl(db):
+    return UserFactory(username="carl", role=Role.CONTRACT_MANAGER)
+
+
+@pytest.fixture
+def rita(db):
+    return UserFactory(username="rita", role=Role.REVIEWER)
+
+
+@pytest.fixture
+def adam(db):
+    return UserFactory(username="adam", role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api_client):
+    """`api_as(user)`: an API client authenticated by token, as a provider system would be."""
+    from rest_framework.authtoken.models import Token
+
+    def make(user):
+        token, _ = Token.objects.get_or_create(user=user)
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return api_client
+
+    return make

@@ -1,0 +1,331 @@
+"""Every write to wards, coverage and the register (STYLE 1). Each change of coverage publishes a new
+numbered register version (W2) in the same transaction as the change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.csvio import ImportRejected, RowError, read_rows
+from providers.models import Branch, Provider
+
+from .models import Coverage, RegisterVersion, Ward, ward_code_validator
+
+WARD_COLUMNS = ("ward_code", "ward_name", "district")
+REGISTER_COLUMNS = ("provider_ref", "provider_name", "branch_ref", "branch_name", "ward_code")
+REGISTER_OPTIONAL = ("notification_email", "cqc_rating", "senior_manager_email", "joined_on")
+
+
+@dataclass(frozen=True)
+class WardImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _lock_register() -> int:
+    """Serialise register changes and return the current version number.
+
+    Version 0 (the empty register) is the lock row: every change locks it, so two contract managers
+    approving at once publish v(n+1) and v(n+2), never two v(n+1).
+    """
+    try:
+        with transaction.atomic():
+            RegisterVersion.objects.get_or_create(number=0, defaults={"note": "Empty register"})
+    except IntegrityError:
+        pass
+    RegisterVersion.objects.select_for_update().get(number=0)
+    latest = RegisterVersion.objects.order_by("-number").values_list("number", flat=True).first()
+    return latest or 0
+
+
+def register_current_version() -> int:
+    """The number of the register version now in force (0 before any)."""
+    return RegisterVersion.objects.order_by("-number").values_list("number", flat=True).first() or 0
+
+
+@transaction.atomic
+def register_change(
+    *,
+    add: Iterable[tuple[Branch, Ward]] = (),
+    remove: Iterable[tuple[Branch, Ward]] = (),
+    actor=None,
+    note: str = "",
+    now: datetime | None = None,
+) -> RegisterVersion | None:
+    """Add and remove branch-ward pairs, publishing one new register version.
+
+    Pairs already in the wanted state are ignored; returns None when nothing changed.
+    """
+    now = now or timezone.now()
+    current = _lock_register()
+    number = current + 1
+    open_pairs = set(Coverage.objects.in_force().values_list("branch_id", "ward_id"))
+    to_add = {(b.pk, w.pk) for b, w in add} - open_pairs
+    to_remove = {(b.pk, w.pk) for b, w in remove} & open_pairs
+    if not to_add and not to_remove:
+        return None
+    version = RegisterVersion.objects.create(
+        number=number,
+        published_by=actor,
+        note=note[:500],
+        added=len(to_add),
+        removed=len(to_remove),
+    )
+    Coverage.objects.bulk_create(
+        Coverage(branch_id=b, ward_id=w, started_at=now, added_in=number) for b, w in sorted(to_add)
+    )
+    for branch_id, ward_id in to_remove:
+        Coverage.objects.filter(branch_id=branch_id, ward_id=ward_id, ended_at__isnull=True).update(
+            ended_at=now, removed_in=number
+        )
+    audit_record(
+        actor=actor,
+        action="register.publish",
+        obj=version,
+        before={"version": current},
+        after={
+            "version": number,
+            "added": sorted([list(p) for p in to_add]),
+            "removed": sorted([list(p) for p in to_remove]),
+        },
+        reason=note,
+    )
+    return version
+
+
+def _check_ward_row(number: int, row: dict[str, str]) -> list[RowError]:
+    errors = []
+    try:
+        ward_code_validator(row["ward_code"])
+    except ValidationError:
+        errors.append(
+            RowError(
+                number, "ward_code", f"'{row['ward_code']}' is not an ONS ward code like E05012345"
+            )
+        )
+    for column in ("ward_name", "district"):
+        if not row[column]:
+            errors.append(RowError(number, column, "is empty"))
+    return errors
+
+
+@transaction.atomic
+def wards_import(*, source: IO, actor=None) -> WardImportResult:
+    """Create or update wards from CSV `ward_code,ward_name,district` (W4); all or nothing."""
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
+    rows: list[dict[str, str]] = []
+    for number, row in read_rows(source, required=WARD_COLUMNS):
+        row_errors = _check_ward_row(number, row)
+        if row["ward_code"] in seen:
+            row_errors.append(
+                RowError(number, "ward_code", f"repeats row {seen[row['ward_code']]}")
+            )
+        seen.setdefault(row["ward_code"], number)
+        errors.extend(row_errors)
+        rows.append(row)
+    if not rows and not errors:
+        errors.append(RowError(0, "", "the file has no ward rows"))
+    if errors:
+        raise ImportRejected(errors)
+    existing = {w.code: w for w in Ward.objects.filter(code__in=seen)}
+    created = updated = unchanged = 0
+    new = []
+    for row in rows:
+        ward = existing.get(row["ward_code"])
+        if ward is None:
+            new.append(Ward(code=row["ward_code"], name=row["ward_name"], district=row["district"]))
+            created += 1
+        elif (ward.name, ward.district) != (row["ward_name"], row["district"]):
+            ward.name, ward.district = row["ward_name"], row["district"]
+            ward.save(update_fields=["name", "district"])
+            updated += 1
+        else:
+            unchanged += 1
+    Ward.objects.bulk_create(new, batch_size=1000)
+    return WardImportResult(created=created, updated=updated, unchanged=unchanged)
+
+
+@dataclass(frozen=True)
+class RegisterImportResult:
+    providers_created: int
+    branches_created: int
+    version: RegisterVersion | None
+
+
+def _parse_rating(value: str) -> str | None:
+    from providers.models import CqcRating
+
+    wanted = value.strip().lower().replace(" ", "_")
+    for choice in CqcRating:
+        if wanted in {choice.value, choice.label.lower().replace(" ", "_")}:
+            return choice.value
+    return None
+
+
+def _check_register_row(number: int, row: dict[str, str], wards: dict[str, int]) -> list[RowError]:
+    from django.core.validators import validate_email
+    from django.utils.dateparse import parse_date
+
+    errors = [RowError(number, c, "is empty") for c in REGISTER_COLUMNS if not row[c]]
+    if row["ward_code"] and row["ward_code"] not in wards:
+        errors.append(
+            RowError(
+                number, "ward_code", f"no ward with code '{row['ward_code']}'; import wards first"
+            )
+        )
+    for column in ("notification_email", "senior_manager_email"):
+        if row[column]:
+            try:
+                validate_email(row[column])
+            except ValidationError:
+                errors.append(RowError(number, column, f"'{row[column]}' is not an e-mail address"))
+    if row["cqc_rating"] and _parse_rating(row["cqc_rating"]) is None:
+        errors.append(RowError(number, "cqc_rating", f"'{row['cqc_rating']}' is not a CQC rating"))
+    if row["joined_on"]:
+        try:
+            ok = parse_date(row["joined_on"]) is not None
+        except ValueError:
+            ok = False
+        if not ok:
+            errors.append(
+                RowError(number, "joined_on", f"'{row['joined_on']}' is not a date like 2025-02-14")
+            )
+    return errors
+
+
+def _check_register_consistency(rows: list[tuple[int, dict[str, str]]]) -> list[RowError]:
+    """The same provider must have one name, the same branch one name, and no pair may repeat."""
+    errors = []
+    provider_names: dict[str, tuple[int, str]] = {}
+    branch_names: dict[tuple[str, str], tuple[int, str]] = {}
+    pairs: dict[tuple[str, str, str], int] = {}
+    for number, row in rows:
+        first = provider_names.setdefault(row["provider_ref"], (number, row["provider_name"]))
+        if first[1] != row["provider_name"]:
+            errors.append(
+                RowError(number, "provider_name", f"differs from row {first[0]} ('{first[1]}')")
+            )
+        key = (row["provider_ref"], row["branch_ref"])
+        first = branch_names.setdefault(key, (number, row["branch_name"]))
+        if first[1] != row["branch_name"]:
+            errors.append(
+                RowError(number, "branch_name", f"differs from row {first[0]} ('{first[1]}')")
+            )
+        pair = (*key, row["ward_code"])
+        if pair in pairs:
+            errors.append(RowError(number, "ward_code", f"repeats row {pairs[pair]}"))
+        pairs.setdefault(pair, number)
+    return errors
+
+
+def _provider_fields(row: dict[str, str]) -> dict:
+    from django.utils.dateparse import parse_date
+
+    fields: dict = {"name": row["provider_name"]}
+    if row["cqc_rating"]:
+        fields["cqc_rating"] = _parse_rating(row["cqc_rating"])
+    if row["senior_manager_email"]:
+        fields["senior_manager_email"] = row["senior_manager_email"]
+    if row["joined_on"]:
+        fields["joined_on"] = parse_date(row["joined_on"])
+    return fields
+
+
+@transaction.atomic
+def register_import(*, source: IO, actor=None, note: str = "") -> RegisterImportResult:
+    """Import `provider_ref,provider_name,branch_ref,branch_name,ward_code` (W4); all or nothing.
+
+    Creates providers (active on the PDPS) and branches as needed. Each branch named in the file
+    then covers exactly the wards the file lists for it; branches not in the file keep theirs.
+    Publishes one register version for the whole file.
+    """
+    wards = dict(Ward.objects.values_list("code", "pk"))
+    rows = list(read_rows(source, required=REGISTER_COLUMNS, optional=REGISTER_OPTIONAL))
+    errors = [e for number, row in rows for e in _check_register_row(number, row, wards)]
+    errors += _check_register_consistency(rows)
+    if not rows and not errors:
+        errors.append(RowError(0, "", "the file has no register rows"))
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: e.row))
+
+    providers = {
+        p.ref: p for p in Provider.objects.filter(ref__in={r["provider_ref"] for _, r in rows})
+    }
+    providers_created = branches_created = 0
+    for _, row in rows:
+        provider = providers.get(row["provider_ref"])
+        if provider is None:
+            provider = Provider.objects.create(ref=row["provider_ref"], **_provider_fields(row))
+            providers[provider.ref] = provider
+            providers_created += 1
+            audit_record(
+                actor=actor, action="provider.create", obj=provider, after={"ref": provider.ref}
+            )
+        else:
+            for field, value in _provider_fields(row).items():
+                setattr(provider, field, value)
+            provider.save()
+
+    branches: dict[tuple[str, str], Branch] = {}
+    wanted: dict[int, set[int]] = {}
+    for _, row in rows:
+        key = (row["provider_ref"], row["branch_ref"])
+        branch = branches.get(key)
+        if branch is None:
+            branch, created = Branch.objects.get_or_create(
+                provider=providers[key[0]], ref=key[1], defaults={"name": row["branch_name"]}
+            )
+            branches_created += created
+            branch.name = row["branch_name"]
+            if row["notification_email"]:
+                branch.notification_email = row["notification_email"]
+            branch.save()
+            branches[key] = branch
+        wanted.setdefault(branch.pk, set()).add(wards[row["ward_code"]])
+
+    current = Coverage.objects.in_force().filter(branch_id__in=wanted)
+    have: dict[int, set[int]] = {}
+    for branch_id, ward_id in current.values_list("branch_id", "ward_id"):
+        have.setdefault(branch_id, set()).add(ward_id)
+    by_id_branch = {b.pk: b for b in branches.values()}
+    by_id_ward = {
+        w.pk: w
+        for w in Ward.objects.filter(
+            pk__in={w for s in wanted.values() for w in s} | {w for s in have.values() for w in s}
+        )
+    }
+    add = [
+        (by_id_branch[b], by_id_ward[w])
+        for b, ws in wanted.items()
+        for w in ws - have.get(b, set())
+    ]
+    remove = [(by_id_branch[b], by_id_ward[w]) for b, ws in have.items() for w in ws - wanted[b]]
+    version = register_change(add=add, remove=remove, actor=actor, note=note or "Register imported")
+    return RegisterImportResult(providers_created, branches_created, version)
+
+
+def register_export_rows(number: int | None = None) -> list[list[str]]:
+    """The register (version `number`, or the one in force) in the import's own format, W4.
+
+    Importing the result reproduces the same coverage (round trip).
+    """
+    coverage = (
+        Coverage.objects.in_force() if number is None else Coverage.objects.in_version(number)
+    )
+    rows = coverage.order_by("branch__provider__ref", "branch__ref", "ward__code").values_list(
+        "branch__provider__ref",
+        "branch__provider__name",
+        "branch__ref",
+        "branch__name",
+        "ward__code",
+    )
+    return [list(REGISTER_COLUMNS), *(list(r) for r in rows)]
