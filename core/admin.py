@@ -18,3 +18,35 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from .models import JobRun, PortalSettings  # noqa: E402
+
+
+@admin.register(PortalSettings)
+class PortalSettingsAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return not PortalSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "last_started_at",
+        "last_finished_at",
+        "last_as_of",
+        "runs",
+        "last_summary",
+    )
+    readonly_fields = (
+        "name",
+        "last_started_at",
+        "last_finished_at",
+        "last_as_of",
+        "runs",
+        "last_summary",
+    )

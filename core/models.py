@@ -42,3 +42,67 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit trail is append-only")
+
+
+class PortalSettings(models.Model):
+    """The rules' numbers that administrators change without a deploy (one row).
+
+    Times of the scheduled jobs themselves live in django-celery-beat's schedules (P3).
+    """
+
+    standard_deadline_hours = models.PositiveIntegerField(
+        default=72, help_text="P6: hours a branch has to answer a standard package (3 days)."
+    )
+    urgent_deadline_hours = models.PositiveIntegerField(
+        default=24, help_text="P6: hours a branch has to answer an urgent package."
+    )
+    deadline_warning_hours = models.PositiveIntegerField(
+        default=12, help_text="Warn branches in their inbox when this little time is left."
+    )
+    kpi_exclude_urgent = models.BooleanField(
+        default=False, help_text="K1: leave urgent packages out of response rates."
+    )
+    response_rate_target = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=0.95,
+        help_text="K1/K2: the market target and the low-risk threshold.",
+    )
+    medium_risk_floor = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=0.80,
+        help_text="K2: below this a provider is high risk.",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "portal settings"
+
+    def __str__(self) -> str:
+        return "Portal settings"
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "PortalSettings":
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class JobRun(models.Model):
+    """The last time each scheduled job ran, so administrators can see the scheduler is alive."""
+
+    name = models.CharField(max_length=100, unique=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_as_of = models.DateTimeField(null=True, blank=True)
+    last_summary = models.CharField(max_length=500, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
