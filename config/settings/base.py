@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "providers",
     "wards",
     "brokerage",
+    "demo",
 ]
 
 MIDDLEWARE = [
