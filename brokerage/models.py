@@ -1,0 +1,283 @@
+"""Packages of care, the offers made to branches, and the e-mails sent about them (P1-P9, L2, L3)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from providers.models import Branch, Provider, Role
+from wards.models import Ward
+
+
+class ServiceLevel(models.TextChoices):
+    HOMECARE_SINGLE = "homecare_single", "Homecare – Single Carer"
+    HOMECARE_TWO = "homecare_two", "Homecare – Two Carer"
+    HOMECARE_VARIABLE = "homecare_variable", "Homecare – Variable Carer"
+    STCAH_SINGLE = "stcah_single", "Short Term Care at Home – Single Carer"
+    STCAH_TWO = "stcah_two", "Short Term Care at Home – Two Carer"
+    SHORT_BREAKS_ROLLING = "short_breaks_rolling", "Short Breaks – Homecare – Rolling"
+    HOMECARE_SINGLE_WITH_SHORT_BREAKS = (
+        "homecare_single_with_short_breaks",
+        "Homecare – Single Carer with Short Breaks – Homecare – Rolling",
+    )
+
+
+SHORT_TERM_LEVELS = frozenset({ServiceLevel.STCAH_SINGLE, ServiceLevel.STCAH_TWO})
+
+
+class Urgency(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    URGENT = "urgent", "Urgent"
+
+
+class CarerGender(models.TextChoices):
+    ANY = "any", "No preference"
+    FEMALE = "female", "Female carers"
+    MALE = "male", "Male carers"
+
+
+class PackageStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    QUEUED = "queued", "Queued"
+    OFFERED = "offered", "Offered"
+    AWARDED = "awarded", "Awarded"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    CANCELLED = "cancelled", "Cancelled"
+    ENDED = "ended", "Ended"
+
+
+class PlacementResponse(models.TextChoices):
+    OFFER_MADE = "offer_made", "Offer Made"
+    UNABLE_TO_ACCEPT = "unable_to_accept", "Unable to Accept"
+    NO_RESPONSE = "no_response", "No Response"
+    CLOSED_BEFORE_RESPONSE = "closed_before_response", "Closed Before Response"
+
+
+ANSWERS = frozenset({PlacementResponse.OFFER_MADE, PlacementResponse.UNABLE_TO_ACCEPT})
+
+
+class Outcome(models.TextChoices):
+    OPEN = "open", "Open"
+    AWARDED = "awarded", "Awarded"
+    NOT_AWARDED = "not_awarded", "Not Awarded"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class DeclineReason(models.TextChoices):
+    NO_CAPACITY = "no_capacity", "No capacity"
+    CALL_TIMES = "call_times", "Cannot cover the call times"
+    CARER_GENDER = "carer_gender", "Cannot meet carer-gender preference"
+    OUT_OF_AREA = "out_of_area", "Outside the area we can reach"
+    NEEDS = "needs", "Needs we cannot meet"
+    OTHER = "other", "Other"
+
+
+class PackageQuerySet(models.QuerySet):
+    def visible_to(self, user) -> PackageQuerySet:
+        """Packages are council records: council staff see them all, provider users none (A1, A3).
+
+        Providers reach what they may see of a package through their offers.
+        """
+        if user is None or not user.is_authenticated or not user.is_council:
+            return self.none()
+        return self
+
+
+class Package(models.Model):
+    reference = models.CharField(max_length=40, unique=True)
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="packages")
+    postcode = models.CharField(max_length=10, help_text="Full postcode; providers see the district only (A3).")
+    service_level = models.CharField(max_length=40, choices=ServiceLevel.choices)
+    hours_per_week = models.DecimalField(
+        max_digits=5, decimal_places=2, validators=[MinValueValidator(Decimal("0.25"))]
+    )
+    call_pattern = models.CharField(max_length=300, help_text="e.g. 4 calls a day, 30 minutes each")
+    carer_gender = models.CharField(max_length=8, choices=CarerGender.choices, default=CarerGender.ANY)
+    urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.STANDARD)
+    start_date = models.DateField("wanted start date")
+    needs_summary = models.TextField()
+    # Personal details: shown to the awarded provider alone (A3).
+    person_name = models.CharField(max_length=200, blank=True)
+    address = models.TextField(blank=True)
+    full_details = models.TextField(blank=True, help_text="Care plan notes for the awarded provider.")
+
+    status = models.CharField(max_length=10, choices=PackageStatus.choices, default=PackageStatus.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    distributed_at = models.DateTimeField(null=True, blank=True)
+    # Set when a distribution found no branch covering the ward: flagged to navigators (P4).
+    uncovered_at = models.DateTimeField(null=True, blank=True)
+    awarded_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.TextField(blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_on = models.DateField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    cancelled_on_doorstep = models.BooleanField(default=False)
+    claim_hours = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, help_text="L3: hours the provider may claim."
+    )
+
+    objects = PackageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "ward"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def postcode_district(self) -> str:
+        """The outward code (e.g. PR1 from PR1 4AB), all a provider sees before award (A3)."""
+        return self.postcode.strip().upper().split(" ")[0] if self.postcode else ""
+
+    @property
+    def awarded_offer(self) -> Offer | None:
+        return self.offers.filter(outcome=Outcome.AWARDED).select_related("branch__provider").first()
+
+
+class OfferQuerySet(models.QuerySet):
+    def visible_to(self, user) -> OfferQuerySet:
+        """The one scoping entry point for offers (A1): council all; organisation users their
+        provider's; branch users their branch's."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_council:
+            return self
+        if user.role == Role.PROVIDER_BRANCH:
+            return self.filter(branch_id=user.branch_id) if user.branch_id else self.none()
+        if user.role == Role.PROVIDER_ORG and user.provider_id:
+            return self.filter(provider_id=user.provider_id)
+        return self.none()
+
+    def awaiting_answer(self) -> OfferQuerySet:
+        return self.filter(outcome=Outcome.OPEN, placement_response__isnull=True)
+
+
+class Offer(models.Model):
+    """A package offered to one branch. Carries the placement response and the outcome (P9)."""
+
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="offers")
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="offers")
+    # Denormalised from the branch so scoping and KPIs need no join; never changes.
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="offers")
+    sent_at = models.DateTimeField(db_index=True)
+    deadline = models.DateTimeField()
+    urgent = models.BooleanField(default=False)
+    placement_response = models.CharField(
+        max_length=24, choices=PlacementResponse.choices, null=True, blank=True
+    )
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.OPEN)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    offered_start_date = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=16, choices=DeclineReason.choices, blank=True)
+    note = models.TextField(blank=True)
+    feedback = models.TextField(blank=True, help_text="The navigator's feedback to a responder not chosen (L2).")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OfferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["package", "branch"],
+                name="one_offer_per_package_branch",
+                violation_error_message="This branch has already been offered this package.",
+            ),
+            models.UniqueConstraint(
+                fields=["package"],
+                condition=Q(outcome="awarded"),
+                name="one_award_per_package",
+                violation_error_message="This package has already been awarded.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(placement_response="offer_made") | Q(offered_start_date__isnull=False),
+                name="offer_made_has_start_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["branch", "sent_at"]),
+            models.Index(fields=["provider", "sent_at"]),
+            models.Index(fields=["outcome", "deadline"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package.reference} to {self.branch}"
+
+
+class NotificationKind(models.TextChoices):
+    OFFER = "offer", "New package offered"
+    AWARDED = "awarded", "Package awarded to you"
+    NOT_AWARDED = "not_awarded", "Package not awarded to you"
+    WITHDRAWN = "withdrawn", "Package withdrawn"
+
+
+class NotificationState(models.TextChoices):
+    PENDING = "pending", "Waiting to send"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed, will retry"
+    GAVE_UP = "gave_up", "Failed"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> NotificationQuerySet:
+        """E-mails sent to the branches the user may see (A1)."""
+        return self.filter(branch__in=Branch.objects.visible_to(user))
+
+
+class Notification(models.Model):
+    """One e-mail to a branch about an offer. The unique (offer, kind) row is the sent-marker that
+    makes sending idempotent (P5, P7)."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="notifications")
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="notifications")
+    kind = models.CharField(max_length=12, choices=NotificationKind.choices)
+    to_email = models.EmailField(blank=True)
+    state = models.CharField(max_length=8, choices=NotificationState.choices, default=NotificationState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "kind"], name="one_notification_per_offer_kind")
+        ]
+        indexes = [models.Index(fields=["branch", "created_at"]), models.Index(fields=["state"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.to_email or 'no address'}"
+
+
+class DistributionRun(models.Model):
+    """One run of the daily distribution, scheduled, caught up or from the command (P3, P5)."""
+
+    as_of = models.DateTimeField(db_index=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    trigger = models.CharField(max_length=20, default="schedule")
+    packages = models.PositiveIntegerField(default=0)
+    offers = models.PositiveIntegerField(default=0)
+    uncovered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-as_of", "-id"]
+
+    def __str__(self) -> str:
+        return f"Distribution at {self.as_of:%Y-%m-%d %H:%M}"

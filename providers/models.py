@@ -142,8 +142,8 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(role__in=[r.value for r in PROVIDER_ROLES], provider__isnull=False)
-                    | Q(role__in=[r.value for r in COUNCIL_ROLES], provider__isnull=True)
+                    Q(role__in=sorted(PROVIDER_ROLES), provider__isnull=False)
+                    | Q(role__in=sorted(COUNCIL_ROLES), provider__isnull=True)
                 ),
                 name="user_provider_matches_role",
                 violation_error_message="Provider users need a provider; council users have none.",

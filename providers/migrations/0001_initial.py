@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('provider__isnull', False), ('role__in', ['provider_branch', 'provider_org'])), models.Q(('provider__isnull', True), ('role__in', ['navigator', 'reviewer', 'contract_manager', 'admin'])), _connector='OR'), name='user_provider_matches_role', violation_error_message='Provider users need a provider; council users have none.'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('provider__isnull', False), ('role__in', ['provider_branch', 'provider_org'])), models.Q(('provider__isnull', True), ('role__in', ['admin', 'contract_manager', 'navigator', 'reviewer'])), _connector='OR'), name='user_provider_matches_role', violation_error_message='Provider users need a provider; council users have none.'),
         ),
         migrations.AddConstraint(
             model_name='user',
