@@ -4,6 +4,7 @@ The defaults give the embedded set-up: a SQLite file, no Redis (Celery uses komb
 transport), e-mail printed to the console. Set DATABASE_URL and REDIS_URL to use PostgreSQL and Redis.
 """
 
+from contextlib import suppress
 from pathlib import Path
 
 import environ
@@ -186,8 +187,13 @@ else:
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
+    # kombu does not create these itself; web and worker both need them before the first message.
+    for _folder in ("queue", "processed", "control"):
+        with suppress(OSError):  # a read-only file system: kombu reports it when first used
+            (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
 CELERY_TASK_SERIALIZER = "json"
@@ -215,3 +221,16 @@ LOGGING = {
 
 # --- Portal rules (SPEC.md): defaults; administrators change the live values in the admin. ---
 PORTAL_CONTACT_EMAIL = env("PORTAL_CONTACT_EMAIL", default="brokerage@council.invalid")
+
+# Scheduled jobs (django-celery-beat). core.schedules.ensure_schedules() creates each missing one
+# after `migrate` (Europe/London crontab) and never overwrites an administrator's edits in the admin.
+# Each entry: {name, task, minute, hour, day_of_week}. Append new jobs here.
+PORTAL_BEAT_SCHEDULES = [
+    {
+        "name": "Heartbeat",
+        "task": "core.tasks.heartbeat",
+        "minute": "*/15",
+        "hour": "*",
+        "day_of_week": "*",
+    },
+]
