@@ -20,7 +20,25 @@ from .models import Coverage, RegisterVersion, Ward, ward_code_validator
 
 WARD_COLUMNS = ("ward_code", "ward_name", "district")
 REGISTER_COLUMNS = ("provider_ref", "provider_name", "branch_ref", "branch_name", "ward_code")
-REGISTER_OPTIONAL = ("notification_email", "cqc_rating", "senior_manager_email", "joined_on")
+REGISTER_OPTIONAL = (
+    "notification_email",
+    "cqc_rating",
+    "senior_manager_email",
+    "joined_on",
+    "senior_manager_name",
+)
+# Longest value each column may hold (the model fields' max_length), checked before any write so a
+# long value is a row error rather than a database error half-way through an import.
+MAX_LENGTHS = {
+    "ward_code": 9,
+    "ward_name": 200,
+    "district": 100,
+    "provider_ref": 32,
+    "provider_name": 200,
+    "branch_ref": 32,
+    "branch_name": 200,
+    "senior_manager_name": 200,
+}
 
 
 @dataclass(frozen=True)
@@ -101,8 +119,16 @@ def register_change(
     return version
 
 
+def _check_lengths(number: int, row: dict[str, str]) -> list[RowError]:
+    return [
+        RowError(number, column, f"is longer than {limit} characters")
+        for column, limit in MAX_LENGTHS.items()
+        if len(row.get(column, "")) > limit
+    ]
+
+
 def _check_ward_row(number: int, row: dict[str, str]) -> list[RowError]:
-    errors = []
+    errors = _check_lengths(number, {k: v for k, v in row.items() if k != "ward_code"})
     try:
         ward_code_validator(row["ward_code"])
     except ValidationError:
@@ -176,6 +202,7 @@ def _check_register_row(number: int, row: dict[str, str], wards: dict[str, int])
     from django.utils.dateparse import parse_date
 
     errors = [RowError(number, c, "is empty") for c in REGISTER_COLUMNS if not row[c]]
+    errors += _check_lengths(number, {k: v for k, v in row.items() if k != "ward_code"})
     if row["ward_code"] and row["ward_code"] not in wards:
         errors.append(
             RowError(
@@ -227,17 +254,99 @@ def _check_register_consistency(rows: list[tuple[int, dict[str, str]]]) -> list[
     return errors
 
 
-def _provider_fields(row: dict[str, str]) -> dict:
+def _provider_fields(rows: list[dict[str, str]]) -> dict:
+    """The provider's fields from all of its rows: the name, and each optional value the file gives
+    (the first non-empty one); optional columns left empty leave the provider's value alone."""
     from django.utils.dateparse import parse_date
 
-    fields: dict = {"name": row["provider_name"]}
-    if row["cqc_rating"]:
-        fields["cqc_rating"] = _parse_rating(row["cqc_rating"])
-    if row["senior_manager_email"]:
-        fields["senior_manager_email"] = row["senior_manager_email"]
-    if row["joined_on"]:
-        fields["joined_on"] = parse_date(row["joined_on"])
+    first = rows[0]
+    fields: dict = {"name": first["provider_name"]}
+
+    def given(column: str) -> str:
+        return next((r[column] for r in rows if r[column]), "")
+
+    if rating := given("cqc_rating"):
+        fields["cqc_rating"] = _parse_rating(rating)
+    for column in ("senior_manager_email", "senior_manager_name"):
+        if value := given(column):
+            fields[column] = value
+    if joined := given("joined_on"):
+        fields["joined_on"] = parse_date(joined)
     return fields
+
+
+def _providers_upsert(
+    by_ref: dict[str, list[dict[str, str]]], actor
+) -> tuple[dict[str, Provider], int]:
+    """Create the providers the file names that do not exist yet (active on the PDPS) and update the
+    others' fields; one write per provider, audited. Returns (providers by ref, number created)."""
+    existing = {p.ref: p for p in Provider.objects.filter(ref__in=by_ref)}
+    created = 0
+    for ref, rows in by_ref.items():
+        fields = _provider_fields(rows)
+        provider = existing.get(ref)
+        if provider is None:
+            provider = Provider.objects.create(ref=ref, **fields)
+            existing[ref] = provider
+            created += 1
+            audit_record(
+                actor=actor,
+                action="provider.create",
+                obj=provider,
+                after={"ref": ref, **{k: str(v) for k, v in fields.items()}},
+            )
+            continue
+        before = {k: str(getattr(provider, k)) for k in fields}
+        changed = [k for k, v in fields.items() if getattr(provider, k) != v]
+        if changed:
+            for field in changed:
+                setattr(provider, field, fields[field])
+            provider.save(update_fields=changed)
+            audit_record(
+                actor=actor,
+                action="provider.update",
+                obj=provider,
+                before={k: before[k] for k in changed},
+                after={k: str(fields[k]) for k in changed},
+            )
+    return existing, created
+
+
+def _branches_upsert(
+    by_key: dict[tuple[str, str], list[dict[str, str]]], providers: dict[str, Provider], actor
+) -> tuple[dict[tuple[str, str], Branch], int]:
+    """Create or update each branch the file names; one write per new or changed branch."""
+    existing = {
+        (b.provider.ref, b.ref): b
+        for b in Branch.objects.filter(provider__in=providers.values()).select_related("provider")
+    }
+    branches: dict[tuple[str, str], Branch] = {}
+    created = 0
+    for key, rows in by_key.items():
+        fields = {"name": rows[0]["branch_name"]}
+        if email := next((r["notification_email"] for r in rows if r["notification_email"]), ""):
+            fields["notification_email"] = email
+        branch = existing.get(key)
+        if branch is None:
+            branch = Branch.objects.create(provider=providers[key[0]], ref=key[1], **fields)
+            created += 1
+            audit_record(
+                actor=actor, action="branch.create", obj=branch, after={"ref": key[1], **fields}
+            )
+        elif changed := [k for k, v in fields.items() if getattr(branch, k) != v]:
+            before = {k: getattr(branch, k) for k in changed}
+            for field in changed:
+                setattr(branch, field, fields[field])
+            branch.save(update_fields=changed)
+            audit_record(
+                actor=actor,
+                action="branch.update",
+                obj=branch,
+                before=before,
+                after={k: fields[k] for k in changed},
+            )
+        branches[key] = branch
+    return branches, created
 
 
 @transaction.atomic
@@ -246,7 +355,8 @@ def register_import(*, source: IO, actor=None, note: str = "") -> RegisterImport
 
     Creates providers (active on the PDPS) and branches as needed. Each branch named in the file
     then covers exactly the wards the file lists for it; branches not in the file keep theirs.
-    Publishes one register version for the whole file.
+    Publishes one register version for the whole file (none when the coverage is unchanged).
+    Raises ImportRejected, listing every bad row, before writing anything.
     """
     wards = dict(Ward.objects.values_list("code", "pk"))
     rows = list(read_rows(source, required=REGISTER_COLUMNS, optional=REGISTER_OPTIONAL))
@@ -257,43 +367,20 @@ def register_import(*, source: IO, actor=None, note: str = "") -> RegisterImport
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.row))
 
-    providers = {
-        p.ref: p for p in Provider.objects.filter(ref__in={r["provider_ref"] for _, r in rows})
+    by_provider: dict[str, list[dict[str, str]]] = {}
+    by_branch: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for _, row in rows:
+        by_provider.setdefault(row["provider_ref"], []).append(row)
+        by_branch.setdefault((row["provider_ref"], row["branch_ref"]), []).append(row)
+    providers, providers_created = _providers_upsert(by_provider, actor)
+    branches, branches_created = _branches_upsert(by_branch, providers, actor)
+
+    wanted: dict[int, set[int]] = {
+        branches[key].pk: {wards[r["ward_code"]] for r in branch_rows}
+        for key, branch_rows in by_branch.items()
     }
-    providers_created = branches_created = 0
-    for _, row in rows:
-        provider = providers.get(row["provider_ref"])
-        if provider is None:
-            provider = Provider.objects.create(ref=row["provider_ref"], **_provider_fields(row))
-            providers[provider.ref] = provider
-            providers_created += 1
-            audit_record(
-                actor=actor, action="provider.create", obj=provider, after={"ref": provider.ref}
-            )
-        else:
-            for field, value in _provider_fields(row).items():
-                setattr(provider, field, value)
-            provider.save()
-
-    branches: dict[tuple[str, str], Branch] = {}
-    wanted: dict[int, set[int]] = {}
-    for _, row in rows:
-        key = (row["provider_ref"], row["branch_ref"])
-        branch = branches.get(key)
-        if branch is None:
-            branch, created = Branch.objects.get_or_create(
-                provider=providers[key[0]], ref=key[1], defaults={"name": row["branch_name"]}
-            )
-            branches_created += created
-            branch.name = row["branch_name"]
-            if row["notification_email"]:
-                branch.notification_email = row["notification_email"]
-            branch.save()
-            branches[key] = branch
-        wanted.setdefault(branch.pk, set()).add(wards[row["ward_code"]])
-
-    current = Coverage.objects.in_force().filter(branch_id__in=wanted)
     have: dict[int, set[int]] = {}
+    current = Coverage.objects.in_force().filter(branch_id__in=wanted)
     for branch_id, ward_id in current.values_list("branch_id", "ward_id"):
         have.setdefault(branch_id, set()).add(ward_id)
     by_id_branch = {b.pk: b for b in branches.values()}
