@@ -12,6 +12,10 @@ from wards.services import register_current_version, register_export_rows
 class Command(BaseCommand):
     help = "Write the ward register (the version in force, or --version N) as CSV (W2, W4)."
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # `--version N` is the register version (API.md), so it replaces Django's own --version.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser):
         parser.add_argument("file", nargs="?", default="-", help="where to write; - for stdout")
         parser.add_argument("--version", dest="number", type=int, help="register version number")
