@@ -1,7 +1,14 @@
+import csv
+
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 
 from .filters import WardFilter
-from .models import Ward
+from .models import RegisterVersion, Ward
+from .selectors import register_versions
+from .services import register_export_rows
 
 
 class WardSerializer(serializers.ModelSerializer):
@@ -17,3 +24,47 @@ class WardViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = WardSerializer
     filterset_class = WardFilter
     lookup_field = "code"
+
+
+class RegisterVersionSerializer(serializers.ModelSerializer):
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = RegisterVersion
+        fields = ["number", "published_at", "published_by", "note", "added", "removed"]
+
+
+def register_csv_response(number: int) -> HttpResponse:
+    """Register version `number` as a CSV download in the import's format (W2, W4)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="ward-register-v{number}.csv"'
+    csv.writer(response).writerows(register_export_rows(number))
+    return response
+
+
+class RegisterVersionViewSet(viewsets.ReadOnlyModelViewSet):
+    """The published versions of the ward register, newest first (W2).
+
+    The register is public market information (the council publishes it), so every signed-in user,
+    provider or council, may list the versions and download any of them.
+    """
+
+    queryset = register_versions()
+    serializer_class = RegisterVersionSerializer
+    lookup_field = "number"
+    lookup_value_regex = r"\d+"
+
+    # Routed in api_urls.py as `{n}/export.csv` (API.md), not by the router, which adds a slash.
+    @extend_schema(
+        operation_id="register_versions_export_csv",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    def export(self, request, number=None):
+        version = self.get_object()
+        return register_csv_response(version.number)
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except (ValueError, OverflowError):
+            raise Http404 from None

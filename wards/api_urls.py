@@ -1,7 +1,17 @@
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from .api import WardViewSet
+from .api import RegisterVersionViewSet, WardViewSet
 
 router = SimpleRouter()
 router.register("wards", WardViewSet, basename="ward")
-urlpatterns = router.urls
+router.register("register/versions", RegisterVersionViewSet, basename="register-version")
+urlpatterns = [
+    # API.md names the download `/register/versions/{n}/export.csv`, without the router's slash.
+    re_path(
+        r"^register/versions/(?P<number>\d+)/export\.csv$",
+        RegisterVersionViewSet.as_view({"get": "export"}),
+        name="register-version-export-csv",
+    ),
+    *router.urls,
+]

@@ -5,4 +5,6 @@ from . import views
 app_name = "wards"
 urlpatterns = [
     path("", views.ward_list, name="list"),
+    path("register/", views.register_version_list, name="register-versions"),
+    path("register/v<int:number>.csv", views.register_version_csv, name="register-version-csv"),
 ]
