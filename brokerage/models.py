@@ -90,22 +90,30 @@ class PackageQuerySet(models.QuerySet):
 class Package(models.Model):
     reference = models.CharField(max_length=40, unique=True)
     ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="packages")
-    postcode = models.CharField(max_length=10, help_text="Full postcode; providers see the district only (A3).")
+    postcode = models.CharField(
+        max_length=10, help_text="Full postcode; providers see the district only (A3)."
+    )
     service_level = models.CharField(max_length=40, choices=ServiceLevel.choices)
     hours_per_week = models.DecimalField(
         max_digits=5, decimal_places=2, validators=[MinValueValidator(Decimal("0.25"))]
     )
     call_pattern = models.CharField(max_length=300, help_text="e.g. 4 calls a day, 30 minutes each")
-    carer_gender = models.CharField(max_length=8, choices=CarerGender.choices, default=CarerGender.ANY)
+    carer_gender = models.CharField(
+        max_length=8, choices=CarerGender.choices, default=CarerGender.ANY
+    )
     urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.STANDARD)
     start_date = models.DateField("wanted start date")
     needs_summary = models.TextField()
     # Personal details: shown to the awarded provider alone (A3).
     person_name = models.CharField(max_length=200, blank=True)
     address = models.TextField(blank=True)
-    full_details = models.TextField(blank=True, help_text="Care plan notes for the awarded provider.")
+    full_details = models.TextField(
+        blank=True, help_text="Care plan notes for the awarded provider."
+    )
 
-    status = models.CharField(max_length=10, choices=PackageStatus.choices, default=PackageStatus.DRAFT)
+    status = models.CharField(
+        max_length=10, choices=PackageStatus.choices, default=PackageStatus.DRAFT
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -122,7 +130,11 @@ class Package(models.Model):
     cancel_reason = models.TextField(blank=True)
     cancelled_on_doorstep = models.BooleanField(default=False)
     claim_hours = models.DecimalField(
-        max_digits=6, decimal_places=2, null=True, blank=True, help_text="L3: hours the provider may claim."
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="L3: hours the provider may claim.",
     )
 
     objects = PackageQuerySet.as_manager()
@@ -141,7 +153,9 @@ class Package(models.Model):
 
     @property
     def awarded_offer(self) -> Offer | None:
-        return self.offers.filter(outcome=Outcome.AWARDED).select_related("branch__provider").first()
+        return (
+            self.offers.filter(outcome=Outcome.AWARDED).select_related("branch__provider").first()
+        )
 
 
 class OfferQuerySet(models.QuerySet):
@@ -183,7 +197,9 @@ class Offer(models.Model):
     offered_start_date = models.DateField(null=True, blank=True)
     reason = models.CharField(max_length=16, choices=DeclineReason.choices, blank=True)
     note = models.TextField(blank=True)
-    feedback = models.TextField(blank=True, help_text="The navigator's feedback to a responder not chosen (L2).")
+    feedback = models.TextField(
+        blank=True, help_text="The navigator's feedback to a responder not chosen (L2)."
+    )
     closed_at = models.DateTimeField(null=True, blank=True)
 
     objects = OfferQuerySet.as_manager()
@@ -246,7 +262,9 @@ class Notification(models.Model):
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="notifications")
     kind = models.CharField(max_length=12, choices=NotificationKind.choices)
     to_email = models.EmailField(blank=True)
-    state = models.CharField(max_length=8, choices=NotificationState.choices, default=NotificationState.PENDING)
+    state = models.CharField(
+        max_length=8, choices=NotificationState.choices, default=NotificationState.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField()
@@ -257,7 +275,9 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["offer", "kind"], name="one_notification_per_offer_kind")
+            models.UniqueConstraint(
+                fields=["offer", "kind"], name="one_notification_per_offer_kind"
+            )
         ]
         indexes = [models.Index(fields=["branch", "created_at"]), models.Index(fields=["state"])]
 

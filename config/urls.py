@@ -10,6 +10,7 @@ api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("", include("wards.api_urls")),
     path("", include("providers.api_urls")),
+    path("", include("brokerage.api_urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("healthz/", core_views.healthz, name="healthz"),
     path("providers/", include("providers.urls")),
     path("wards/", include("wards.urls")),
+    path("", include("brokerage.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -30,3 +30,33 @@ def audit_record(
         after=after,
         reason=reason,
     )
+
+
+def audit_bulk(
+    *,
+    actor: Any | None,
+    action: str,
+    model: type[models.Model],
+    ids: list,
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str = "",
+) -> int:
+    """Append one event per object id in a single INSERT, for set-based changes."""
+    is_user = actor is not None and getattr(actor, "pk", None) is not None
+    label = model._meta.label_lower
+    events = [
+        AuditEvent(
+            actor=actor if is_user else None,
+            actor_label=actor.get_username() if is_user else "system",
+            action=action,
+            object_type=label,
+            object_id=str(pk),
+            before=before,
+            after=after,
+            reason=reason,
+        )
+        for pk in ids
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
+    return len(events)

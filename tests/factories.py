@@ -53,8 +53,33 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     role = Role.NAVIGATOR
-    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @factory.post_generation
+    def password(self, create, extracted, **kwargs):
+        self.set_password(extracted or "correct-horse-battery")
+        if create:
+            self.save(update_fields=["password"])
+
+
+class PackageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "brokerage.Package"
+
+    reference = factory.Sequence(lambda n: f"PKG-{n:05d}")
+    ward = factory.SubFactory(WardFactory)
+    postcode = "PR1 4AB"
+    service_level = "homecare_single"
+    hours_per_week = 10
+    call_pattern = "2 calls a day, 30 minutes each"
+    carer_gender = "any"
+    urgency = "standard"
+    start_date = factory.LazyFunction(lambda: timezone.localdate() + timezone.timedelta(days=7))
+    needs_summary = "Help with personal care and meals after a hospital stay."
+    person_name = "Mrs Edna Example"
+    address = "1 Example Street, Preston"
+    status = "draft"

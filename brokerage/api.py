@@ -1,0 +1,357 @@
+"""Packages and offers API, as API.md says. Scoping goes through `visible_to` (A1); state
+conflicts answer 409 with a plain `detail`."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from providers.models import Role
+from wards.models import Ward
+
+from . import services
+from .exports import history_csv_response
+from .filters import OfferFilter, PackageFilter
+from .models import DeclineReason, Offer, Outcome, Package, PlacementResponse
+from .selectors import shortlist
+
+NAVIGATORS = (Role.NAVIGATOR,)
+PACKAGE_READERS = (Role.NAVIGATOR, Role.CONTRACT_MANAGER, Role.REVIEWER)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The object's state forbids this."
+    default_code = "conflict"
+
+
+def _call(fn, **kwargs):
+    """Run a service, turning its refusals into API errors."""
+    try:
+        return fn(**kwargs)
+    except services.InvalidResponse as exc:
+        raise ValidationError(exc.errors) from exc
+    except services.BrokerageError as exc:
+        raise Conflict(str(exc)) from exc
+    except IntegrityError as exc:  # the database's do-once constraints lost a race
+        raise Conflict(
+            "Someone else changed this at the same moment; reload and try again."
+        ) from exc
+
+
+class PackageAccess(BasePermission):
+    """Navigators do; contract managers and reviewers read; provider users may not (403)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not user.is_authenticated:
+            return False
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return user.has_role(*PACKAGE_READERS)
+        return user.has_role(*NAVIGATORS)
+
+
+class PackageSerializer(serializers.ModelSerializer):
+    ward = serializers.SlugRelatedField(slug_field="code", queryset=Ward.objects.all())
+    ward_name = serializers.CharField(source="ward.name", read_only=True)
+    postcode_district = serializers.CharField(read_only=True)
+    uncovered = serializers.SerializerMethodField(
+        help_text="True when the last distribution found no branch covering the ward"
+    )
+
+    class Meta:
+        model = Package
+        fields = [
+            "id",
+            "reference",
+            "ward",
+            "ward_name",
+            "postcode",
+            "postcode_district",
+            "service_level",
+            "hours_per_week",
+            "urgency",
+            "start_date",
+            "carer_gender",
+            "call_pattern",
+            "needs_summary",
+            "person_name",
+            "address",
+            "full_details",
+            "status",
+            "created_at",
+            "queued_at",
+            "distributed_at",
+            "uncovered",
+            "awarded_at",
+            "withdrawn_reason",
+            "cancelled_on",
+            "cancel_reason",
+            "cancelled_on_doorstep",
+            "claim_hours",
+        ]
+        read_only_fields = [
+            "status",
+            "created_at",
+            "queued_at",
+            "distributed_at",
+            "awarded_at",
+            "withdrawn_reason",
+            "cancelled_on",
+            "cancel_reason",
+            "cancelled_on_doorstep",
+            "claim_hours",
+        ]
+        extra_kwargs = {
+            "person_name": {"required": False},
+            "address": {"required": False},
+            "full_details": {"required": False},
+        }
+
+    def get_uncovered(self, package) -> bool:
+        return package.uncovered_at is not None
+
+    def validate_postcode(self, value: str) -> str:
+        value = " ".join(value.upper().split())
+        if not 5 <= len(value.replace(" ", "")) <= 7:
+            raise serializers.ValidationError("Enter a full UK postcode, such as PR1 4AB.")
+        return value
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class AwardSerializer(serializers.Serializer):
+    offer = serializers.IntegerField()
+    feedback = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    date = serializers.DateField()
+    doorstep = serializers.BooleanField(required=False, default=False)
+
+
+class PackageViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    serializer_class = PackageSerializer
+    permission_classes = [PackageAccess]
+    filterset_class = PackageFilter
+
+    def get_queryset(self):
+        return (
+            Package.objects.visible_to(self.request.user)
+            .select_related("ward")
+            .order_by("-created_at", "-id")
+        )
+
+    def perform_create(self, serializer):
+        serializer.instance = _call(
+            services.package_create, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = _call(
+            services.package_update,
+            actor=self.request.user,
+            package=serializer.instance,
+            **serializer.validated_data,
+        )
+
+    def _done(self, package, code=status.HTTP_200_OK):
+        package.refresh_from_db()
+        return Response(
+            PackageSerializer(package, context=self.get_serializer_context()).data, status=code
+        )
+
+    @extend_schema(request=None, responses=PackageSerializer)
+    @action(detail=True, methods=["post"])
+    def queue(self, request, pk=None):
+        package = self.get_object()
+        return self._done(_call(services.package_queue, actor=request.user, package=package))
+
+    @extend_schema(request=None, responses=PackageSerializer)
+    @action(detail=True, methods=["post"], url_path="send-now")
+    def send_now(self, request, pk=None):
+        package = self.get_object()
+        _call(services.package_send_now, actor=request.user, package=package)
+        return self._done(package)
+
+    @extend_schema(request=WithdrawSerializer, responses=PackageSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        package = self.get_object()
+        data = WithdrawSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._done(
+            _call(
+                services.package_withdraw,
+                actor=request.user,
+                package=package,
+                **data.validated_data,
+            )
+        )
+
+    @extend_schema(request=AwardSerializer, responses=PackageSerializer)
+    @action(detail=True, methods=["post"])
+    def award(self, request, pk=None):
+        package = self.get_object()
+        data = AwardSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        offer = Offer.objects.filter(pk=data.validated_data["offer"], package=package).first()
+        if offer is None:
+            raise ValidationError({"offer": ["No offer with that id for this package."]})
+        _call(
+            services.package_award,
+            actor=request.user,
+            package=package,
+            offer=offer,
+            feedback=data.validated_data["feedback"],
+        )
+        return self._done(package)
+
+    @extend_schema(request=CancelSerializer, responses=PackageSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        package = self.get_object()
+        data = CancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        return self._done(
+            _call(
+                services.package_cancel,
+                actor=request.user,
+                package=package,
+                reason=v["reason"],
+                on=v["date"],
+                doorstep=v["doorstep"],
+            )
+        )
+
+    @action(detail=True, methods=["get"])
+    def shortlist(self, request, pk=None):
+        package = self.get_object()
+        return Response(shortlist(package))
+
+
+class OfferPackageSerializer(serializers.ModelSerializer):
+    ward = serializers.CharField(source="ward.code")
+    ward_name = serializers.CharField(source="ward.name")
+    postcode_district = serializers.CharField()
+
+    class Meta:
+        model = Package
+        fields = [
+            "reference",
+            "ward",
+            "ward_name",
+            "postcode_district",
+            "service_level",
+            "hours_per_week",
+            "urgency",
+            "start_date",
+            "carer_gender",
+            "call_pattern",
+            "needs_summary",
+        ]
+
+
+class RefNameSerializer(serializers.Serializer):
+    ref = serializers.CharField()
+    name = serializers.CharField()
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    package = OfferPackageSerializer()
+    provider = RefNameSerializer()
+    branch = RefNameSerializer()
+    person = serializers.SerializerMethodField(
+        help_text="The person's details: the awarded provider only (A3)"
+    )
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "package",
+            "provider",
+            "branch",
+            "sent_at",
+            "deadline",
+            "placement_response",
+            "outcome",
+            "responded_at",
+            "offered_start_date",
+            "reason",
+            "note",
+            "feedback",
+            "person",
+        ]
+
+    def get_person(self, offer) -> dict | None:
+        if offer.outcome != Outcome.AWARDED:
+            return None
+        p = offer.package
+        return {
+            "name": p.person_name,
+            "address": p.address,
+            "postcode": p.postcode,
+            "details": p.full_details,
+        }
+
+
+class RespondSerializer(serializers.Serializer):
+    response = serializers.ChoiceField(
+        choices=[PlacementResponse.OFFER_MADE, PlacementResponse.UNABLE_TO_ACCEPT]
+    )
+    start_date = serializers.DateField(required=False, allow_null=True, default=None)
+    reason = serializers.ChoiceField(
+        choices=DeclineReason.choices, required=False, allow_blank=True, default=""
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def offer_queryset(user):
+    return Offer.objects.visible_to(user).select_related("package__ward", "provider", "branch")
+
+
+class OfferViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = OfferSerializer
+    filterset_class = OfferFilter
+
+    def get_queryset(self):
+        return offer_queryset(self.request.user).order_by("-sent_at", "-id")
+
+    @extend_schema(request=RespondSerializer, responses=OfferSerializer)
+    @action(detail=True, methods=["post"])
+    def respond(self, request, pk=None):
+        offer = self.get_object()  # 404 when not yours (A1)
+        if not request.user.is_provider_user:
+            raise PermissionDenied("Only the provider offered the package can answer it.")
+        data = RespondSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        offer = _call(
+            services.offer_respond, actor=request.user, offer=offer, **data.validated_data
+        )
+        return Response(OfferSerializer(offer_queryset(request.user).get(pk=offer.pk)).data)
+
+
+class OfferExportView(APIView):
+    """`GET /offers/export.csv`: the caller's whole offer and response history (I4)."""
+
+    @extend_schema(responses={(200, "text/csv"): str})
+    def get(self, request):
+        return history_csv_response(offer_queryset(request.user))
+
+
+def get_offer_or_404(user, pk):
+    return get_object_or_404(offer_queryset(user), pk=pk)

@@ -1,0 +1,178 @@
+"""The daily distribution (P3-P5): every queued package goes to each active branch of each active
+PDPS provider whose coverage includes the package's ward, and to no other branch.
+
+Do-once by construction: packages are claimed with SELECT ... FOR UPDATE SKIP LOCKED, offers are
+inserted set-based with ON CONFLICT DO NOTHING against the (package, branch) unique constraint, and
+e-mails hang off unique (offer, kind) notification rows. A second run, a late run or a run on
+another worker at the same moment creates nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.audit import audit_bulk
+from core.models import PortalSettings
+from providers.models import Branch, PdpsStatus, Provider
+from wards.models import Coverage
+
+from .models import (
+    DistributionRun,
+    NotificationKind,
+    Offer,
+    Outcome,
+    Package,
+    PackageStatus,
+    Urgency,
+)
+from .notifications import notify_offers
+
+BATCH = 500
+
+
+@dataclass
+class DistributionResult:
+    packages: int = 0
+    offers: int = 0
+    uncovered: list[str] = field(default_factory=list)
+    run_id: int | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.packages} package(s) distributed, {self.offers} offer(s) made"
+        if self.uncovered:
+            text += f"; {len(self.uncovered)} package(s) for wards no branch covers: {', '.join(self.uncovered[:10])}"
+        return text
+
+
+def deadlines(sent_at: datetime) -> tuple[datetime, datetime]:
+    """(standard, urgent) response deadlines for offers sent at `sent_at` (P6, settings)."""
+    cfg = PortalSettings.load()
+    return sent_at + timedelta(hours=cfg.standard_deadline_hours), sent_at + timedelta(
+        hours=cfg.urgent_deadline_hours
+    )
+
+
+def _insert_offers(package_ids: list[int], sent_at: datetime) -> int:
+    """One INSERT ... SELECT for a batch of packages; returns the number of offers created."""
+    standard, urgent = deadlines(sent_at)
+    adapt = connection.ops.adapt_datetimefield_value
+    tables = {
+        "offer": Offer._meta.db_table,
+        "package": Package._meta.db_table,
+        "coverage": Coverage._meta.db_table,
+        "branch": Branch._meta.db_table,
+        "provider": Provider._meta.db_table,
+    }
+    marks = ", ".join(["%s"] * len(package_ids))
+    sql = f"""
+        INSERT INTO {tables["offer"]} (package_id, branch_id, provider_id, sent_at, deadline, urgent,
+            placement_response, outcome, responded_at, responded_by_id, offered_start_date,
+            reason, note, feedback, closed_at)
+        SELECT p.id, b.id, b.provider_id, %s,
+            CASE WHEN p.urgency = %s THEN %s ELSE %s END, (p.urgency = %s),
+            NULL, %s, NULL, NULL, NULL, '', '', '', NULL
+        FROM {tables["package"]} p
+        JOIN {tables["coverage"]} c ON c.ward_id = p.ward_id AND c.ended_at IS NULL
+        JOIN {tables["branch"]} b ON b.id = c.branch_id AND b.is_active
+        JOIN {tables["provider"]} pr ON pr.id = b.provider_id AND pr.pdps_status = %s
+        WHERE p.status = %s AND p.id IN ({marks})
+        ON CONFLICT (package_id, branch_id) DO NOTHING
+    """  # noqa: S608 - table names come from the models, values are parameters
+    params = [
+        adapt(sent_at),
+        Urgency.URGENT,
+        adapt(urgent),
+        adapt(standard),
+        Urgency.URGENT,
+        Outcome.OPEN,
+        PdpsStatus.ACTIVE,
+        PackageStatus.QUEUED,
+        *package_ids,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+def _distribute_batch(
+    after_pk: int, as_of: datetime, package_ids: list[int] | None, actor
+) -> tuple[int, int, list[str], int]:
+    """Claim up to BATCH queued packages above `after_pk`, offer them, mark them offered.
+
+    Returns (packages offered, offers created, uncovered references, last pk seen; 0 when done).
+    """
+    with transaction.atomic():
+        queued = Package.objects.filter(status=PackageStatus.QUEUED, pk__gt=after_pk)
+        if package_ids is not None:
+            queued = queued.filter(pk__in=package_ids)
+        claimed = list(
+            queued.order_by("pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "reference")[:BATCH]
+        )
+        if not claimed:
+            return 0, 0, [], 0
+        ids = [pk for pk, _ in claimed]
+        created = _insert_offers(ids, as_of)
+        offered = set(
+            Offer.objects.filter(package_id__in=ids).values_list("package_id", flat=True).distinct()
+        )
+        Package.objects.filter(pk__in=offered).update(
+            status=PackageStatus.OFFERED, distributed_at=as_of, uncovered_at=None
+        )
+        uncovered_ids = [pk for pk in ids if pk not in offered]
+        Package.objects.filter(pk__in=uncovered_ids, uncovered_at__isnull=True).update(
+            uncovered_at=as_of
+        )
+        audit_bulk(
+            actor=actor,
+            action="package.offered",
+            model=Package,
+            ids=sorted(offered),
+            before={"status": "queued"},
+            after={"status": "offered"},
+        )
+        new_offers = Offer.objects.filter(package_id__in=offered, sent_at=as_of).values_list(
+            "pk", flat=True
+        )
+        notify_offers(list(new_offers), NotificationKind.OFFER)
+        uncovered = [ref for pk, ref in claimed if pk not in offered]
+        return len(offered), created, uncovered, ids[-1]
+
+
+def distribute_packages(
+    *,
+    as_of: datetime | None = None,
+    trigger: str = "schedule",
+    package_ids: list[int] | None = None,
+    actor=None,
+) -> DistributionResult:
+    """Offer every queued package (or just `package_ids`) as if run at `as_of` (P3-P5).
+
+    Coverage and PDPS status are those in force when it runs. Packages whose ward no active branch
+    covers stay queued and are flagged (`uncovered_at`) for navigators.
+    """
+    as_of = as_of or timezone.now()
+    run = DistributionRun.objects.create(as_of=as_of, started_at=timezone.now(), trigger=trigger)
+    result = DistributionResult(run_id=run.pk)
+    after_pk = 0
+    while True:
+        packages, offers, uncovered, after_pk = _distribute_batch(
+            after_pk, as_of, package_ids, actor
+        )
+        result.packages += packages
+        result.offers += offers
+        result.uncovered += uncovered
+        if not after_pk:
+            break
+    DistributionRun.objects.filter(pk=run.pk).update(
+        finished_at=timezone.now(),
+        packages=result.packages,
+        offers=result.offers,
+        uncovered=len(result.uncovered),
+    )
+    return result

@@ -1,0 +1,78 @@
+"""One FilterSet per list, shared by the pages and the API (STYLE 4)."""
+
+import django_filters
+from django.db.models import Q
+
+from .models import (
+    CarerGender,
+    Offer,
+    Outcome,
+    Package,
+    PackageStatus,
+    PlacementResponse,
+    ServiceLevel,
+    Urgency,
+)
+
+
+class PackageFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=PackageStatus.choices)
+    ward = django_filters.CharFilter(
+        field_name="ward__code", lookup_expr="iexact", label="Ward code"
+    )
+    service_level = django_filters.ChoiceFilter(choices=ServiceLevel.choices)
+    urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
+    carer_gender = django_filters.ChoiceFilter(choices=CarerGender.choices)
+    uncovered = django_filters.BooleanFilter(
+        field_name="uncovered_at",
+        lookup_expr="isnull",
+        exclude=True,
+        label="No branch covers the ward",
+    )
+    q = django_filters.CharFilter(method="search", label="Reference or ward")
+
+    class Meta:
+        model = Package
+        fields = ["status", "ward", "service_level", "urgency"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(reference__icontains=value)
+            | Q(ward__name__icontains=value)
+            | Q(ward__code__iexact=value)
+        )
+
+
+class OfferFilter(django_filters.FilterSet):
+    placement_response = django_filters.ChoiceFilter(
+        choices=[*PlacementResponse.choices, ("open", "Awaiting an answer")],
+        method="filter_response",
+    )
+    outcome = django_filters.ChoiceFilter(choices=Outcome.choices)
+    ward = django_filters.CharFilter(
+        field_name="package__ward__code", lookup_expr="iexact", label="Ward code"
+    )
+    service_level = django_filters.ChoiceFilter(
+        field_name="package__service_level", choices=ServiceLevel.choices
+    )
+    branch = django_filters.CharFilter(method="filter_branch", label="Branch reference")
+    package = django_filters.CharFilter(
+        field_name="package__reference", lookup_expr="iexact", label="Package reference"
+    )
+    sent_after = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
+    sent_before = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="lt")
+
+    class Meta:
+        model = Offer
+        fields = ["placement_response", "outcome", "ward", "service_level", "branch", "package"]
+
+    def filter_response(self, queryset, name, value):
+        if value == "open":
+            return queryset.filter(placement_response__isnull=True)
+        return queryset.filter(placement_response=value)
+
+    def filter_branch(self, queryset, name, value):
+        match = Q(branch__ref__iexact=value)
+        if value.isdigit():
+            match |= Q(branch_id=int(value))
+        return queryset.filter(match)

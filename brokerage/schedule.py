@@ -1,0 +1,48 @@
+"""When the daily distribution should have run, read from the administrators' own schedules
+(django-celery-beat), so a run missed while the system was down is caught up (P3, P5)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django_celery_beat.models import PeriodicTask
+
+from .distribution import DistributionResult, distribute_packages
+from .models import DistributionRun
+
+DISTRIBUTION_TASK = "brokerage.tasks.distribute_packages_task"
+
+
+def _slots_of(task: PeriodicTask, now: datetime, days: int = 8) -> list[datetime]:
+    cron = task.crontab.schedule  # celery crontab with expanded minute/hour/day_of_week sets
+    zone = ZoneInfo(str(task.crontab.timezone))
+    today = now.astimezone(zone).date()
+    slots = []
+    for back in range(days):
+        day = today - timedelta(days=back)
+        if day.isoweekday() % 7 not in cron.day_of_week:  # celery counts Sunday as 0
+            continue
+        slots += [
+            datetime.combine(day, time(h, m), tzinfo=zone) for h in cron.hour for m in cron.minute
+        ]
+    return [s for s in slots if s <= now]
+
+
+def last_distribution_slot(now: datetime) -> datetime | None:
+    """The latest scheduled distribution time at or before `now`, in any enabled schedule."""
+    tasks = PeriodicTask.objects.filter(
+        task=DISTRIBUTION_TASK, enabled=True, crontab__isnull=False
+    ).select_related("crontab")
+    slots = [slot for task in tasks for slot in _slots_of(task, now)]
+    return max(slots, default=None)
+
+
+def distribution_catch_up(*, now: datetime) -> DistributionResult | None:
+    """Run the distribution now if no daily run has happened since the last scheduled slot."""
+    slot = last_distribution_slot(now)
+    if slot is None:
+        return None
+    if DistributionRun.objects.filter(as_of__gte=slot).exclude(trigger="send_now").exists():
+        return None
+    return distribute_packages(as_of=now, trigger="catch_up")

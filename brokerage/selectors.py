@@ -1,0 +1,48 @@
+"""Reads that are more than a filter."""
+
+from __future__ import annotations
+
+from .models import Offer, Outcome, Package, PlacementResponse
+
+FULL_MARKS_WITHIN_DAYS = 0
+ZERO_MARKS_AFTER_DAYS = 28
+
+
+def _start_score(package: Package, offer: Offer) -> tuple[float, int]:
+    days_late = max((offer.offered_start_date - package.start_date).days, 0)
+    return max(0.0, 1 - days_late / ZERO_MARKS_AFTER_DAYS), days_late
+
+
+def shortlist(package: Package) -> list[dict]:
+    """The offers made for `package`, best first: for now, earliest start first (L1 simple form).
+
+    Each entry shows the parts of its score, so the ranking can be checked.
+    """
+    offers = (
+        Offer.objects.filter(package=package, placement_response=PlacementResponse.OFFER_MADE)
+        .exclude(outcome=Outcome.WITHDRAWN)
+        .select_related("provider", "branch")
+        .order_by("offered_start_date", "responded_at", "id")
+    )
+    rows = []
+    for offer in offers:
+        score, days_late = _start_score(package, offer)
+        rows.append(
+            {
+                "offer": offer.pk,
+                "provider": {"ref": offer.provider.ref, "name": offer.provider.name},
+                "branch": {"ref": offer.branch.ref, "name": offer.branch.name},
+                "offered_start_date": offer.offered_start_date,
+                "note": offer.note,
+                "outcome": offer.outcome,
+                "score": round(score, 3),
+                "parts": {
+                    "start": {
+                        "days_after_wanted_start": days_late,
+                        "score": round(score, 3),
+                        "weight": 1.0,
+                    }
+                },
+            }
+        )
+    return rows

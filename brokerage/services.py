@@ -1,0 +1,404 @@
+"""Every write to packages and offers (STYLE 1): each owns its transaction, writes the audit trail,
+and schedules its e-mails after commit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.audit import audit_record
+
+from .models import (
+    ANSWERS,
+    DeclineReason,
+    NotificationKind,
+    Offer,
+    Outcome,
+    Package,
+    PackageStatus,
+    PlacementResponse,
+)
+from .notifications import notify_offers
+
+
+class BrokerageError(Exception):
+    """The package's or offer's state forbids this (the API answers 409 with this message)."""
+
+
+class InvalidResponse(ValueError):
+    """A response with missing or wrong fields; `errors` maps field to messages (API 400)."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+
+
+PACKAGE_FIELDS = (
+    "reference",
+    "ward_id",
+    "postcode",
+    "service_level",
+    "hours_per_week",
+    "call_pattern",
+    "carer_gender",
+    "urgency",
+    "start_date",
+    "needs_summary",
+    "person_name",
+    "address",
+    "full_details",
+)
+
+
+def _snapshot(package: Package) -> dict:
+    return {
+        "status": package.status,
+        **{
+            f: str(getattr(package, f))
+            for f in PACKAGE_FIELDS
+            if f not in {"address", "full_details"}
+        },
+    }
+
+
+def _locked(package: Package) -> Package:
+    """Re-read the package under a row lock: the decision that follows reads then writes (STYLE 5)."""
+    return Package.objects.select_for_update().get(pk=package.pk)
+
+
+def _move(
+    package: Package, *, to: str, allowed: set[str], actor, reason: str = "", **changes
+) -> Package:
+    if package.status not in allowed:
+        raise BrokerageError(
+            f"Package {package.reference} is {package.get_status_display().lower()}; "
+            f"it cannot become {PackageStatus(to).label.lower()}."
+        )
+    before = _snapshot(package)
+    package.status = to
+    for field, value in changes.items():
+        setattr(package, field, value)
+    package.save()
+    audit_record(
+        actor=actor,
+        action=f"package.{to}",
+        obj=package,
+        before=before,
+        after=_snapshot(package),
+        reason=reason,
+    )
+    return package
+
+
+@transaction.atomic
+def package_create(*, actor, **fields) -> Package:
+    """Create a draft package (P1). Fields are already validated by the form or serializer."""
+    package = Package(created_by=actor, status=PackageStatus.DRAFT, **fields)
+    package.full_clean()
+    package.save()
+    audit_record(actor=actor, action="package.create", obj=package, after=_snapshot(package))
+    return package
+
+
+@transaction.atomic
+def package_update(*, actor, package: Package, **fields) -> Package:
+    """Edit a package while it is still a draft or queued (not yet sent to anyone)."""
+    package = _locked(package)
+    if package.status not in {PackageStatus.DRAFT, PackageStatus.QUEUED}:
+        raise BrokerageError(
+            f"Package {package.reference} has been sent to providers and can no longer be edited."
+        )
+    before = _snapshot(package)
+    for field, value in fields.items():
+        setattr(package, field, value)
+    package.full_clean()
+    package.save()
+    audit_record(
+        actor=actor, action="package.edit", obj=package, before=before, after=_snapshot(package)
+    )
+    return package
+
+
+@transaction.atomic
+def package_queue(*, actor, package: Package, now: datetime | None = None) -> Package:
+    """Queue a draft for the next daily distribution (P2, P3)."""
+    package = _locked(package)
+    return _move(
+        package,
+        to=PackageStatus.QUEUED,
+        allowed={PackageStatus.DRAFT},
+        actor=actor,
+        queued_at=now or timezone.now(),
+    )
+
+
+def package_send_now(*, actor, package: Package, now: datetime | None = None):
+    """Distribute one package at once, e.g. an urgent one (P3). Returns the distribution result."""
+    from .distribution import distribute_packages
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        package = _locked(package)
+        if package.status == PackageStatus.DRAFT:
+            _move(
+                package,
+                to=PackageStatus.QUEUED,
+                allowed={PackageStatus.DRAFT},
+                actor=actor,
+                queued_at=now,
+            )
+        elif package.status != PackageStatus.QUEUED:
+            raise BrokerageError(
+                f"Package {package.reference} is {package.get_status_display().lower()}; only a draft or queued package can be sent."
+            )
+    result = distribute_packages(
+        as_of=now, trigger="send_now", package_ids=[package.pk], actor=actor
+    )
+    package.refresh_from_db()
+    if package.status != PackageStatus.OFFERED:
+        raise BrokerageError(
+            f"No active branch covers ward {package.ward.code} ({package.ward.name}); the package stays queued."
+        )
+    return result
+
+
+def _close_unanswered(package: Package, *, outcome: str, now: datetime) -> None:
+    """On award or withdrawal: unanswered offers before their deadline become Closed Before
+    Response; past their deadline, No Response (P9)."""
+    offers = package.offers.filter(placement_response__isnull=True)
+    offers.filter(deadline__gt=now).update(
+        placement_response=PlacementResponse.CLOSED_BEFORE_RESPONSE, closed_at=now
+    )
+    offers.filter(deadline__lte=now).update(
+        placement_response=PlacementResponse.NO_RESPONSE, closed_at=now
+    )
+
+
+@transaction.atomic
+def package_withdraw(
+    *, actor, package: Package, reason: str, now: datetime | None = None
+) -> Package:
+    """Withdraw before award: care no longer needed (L3). Open offers become Withdrawn."""
+    if not reason.strip():
+        raise InvalidResponse({"reason": ["Say why the package is withdrawn."]})
+    now = now or timezone.now()
+    package = _locked(package)
+    allowed = {PackageStatus.DRAFT, PackageStatus.QUEUED, PackageStatus.OFFERED}
+    _move(
+        package,
+        to=PackageStatus.WITHDRAWN,
+        allowed=allowed,
+        actor=actor,
+        reason=reason,
+        withdrawn_at=now,
+        withdrawn_reason=reason,
+    )
+    _close_unanswered(package, outcome=Outcome.WITHDRAWN, now=now)
+    told = list(
+        package.offers.filter(outcome=Outcome.OPEN, placement_response__in=ANSWERS).values_list(
+            "pk", flat=True
+        )
+    )
+    package.offers.filter(outcome=Outcome.OPEN).update(outcome=Outcome.WITHDRAWN, closed_at=now)
+    notify_offers(told, NotificationKind.WITHDRAWN)
+    return package
+
+
+@transaction.atomic
+def package_award(
+    *, actor, package: Package, offer: Offer, feedback: str = "", now: datetime | None = None
+) -> Offer:
+    """Award the package to one offer, exactly once even under concurrent tries (L2).
+
+    The package row lock serialises awards; the partial unique index on awarded offers is the
+    backstop. Every other offer becomes Not Awarded, and responders not chosen see `feedback`.
+    """
+    now = now or timezone.now()
+    package = _locked(package)
+    if package.status != PackageStatus.OFFERED:
+        raise BrokerageError(
+            f"Package {package.reference} is {package.get_status_display().lower()}; it cannot be awarded."
+        )
+    offer = Offer.objects.select_for_update().get(pk=offer.pk)
+    if offer.package_id != package.pk:
+        raise InvalidResponse({"offer": ["That offer is not for this package."]})
+    if offer.placement_response != PlacementResponse.OFFER_MADE or offer.outcome != Outcome.OPEN:
+        raise InvalidResponse(
+            {"offer": ["Only an open offer where the branch made an offer can be awarded."]}
+        )
+    _move(
+        package,
+        to=PackageStatus.AWARDED,
+        allowed={PackageStatus.OFFERED},
+        actor=actor,
+        awarded_at=now,
+    )
+    offer.outcome = Outcome.AWARDED
+    offer.closed_at = now
+    offer.save(update_fields=["outcome", "closed_at"])
+    _close_unanswered(package, outcome=Outcome.NOT_AWARDED, now=now)
+    losers = package.offers.filter(outcome=Outcome.OPEN).exclude(pk=offer.pk)
+    told = list(losers.filter(placement_response__in=ANSWERS).values_list("pk", flat=True))
+    losers.filter(placement_response__in=ANSWERS).update(feedback=feedback.strip())
+    losers.update(outcome=Outcome.NOT_AWARDED, closed_at=now)
+    audit_record(
+        actor=actor,
+        action="offer.award",
+        obj=offer,
+        after={"package": package.reference, "branch": offer.branch_id},
+        reason=feedback,
+    )
+    notify_offers([offer.pk], NotificationKind.AWARDED)
+    notify_offers(told, NotificationKind.NOT_AWARDED)
+    return offer
+
+
+CANCELLATION_CLAIM_DAYS = Decimal(3)
+ASSESSMENT_HOUR = Decimal(1)
+
+
+def cancellation_claim_hours(package: Package, *, doorstep: bool) -> Decimal:
+    """L3: three days of the package's hours after acceptance; the assessment hour on the doorstep."""
+    if doorstep:
+        return ASSESSMENT_HOUR
+    return (package.hours_per_week * CANCELLATION_CLAIM_DAYS / Decimal(7)).quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def package_cancel(
+    *,
+    actor,
+    package: Package,
+    reason: str,
+    on: date,
+    doorstep: bool = False,
+    now: datetime | None = None,
+) -> Package:
+    """Cancel an awarded package with a date and reason; records the provider's claim (L3)."""
+    errors = {}
+    if not reason.strip():
+        errors["reason"] = ["Say why the package is cancelled."]
+    if on is None:
+        errors["date"] = ["Give the date the package was cancelled."]
+    if errors:
+        raise InvalidResponse(errors)
+    package = _locked(package)
+    return _move(
+        package,
+        to=PackageStatus.CANCELLED,
+        allowed={PackageStatus.AWARDED},
+        actor=actor,
+        reason=reason,
+        cancelled_at=now or timezone.now(),
+        cancelled_on=on,
+        cancel_reason=reason,
+        cancelled_on_doorstep=doorstep,
+        claim_hours=cancellation_claim_hours(package, doorstep=doorstep),
+    )
+
+
+@transaction.atomic
+def package_end(*, actor, package: Package, reason: str = "") -> Package:
+    """An awarded package comes to its natural end (P2)."""
+    package = _locked(package)
+    return _move(
+        package, to=PackageStatus.ENDED, allowed={PackageStatus.AWARDED}, actor=actor, reason=reason
+    )
+
+
+def response_window_problem(offer: Offer, now: datetime) -> str | None:
+    """Why this offer can no longer be answered, or None while its window is open (P8)."""
+    if offer.outcome == Outcome.AWARDED:
+        return "This package has been awarded to you; your answer can no longer change."
+    if offer.outcome == Outcome.NOT_AWARDED:
+        return "This package has been awarded to another provider, so it can no longer be answered."
+    if offer.outcome == Outcome.WITHDRAWN:
+        return "This package was withdrawn by the council, so it can no longer be answered."
+    if (
+        offer.placement_response
+        in {PlacementResponse.NO_RESPONSE, PlacementResponse.CLOSED_BEFORE_RESPONSE}
+        or now >= offer.deadline
+    ):
+        local = timezone.localtime(offer.deadline)
+        return f"The deadline to answer passed at {local:%H:%M on %-d %B %Y}, so this offer can no longer be answered."
+    return None
+
+
+def _check_response(response: str, start_date, reason: str, note: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if response == PlacementResponse.OFFER_MADE:
+        if start_date is None:
+            errors["start_date"] = ["Give the date you can start."]
+    elif response == PlacementResponse.UNABLE_TO_ACCEPT:
+        if reason not in DeclineReason.values:
+            errors["reason"] = [f"Choose a reason: {', '.join(DeclineReason.values)}."]
+        elif reason == DeclineReason.OTHER and not note.strip():
+            errors["note"] = ["Say what the other reason is."]
+    else:
+        errors["response"] = ["Answer offer_made or unable_to_accept."]
+    return errors
+
+
+@transaction.atomic
+def offer_respond(
+    *,
+    actor,
+    offer: Offer,
+    response: str,
+    start_date: date | None = None,
+    reason: str = "",
+    note: str = "",
+    now: datetime | None = None,
+) -> Offer:
+    """Answer an offer, or change the answer, while its window is open (P8).
+
+    Raises InvalidResponse for missing fields and BrokerageError once the window has closed.
+    """
+    now = now or timezone.now()
+    errors = _check_response(response, start_date, reason, note)
+    if errors:
+        raise InvalidResponse(errors)
+    offer = Offer.objects.select_for_update().select_related("package").get(pk=offer.pk)
+    problem = response_window_problem(offer, now)
+    if problem:
+        raise BrokerageError(problem)
+    before = {
+        "placement_response": offer.placement_response,
+        "start_date": str(offer.offered_start_date),
+        "reason": offer.reason,
+        "note": offer.note,
+    }
+    offer.placement_response = response
+    offer.offered_start_date = start_date if response == PlacementResponse.OFFER_MADE else None
+    offer.reason = reason if response == PlacementResponse.UNABLE_TO_ACCEPT else ""
+    offer.note = note.strip()
+    offer.responded_at = now
+    offer.responded_by = actor
+    offer.save()
+    after = {
+        "placement_response": offer.placement_response,
+        "start_date": str(offer.offered_start_date),
+        "reason": offer.reason,
+        "note": offer.note,
+    }
+    audit_record(actor=actor, action="offer.respond", obj=offer, before=before, after=after)
+    return offer
+
+
+def offers_close_expired(*, as_of: datetime) -> int:
+    """Offers whose deadline passed by `as_of` with no answer become No Response (P6, P9).
+
+    One conditional UPDATE: running twice, or on two workers, changes nothing the second time.
+    """
+    with transaction.atomic():
+        expired = Offer.objects.filter(
+            placement_response__isnull=True, outcome=Outcome.OPEN, deadline__lte=as_of
+        )
+        ids = list(expired.values_list("pk", flat=True))
+        count = Offer.objects.filter(pk__in=ids, placement_response__isnull=True).update(
+            placement_response=PlacementResponse.NO_RESPONSE, closed_at=as_of
+        )
+    return count

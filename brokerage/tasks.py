@@ -1,0 +1,77 @@
+"""Celery tasks: they take ids or nothing, re-read the rows and call services (STYLE 2)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from core.jobs import job_run
+
+from .distribution import distribute_packages
+from .models import Notification, NotificationState
+from .notifications import MAX_ATTEMPTS, _enqueue, send_notification
+from .schedule import distribution_catch_up
+from .services import offers_close_expired
+
+
+@shared_task
+def distribute_packages_task() -> str:
+    """The daily distribution at the times in the beat schedule (P3)."""
+    now = timezone.now()
+    with job_run("distribute_packages", now) as run:
+        run["summary"] = str(distribute_packages(as_of=now, trigger="schedule"))
+    return run["summary"]
+
+
+@shared_task
+def distribution_catch_up_task() -> str:
+    """Every few minutes: if the scheduled run was missed (system down), run it now (P5)."""
+    now = timezone.now()
+    result = distribution_catch_up(now=now)
+    return str(result) if result else "no run missed"
+
+
+@shared_task
+def close_expired_offers_task() -> str:
+    """Unanswered offers past their deadline become No Response (P6)."""
+    now = timezone.now()
+    with job_run("close_expired_offers", now) as run:
+        run["summary"] = f"{offers_close_expired(as_of=now)} offer(s) closed as No Response"
+    return run["summary"]
+
+
+@shared_task(bind=True, max_retries=MAX_ATTEMPTS, acks_late=True)
+def send_notifications(self, notification_ids: list[int]) -> dict:
+    """Send these e-mails; the ones that fail are retried with exponential back-off (P7).
+
+    Each is claimed before sending, so a redelivered task sends nothing twice.
+    """
+    failed, states = [], {}
+    for notification_id in notification_ids:
+        try:
+            states[notification_id] = send_notification(notification_id)
+        except Exception:  # noqa: BLE001 - any SMTP or network failure is retried
+            failed.append(notification_id)
+    if failed:
+        # Back-off 1, 2, 4 ... minutes, capped well under the broker's visibility timeout.
+        countdown = min(60 * 2**self.request.retries, 30 * 60)
+        raise self.retry(args=[failed], countdown=countdown)
+    return states
+
+
+@shared_task
+def resend_stuck_notifications() -> int:
+    """Re-enqueue e-mails never handed to a worker (broker down at commit) or stuck mid-send."""
+    now = timezone.now()
+    Notification.objects.filter(
+        state=NotificationState.SENDING, created_at__lt=now - timezone.timedelta(minutes=30)
+    ).update(state=NotificationState.FAILED)
+    stuck = list(
+        Notification.objects.filter(
+            state__in=[NotificationState.PENDING, NotificationState.FAILED],
+            created_at__lt=now - timezone.timedelta(minutes=10),
+            attempts__lt=MAX_ATTEMPTS,
+        ).values_list("pk", flat=True)[:2000]
+    )
+    _enqueue(stuck)
+    return len(stuck)

@@ -1,0 +1,147 @@
+"""P3-P5: who gets offers, deadlines, idempotency, uncovered wards, e-mails."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from brokerage.distribution import distribute_packages
+from brokerage.models import Notification, Offer, PackageStatus
+from providers.models import PdpsStatus
+from tests.factories import PackageFactory
+
+from .conftest import MONDAY_11
+
+pytestmark = pytest.mark.django_db
+
+
+def test_package_goes_to_each_active_branch_covering_its_ward_and_no_other(queued_package, market):
+    """P4: a1 and b1 cover the ward; a2 (same provider as a1) does not."""
+    result = distribute_packages(as_of=MONDAY_11)
+    assert result.offers == 2
+    assert set(queued_package.offers.values_list("branch__ref", flat=True)) == {"A1", "B1"}
+    queued_package.refresh_from_db()
+    assert queued_package.status == PackageStatus.OFFERED
+
+
+@pytest.mark.parametrize("status", [PdpsStatus.SUSPENDED, PdpsStatus.LEFT])
+def test_suspended_or_departed_providers_get_nothing(
+    queued_package, market, make_provider_branch, ward, status
+):
+    """P4: not to suspended or off-framework providers."""
+    outsider = make_provider_branch(ward, pdps_status=status)
+    distribute_packages(as_of=MONDAY_11)
+    assert not Offer.objects.filter(branch=outsider).exists()
+
+
+def test_inactive_branch_gets_nothing(queued_package, market):
+    market["b1"].is_active = False
+    market["b1"].save()
+    distribute_packages(as_of=MONDAY_11)
+    assert set(queued_package.offers.values_list("branch__ref", flat=True)) == {"A1"}
+
+
+def test_ended_coverage_gets_nothing(queued_package, market, ward):
+    from django.utils import timezone
+
+    market["b1"].coverage.filter(ward=ward).update(ended_at=timezone.now(), removed_in=2)
+    distribute_packages(as_of=MONDAY_11)
+    assert set(queued_package.offers.values_list("branch__ref", flat=True)) == {"A1"}
+
+
+def test_only_queued_packages_go_out(market, ward):
+    PackageFactory(ward=ward, status="draft")
+    assert distribute_packages(as_of=MONDAY_11).offers == 0
+
+
+def test_deadlines_are_three_days_standard_and_24_hours_urgent(market, ward):
+    """P6."""
+    standard = PackageFactory(ward=ward, status="queued", urgency="standard")
+    urgent = PackageFactory(ward=ward, status="queued", urgency="urgent")
+    distribute_packages(as_of=MONDAY_11)
+    assert {o.deadline for o in standard.offers.all()} == {MONDAY_11 + timedelta(days=3)}
+    assert {o.deadline for o in urgent.offers.all()} == {MONDAY_11 + timedelta(hours=24)}
+    assert all(o.urgent for o in urgent.offers.all())
+
+
+def test_deadline_hours_are_a_setting(market, ward):
+    from core.models import PortalSettings
+
+    cfg = PortalSettings.load()
+    cfg.standard_deadline_hours = 48
+    cfg.save()
+    package = PackageFactory(ward=ward, status="queued")
+    distribute_packages(as_of=MONDAY_11)
+    assert package.offers.first().deadline == MONDAY_11 + timedelta(hours=48)
+
+
+def test_running_twice_creates_no_duplicate_offer_or_email(
+    queued_package, market, django_capture_on_commit_callbacks
+):
+    """P5."""
+    with django_capture_on_commit_callbacks(execute=True):
+        distribute_packages(as_of=MONDAY_11)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = distribute_packages(as_of=MONDAY_11 + timedelta(minutes=5))
+    assert second.offers == 0
+    assert Offer.objects.count() == 2
+    assert Notification.objects.count() == 2
+    assert len(mail.outbox) == 2
+
+
+def test_each_offered_branch_is_emailed_at_its_address(
+    queued_package, market, django_capture_on_commit_callbacks
+):
+    """P7: one e-mail per offered branch, recorded as sent."""
+    with django_capture_on_commit_callbacks(execute=True):
+        distribute_packages(as_of=MONDAY_11)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [market["a1"].notification_email, market["b1"].notification_email]
+    )
+    assert set(Notification.objects.values_list("state", flat=True)) == {"sent"}
+    body = mail.outbox[0].body
+    assert "PKG-1" in body and "PR1" in body
+    assert "PR1 4AB" not in body and "Edna" not in body  # A3: no personal details before award
+
+
+def test_package_for_uncovered_ward_is_flagged_and_stays_queued(market, other_ward, branch_a2):
+    from providers.models import Branch
+
+    Branch.objects.filter(pk=branch_a2.pk).update(is_active=False)
+    package = PackageFactory(ward=other_ward, status="queued")
+    result = distribute_packages(as_of=MONDAY_11)
+    package.refresh_from_db()
+    assert package.status == PackageStatus.QUEUED
+    assert package.uncovered_at == MONDAY_11
+    assert result.uncovered == [package.reference]
+
+
+def test_command_takes_as_of_in_london_time(queued_package, market):
+    call_command("distribute_packages", "--as-of", "2026-03-02T11:00")
+    assert {o.sent_at for o in queued_package.offers.all()} == {MONDAY_11}
+
+
+def test_command_across_clock_change_keeps_local_time(market, ward):
+    """Summer time: 11:00 in London on 6 April 2026 is 10:00 UTC."""
+    package = PackageFactory(ward=ward, status="queued")
+    call_command("distribute_packages", "--as-of", "2026-04-06T11:00")
+    sent = package.offers.first().sent_at
+    assert (sent.utcoffset() is None or True) and sent.astimezone(
+        __import__("zoneinfo").ZoneInfo("UTC")
+    ).hour == 10
+
+
+def test_command_refuses_a_bad_as_of():
+    with pytest.raises(CommandError, match="not an ISO 8601"):
+        call_command("distribute_packages", "--as-of", "tomorrow")
+
+
+def test_distribution_is_audited(queued_package, market):
+    from core.models import AuditEvent
+
+    distribute_packages(as_of=MONDAY_11)
+    assert AuditEvent.objects.filter(
+        action="package.offered", object_id=str(queued_package.pk)
+    ).exists()
