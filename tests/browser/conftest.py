@@ -1,0 +1,104 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright's sync API against pytest-django's
+live server.
+
+Never run `playwright install`: the browser is the system one at /usr/bin/chromium (or $CHROMIUM).
+Every test here is marked `browser`; tests/conftest.py skips them when Chromium is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PASSWORD
+
+# Playwright's sync API runs an event loop in this thread; Django then refuses ORM calls from it
+# ("You cannot call this from an async context") unless told the use is deliberate.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class PageProblems:
+    """What the browser complained about while a test ran: console errors (CSP violations among
+    them) and every response of 400 or more (missing static files, broken links)."""
+
+    console: list[str] = field(default_factory=list)
+    bad_responses: list[str] = field(default_factory=list)
+
+    def assert_none(self) -> None:
+        assert not self.console, "browser console errors:\n" + "\n".join(self.console)
+        assert not self.bad_responses, "failed requests:\n" + "\n".join(self.bad_responses)
+
+
+@pytest.fixture
+def problems() -> PageProblems:
+    return PageProblems()
+
+
+@pytest.fixture
+def page(browser, problems) -> Iterator:
+    """A fresh desktop-width page; its console errors and 4xx/5xx responses are collected in
+    `problems` (a test that expects a 404 page does not call `problems.assert_none()`)."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda msg: problems.console.append(f"{msg.type}: {msg.text} ({msg.location['url']})")
+        if msg.type == "error"
+        else None,
+    )
+    page.on("pageerror", lambda err: problems.console.append(f"pageerror: {err}"))
+    page.on(
+        "response",
+        lambda resp: problems.bad_responses.append(
+            f"{resp.status} {resp.request.resource_type} {resp.url}"
+        )
+        if resp.status >= 400
+        else None,
+    )
+    yield page
+    context.close()
+
+
+def signed_in(page, live_server, user) -> None:
+    """Sign `user` in through the real sign-in form, as a person would, and wait for home."""
+    page.goto(f"{live_server.url}/sign-in/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page PNG to screenshots/<name>.png (gitignored) for a human to look at."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
