@@ -125,10 +125,13 @@ def api_client():
 def api_as(api_client):
     """`api_as(user)`: an API client authenticated by token, as a provider system would be."""
     from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
 
     def make(user):
+        """A fresh client per call, so two users' clients never share credentials."""
         token, _ = Token.objects.get_or_create(user=user)
-        api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return api_client
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
 
     return make

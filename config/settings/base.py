@@ -234,4 +234,43 @@ PORTAL_BEAT_SCHEDULES = [
         "hour": "*",
         "day_of_week": "*",
     },
+    # P3: the daily distribution, 11:00 on weekdays and 10:30 at weekends, Europe/London.
+    {
+        "name": "Daily distribution (weekdays)",
+        "task": "brokerage.tasks.distribute_packages_task",
+        "minute": "0",
+        "hour": "11",
+        "day_of_week": "1-5",
+    },
+    {
+        "name": "Daily distribution (weekends)",
+        "task": "brokerage.tasks.distribute_packages_task",
+        "minute": "30",
+        "hour": "10",
+        "day_of_week": "0,6",
+    },
+    # P5: a run missed while the system was down goes out when it comes back.
+    {
+        "name": "Catch up a missed distribution",
+        "task": "brokerage.tasks.distribution_catch_up_task",
+        "minute": "*/5",
+        "hour": "*",
+        "day_of_week": "*",
+    },
+    # P6: unanswered offers past their deadline become No Response.
+    {
+        "name": "Close expired offers",
+        "task": "brokerage.tasks.close_expired_offers_task",
+        "minute": "*/5",
+        "hour": "*",
+        "day_of_week": "*",
+    },
+    # P7: e-mails never handed to a worker, or stuck, are sent again.
+    {
+        "name": "Resend stuck e-mails",
+        "task": "brokerage.tasks.resend_stuck_notifications",
+        "minute": "*/10",
+        "hour": "*",
+        "day_of_week": "*",
+    },
 ]

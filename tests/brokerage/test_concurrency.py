@@ -1,0 +1,101 @@
+"""P5 and L2 under real concurrency: threads with their own PostgreSQL connections (STYLE 13)."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from brokerage import services
+from brokerage.distribution import distribute_packages
+from brokerage.models import Notification, Offer, PlacementResponse
+from tests.factories import BranchFactory, CoverageFactory, PackageFactory, WardFactory
+
+from .conftest import MONDAY_11
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_at_once(count, work):
+    """Start `count` threads on `work(i)` at the same instant; return results or exceptions."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def target(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_two_workers_distributing_at_once_create_each_offer_and_email_once():
+    wards = [WardFactory() for _ in range(20)]
+    branches = [BranchFactory() for _ in range(15)]
+    for i, ward in enumerate(wards):
+        for branch in branches[i % 5 :: 5]:
+            CoverageFactory(branch=branch, ward=ward)
+    packages = [PackageFactory(ward=wards[i % 20], status="queued") for i in range(1200)]
+    expected = sum(3 for _ in packages)  # each ward is covered by three branches
+
+    results = run_at_once(2, lambda i: distribute_packages(as_of=MONDAY_11))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(r.offers for r in results) == expected
+    assert Offer.objects.count() == expected
+    assert Notification.objects.count() == expected
+    assert len(
+        set(mail.outbox[i].to[0] + mail.outbox[i].subject for i in range(len(mail.outbox)))
+    ) == len(mail.outbox)
+    assert len(mail.outbox) == expected
+
+
+def test_twenty_navigators_pressing_award_at_once_award_exactly_one(django_user_model):
+    ward = WardFactory()
+    branches = [BranchFactory() for _ in range(20)]
+    for branch in branches:
+        CoverageFactory(branch=branch, ward=ward)
+    package = PackageFactory(ward=ward, status="queued")
+    distribute_packages(as_of=MONDAY_11)
+    for offer in Offer.objects.all():
+        services.offer_respond(
+            actor=None,
+            offer=offer,
+            response=PlacementResponse.OFFER_MADE,
+            start_date=MONDAY_11.date() + timedelta(days=3),
+            now=MONDAY_11,
+        )
+    offers = list(Offer.objects.order_by("pk"))
+
+    def award(i):
+        return services.package_award(actor=None, package=package, offer=offers[i])
+
+    results = run_at_once(20, award)
+    wins = [r for r in results if isinstance(r, Offer)]
+    refusals = [r for r in results if isinstance(r, services.BrokerageError)]
+    assert len(wins) == 1, results
+    assert len(refusals) == 19, results
+    assert Offer.objects.filter(outcome="awarded").count() == 1
+    assert Offer.objects.filter(outcome="not_awarded").count() == 19
+
+
+def test_close_expired_on_two_workers_changes_each_offer_once():
+    ward = WardFactory()
+    for _ in range(5):
+        CoverageFactory(branch=BranchFactory(), ward=ward)
+    for _ in range(100):
+        PackageFactory(ward=ward, status="queued")
+    distribute_packages(as_of=MONDAY_11)
+    results = run_at_once(
+        2, lambda i: services.offers_close_expired(as_of=MONDAY_11 + timedelta(days=4))
+    )
+    assert sum(results) == 500
