@@ -25,4 +25,9 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/de
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 fi
 
+# TEST_SETUP_ONLY=1: install everything and stop (.ci/run uses it before linting).
+if [ "${TEST_SETUP_ONLY:-0}" = "1" ]; then
+  exit 0
+fi
+
 exec .venv/bin/pytest "$@"
