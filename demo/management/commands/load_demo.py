@@ -1,0 +1,41 @@
+"""`manage.py load_demo`: a realistic Lancashire data set with one user per role (API.md)."""
+
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from demo.steps import CREDENTIALS, STEPS, demo_provider
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the Lancashire demo: 12 districts and their wards, ~110 providers with branches and "
+        "ward coverage (several register versions) and one user per role. Safe to run again: what "
+        "is already there is left alone and the sign-in details are printed again."
+    )
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        for number, step in enumerate(STEPS, start=1):
+            title = (step.__doc__ or step.__name__).strip().splitlines()[0]
+            self.stdout.write(f"[{number}/{len(STEPS)}] {title}")
+            # Each step is all or nothing, so a failed run can simply be run again.
+            with transaction.atomic():
+                step(self.stdout)
+        self.stdout.write(self.style.SUCCESS(f"Demo loaded in {time.monotonic() - started:.1f}s."))
+        self.print_credentials()
+
+    def print_credentials(self) -> None:
+        provider, branch = demo_provider()
+        self.stdout.write("Sign in as (username / password):")
+        width = max(len(c.label) for c in CREDENTIALS)
+        for credential in CREDENTIALS:
+            where = ""
+            if credential.username == "provider":
+                where = f"  ({provider.name}, {provider.ref})"
+            elif credential.username == "branch":
+                where = f"  ({provider.name}, {branch.name} branch {branch.ref})"
+            self.stdout.write(
+                f"  {credential.label:<{width}}  {credential.username} / {credential.password}{where}"
+            )

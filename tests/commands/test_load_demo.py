@@ -1,0 +1,112 @@
+"""`manage.py load_demo`: the Lancashire market, through the services, with one user per role."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.test import RequestFactory
+
+from core.models import AuditEvent
+from demo.steps import CREDENTIALS, STEPS
+from providers.models import Branch, PdpsStatus, Provider, Role, User
+from wards.models import Coverage, RegisterVersion, Ward
+
+pytestmark = pytest.mark.django_db
+
+DISTRICTS = {
+    "Burnley", "Chorley", "Fylde", "Hyndburn", "Lancaster", "Pendle", "Preston",
+    "Ribble Valley", "Rossendale", "South Ribble", "West Lancashire", "Wyre",
+}  # fmt: skip
+
+
+def load() -> str:
+    out = StringIO()
+    call_command("load_demo", stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    models = (Ward, Provider, Branch, Coverage, RegisterVersion, User, AuditEvent)
+    return {m.__name__: m.objects.count() for m in models}
+
+
+@pytest.fixture
+def demo_output() -> str:
+    return load()
+
+
+def test_demo_has_the_twelve_lancashire_districts_and_hundreds_of_wards(demo_output):
+    assert set(Ward.objects.values_list("district", flat=True)) == DISTRICTS
+    assert Ward.objects.count() >= 200
+    assert all(
+        code.startswith("E05") and len(code) == 9
+        for code in Ward.objects.values_list("code", flat=True)
+    )
+
+
+def test_demo_has_about_110_providers_mostly_active_with_branches(demo_output):
+    assert 100 <= Provider.objects.count() <= 120
+    statuses = {s: Provider.objects.filter(pdps_status=s).count() for s in PdpsStatus.values}
+    assert statuses[PdpsStatus.ACTIVE] >= 95
+    assert statuses[PdpsStatus.SUSPENDED] > 0 and statuses[PdpsStatus.LEFT] > 0
+    assert not Provider.objects.filter(branches__isnull=True).exists()
+    assert not Branch.objects.filter(notification_email="").exists()
+    assert not Provider.objects.filter(senior_manager_email="").exists()
+
+
+def test_demo_register_was_published_in_several_versions(demo_output):
+    assert RegisterVersion.objects.filter(number__gt=0).count() >= 3
+    assert Coverage.objects.in_force().count() > 1000
+    assert "register v1:" in demo_output
+
+
+def test_providers_who_left_cover_no_wards(demo_output):
+    left = Coverage.objects.in_force().filter(branch__provider__pdps_status=PdpsStatus.LEFT)
+    assert not left.exists()
+
+
+def test_every_roles_user_can_sign_in_with_the_printed_password(demo_output):
+    request = RequestFactory().post("/sign-in/")
+    assert {c.role for c in CREDENTIALS} == set(Role.values)
+    for credential in CREDENTIALS:
+        assert f"{credential.username} / {credential.password}" in demo_output
+        user = authenticate(request, username=credential.username, password=credential.password)
+        assert user is not None, credential.username
+        assert user.role == credential.role
+
+
+def test_provider_users_belong_to_the_first_active_provider_and_its_first_branch(demo_output):
+    org, branch_user = User.objects.get(username="provider"), User.objects.get(username="branch")
+    first = Provider.objects.on_framework().order_by("ref").first()
+    assert org.provider == first and org.branch is None
+    assert branch_user.provider == first
+    assert branch_user.branch == first.branches.order_by("ref").first()
+
+
+def test_admin_user_can_use_the_django_admin(demo_output):
+    admin = User.objects.get(username="admin")
+    assert admin.is_staff and admin.is_superuser
+
+
+def test_running_twice_changes_nothing_and_prints_the_credentials_again(demo_output):
+    before = counts()
+    again = load()
+    assert counts() == before
+    assert "already loaded" in again
+    for credential in CREDENTIALS:
+        assert f"{credential.username} / {credential.password}" in again
+
+
+def test_demo_prints_progress_for_every_step(demo_output):
+    for number in range(1, len(STEPS) + 1):
+        assert f"[{number}/{len(STEPS)}]" in demo_output
+
+
+def test_demo_is_the_same_every_time():
+    from demo import lancashire
+
+    lancashire.market.cache_clear()
+    first = [(p.ref, p.name, [b.wards for b in p.branches]) for p in lancashire.market()]
+    lancashire.market.cache_clear()
+    assert [(p.ref, p.name, [b.wards for b in p.branches]) for p in lancashire.market()] == first
