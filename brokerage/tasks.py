@@ -6,6 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from core.jobs import job_run
+from core.timeutil import parse_moment
 
 from .distribution import distribute_packages
 from .models import Notification, NotificationState
@@ -14,10 +15,15 @@ from .schedule import distribution_catch_up
 from .services import offers_close_expired
 
 
+def _moment(as_of: str | None):
+    """Tasks take moments as ISO text (JSON only); None means now."""
+    return parse_moment(as_of) if as_of else timezone.now()
+
+
 @shared_task
-def distribute_packages_task() -> str:
+def distribute_packages_task(as_of: str | None = None) -> str:
     """The daily distribution at the times in the beat schedule (P3)."""
-    now = timezone.now()
+    now = _moment(as_of)
     with job_run("distribute_packages", now) as run:
         run["summary"] = str(distribute_packages(as_of=now, trigger="schedule"))
     return run["summary"]
@@ -32,9 +38,9 @@ def distribution_catch_up_task() -> str:
 
 
 @shared_task
-def close_expired_offers_task() -> str:
+def close_expired_offers_task(as_of: str | None = None) -> str:
     """Unanswered offers past their deadline become No Response (P6)."""
-    now = timezone.now()
+    now = _moment(as_of)
     with job_run("close_expired_offers", now) as run:
         run["summary"] = f"{offers_close_expired(as_of=now)} offer(s) closed as No Response"
     return run["summary"]

@@ -54,7 +54,7 @@ def test_two_workers_distributing_at_once_create_each_offer_and_email_once():
     assert Offer.objects.count() == expected
     assert Notification.objects.count() == expected
     assert len(
-        set(mail.outbox[i].to[0] + mail.outbox[i].subject for i in range(len(mail.outbox)))
+        {mail.outbox[i].to[0] + mail.outbox[i].subject for i in range(len(mail.outbox))}
     ) == len(mail.outbox)
     assert len(mail.outbox) == expected
 
