@@ -35,12 +35,10 @@ def test_recording_the_same_notification_twice_creates_one_row(pending):
 def test_failed_send_is_recorded_and_retried_with_back_off(pending):
     from brokerage.tasks import send_notifications
 
-    with mock.patch("django.core.mail.EmailMessage.send", side_effect=OSError("SMTP down")):
-        with mock.patch.object(
-            send_notifications, "retry", side_effect=RuntimeError("retry")
-        ) as retry:
-            with pytest.raises(RuntimeError):
-                send_notifications.run([n.pk for n in pending])
+    smtp_down = mock.patch("django.core.mail.EmailMessage.send", side_effect=OSError("SMTP down"))
+    no_retry = mock.patch.object(send_notifications, "retry", side_effect=RuntimeError("retry"))
+    with smtp_down, no_retry as retry, pytest.raises(RuntimeError):
+        send_notifications.run([n.pk for n in pending])
     failed = Notification.objects.get(pk=pending[0].pk)
     assert failed.state == "failed" and failed.attempts == 1 and "SMTP down" in failed.last_error
     assert retry.call_args.kwargs["countdown"] == 60
