@@ -62,26 +62,39 @@ def problems() -> PageProblems:
     return PageProblems()
 
 
+def _watched_page(browser, problems: PageProblems, **context_options):
+    """A page in a fresh context whose console errors and 4xx/5xx responses go to `problems`."""
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+
+    def on_console(msg) -> None:
+        if msg.type == "error":
+            problems.console.append(f"{msg.type}: {msg.text} ({msg.location['url']})")
+
+    def on_response(resp) -> None:
+        if resp.status >= 400:
+            problems.bad_responses.append(f"{resp.status} {resp.request.resource_type} {resp.url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda err: problems.console.append(f"pageerror: {err}"))
+    page.on("response", on_response)
+    return context, page
+
+
 @pytest.fixture
 def page(browser, problems) -> Iterator:
-    """A fresh desktop-width page; its console errors and 4xx/5xx responses are collected in
-    `problems` (a test that expects a 404 page does not call `problems.assert_none()`)."""
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.on(
-        "console",
-        lambda msg: problems.console.append(f"{msg.type}: {msg.text} ({msg.location['url']})")
-        if msg.type == "error"
-        else None,
-    )
-    page.on("pageerror", lambda err: problems.console.append(f"pageerror: {err}"))
-    page.on(
-        "response",
-        lambda resp: problems.bad_responses.append(
-            f"{resp.status} {resp.request.resource_type} {resp.url}"
-        )
-        if resp.status >= 400
-        else None,
+    """A fresh desktop-width page, watched by `problems` (a test that expects an error page
+    simply does not call `problems.assert_none()`)."""
+    context, page = _watched_page(browser, problems, viewport=DESKTOP)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser, problems) -> Iterator:
+    """The same on a 390x844 phone screen (an iPhone 12-15), touch and all."""
+    context, page = _watched_page(
+        browser, problems, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
     )
     yield page
     context.close()
