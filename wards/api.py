@@ -1,6 +1,6 @@
 import csv
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
@@ -62,9 +62,3 @@ class RegisterVersionViewSet(viewsets.ReadOnlyModelViewSet):
     def export(self, request, number=None):
         version = self.get_object()
         return register_csv_response(version.number)
-
-    def get_object(self):
-        try:
-            return super().get_object()
-        except (ValueError, OverflowError):
-            raise Http404 from None

@@ -123,3 +123,25 @@ def test_anonymous_user_is_sent_to_sign_in_for_the_page(client, versions):
     response = client.get(reverse("wards:register-versions"))
     assert response.status_code == 302
     assert "/sign-in/" in response["Location"]
+
+
+def test_absurdly_large_version_number_is_404_not_an_error(api_as, client, nina, versions):
+    huge = "9" * 30
+    assert api_as(nina).get(f"/api/v1/register/versions/{huge}/export.csv").status_code == 404
+    assert api_as(nina).get(f"/api/v1/register/versions/{huge}/").status_code == 404
+    client.force_login(nina)
+    assert client.get(f"/wards/register/v{huge}.csv").status_code == 404
+
+
+def test_register_versions_page_query_count_is_pinned(
+    client, carl, versions, django_assert_max_num_queries
+):
+    client.force_login(carl)
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("wards:register-versions")).status_code == 200
+
+
+def test_register_versions_page_before_any_import_says_so(client, carl):
+    client.force_login(carl)
+    response = client.get(reverse("wards:register-versions"))
+    assert "No register has been published yet" in response.content.decode()
