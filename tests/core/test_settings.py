@@ -23,6 +23,8 @@ def _production_env(**overrides: str) -> dict[str, str]:
         "REDIS_URL": "redis://redis.internal:6379/0",
         "DJANGO_DEBUG": "0",
     }
+    # Set for the test process by tests/browser (Playwright); deploy check rightly rejects it.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(overrides)
     return env
 
