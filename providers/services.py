@@ -64,6 +64,8 @@ def user_create(
     """
     role = _role(role)
     User.username_validator(username)
+    if not password:
+        raise ValueError("the password is empty")
     if email:
         validate_email(email)
     if User.objects.filter(username__iexact=username).exists():

@@ -110,6 +110,7 @@ BAD = {
         "has no provider or branch",
     ),
     "bad-email": (["--role", "navigator", "--email", "not-an-email"], "valid email"),
+    "blank-password": (["--role", "navigator", "--password", ""], "the password is empty"),
 }
 
 
