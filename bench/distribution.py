@@ -1,0 +1,159 @@
+"""Benchmark: one day's distribution (P3-P5) in a county-sized and a national-sized market.
+
+    python bench/distribution.py                 # both scales
+    python bench/distribution.py --scale county  # one
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal python bench/distribution.py
+
+Builds the market in a throw-away database (bulk inserts), queues the packages, times
+`distribute_packages` and prints offers per second and queries per package. E-mail sending is
+left out (it happens in workers after commit); recording the notification rows is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._setup import django_setup, throwaway_database, timed  # noqa: E402
+
+SCALES = {
+    # providers, branches, wards, wards covered per branch, packages
+    "county": (120, 300, 600, 30, 500),
+    "national": (3000, 10_000, 7000, 20, 5000),
+}
+
+
+def build_market(
+    providers: int, branches: int, wards: int, per_branch: int, packages: int, rng: random.Random
+) -> None:
+    from django.utils import timezone
+
+    from brokerage.models import Package
+    from providers.models import Branch, PdpsStatus, Provider
+    from wards.models import Coverage, RegisterVersion, Ward
+
+    Ward.objects.bulk_create(
+        [
+            Ward(code=f"E05{i:06d}", name=f"Ward {i}", district=f"District {i // 50}")
+            for i in range(wards)
+        ],
+        batch_size=5000,
+    )
+    statuses = [PdpsStatus.ACTIVE] * 18 + [PdpsStatus.SUSPENDED, PdpsStatus.LEFT]
+    Provider.objects.bulk_create(
+        [
+            Provider(ref=f"P{i:05d}", name=f"Provider {i}", pdps_status=rng.choice(statuses))
+            for i in range(providers)
+        ],
+        batch_size=5000,
+    )
+    provider_ids = list(Provider.objects.values_list("pk", flat=True))
+    Branch.objects.bulk_create(
+        [
+            Branch(
+                provider_id=provider_ids[i % providers],
+                ref=f"B{i:05d}",
+                name=f"Branch {i}",
+                notification_email=f"b{i}@example.org",
+                is_active=rng.random() > 0.03,
+            )
+            for i in range(branches)
+        ],
+        batch_size=5000,
+    )
+    ward_ids = list(Ward.objects.order_by("pk").values_list("pk", flat=True))
+    branch_ids = list(Branch.objects.values_list("pk", flat=True))
+    now = timezone.now()
+    RegisterVersion.objects.create(number=1, note="benchmark")
+    rows = []
+    for branch_id in branch_ids:
+        # a branch covers a run of neighbouring wards, as real branches do
+        first = rng.randrange(len(ward_ids))
+        rows += [
+            Coverage(
+                branch_id=branch_id,
+                ward_id=ward_ids[(first + k) % len(ward_ids)],
+                started_at=now,
+                added_in=1,
+            )
+            for k in range(per_branch)
+        ]
+    Coverage.objects.bulk_create(rows, batch_size=10_000)
+    Package.objects.bulk_create(
+        [
+            Package(
+                reference=f"BENCH-{i:06d}",
+                ward_id=rng.choice(ward_ids),
+                postcode="PR1 4AB",
+                service_level="homecare_single",
+                hours_per_week=10,
+                call_pattern="2 calls a day",
+                start_date=date(2026, 3, 9),
+                needs_summary="Personal care",
+                urgency="urgent" if rng.random() < 0.1 else "standard",
+                status="queued",
+            )
+            for i in range(packages)
+        ],
+        batch_size=5000,
+    )
+
+
+def run(scale: str) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from brokerage.distribution import distribute_packages
+    from brokerage.models import Notification, Offer
+
+    providers, branches, wards, per_branch, packages = SCALES[scale]
+    results: dict = {}
+    with throwaway_database():
+        with timed("build", results):
+            build_market(providers, branches, wards, per_branch, packages, random.Random(7))
+        eleven = datetime(2026, 3, 2, 11, 0, tzinfo=ZoneInfo("Europe/London"))
+        with (
+            mock.patch("brokerage.notifications._enqueue"),
+            CaptureQueriesContext(connection) as queries,timed("distribute", results)
+        ):
+            result = distribute_packages(as_of=eleven)
+        with timed("second_run", results):
+            again = distribute_packages(as_of=eleven)
+        results.update(
+            scale=scale,
+            vendor=connection.vendor,
+            packages=result.packages,
+            uncovered=len(result.uncovered),
+            offers=Offer.objects.count(),
+            notifications=Notification.objects.count(),
+            queries=len(queries),
+            second_run_offers=again.offers,
+        )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=[*SCALES, "all"], default="all")
+    args = parser.parse_args()
+    django_setup()
+    for scale in SCALES if args.scale == "all" else [args.scale]:
+        r = run(scale)
+        per_package = r["queries"] / max(r["packages"] + r["uncovered"], 1)
+        print(
+            f"{r['scale']:>8} on {r['vendor']}: built in {r['build']:.1f}s; distributed {r['packages']} packages "
+            f"({r['uncovered']} uncovered) into {r['offers']} offers and {r['notifications']} e-mail records "
+            f"in {r['distribute']:.2f}s = {r['offers'] / r['distribute']:,.0f} offers/s; "
+            f"{r['queries']} queries = {per_package:.3f} per package; "
+            f"second run {r['second_run']:.2f}s made {r['second_run_offers']} offers"
+        )
+
+
+if __name__ == "__main__":
+    main()
