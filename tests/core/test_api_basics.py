@@ -112,13 +112,10 @@ def test_the_api_docs_render_from_the_sidecar_without_a_cdn(client):
     assert not re.search(r"https?://(cdn|unpkg|cdnjs)", html)
 
 
-@pytest.mark.xfail(
-    reason="config/urls.py serves SpectacularSwaggerView, whose inline <script> the CSP blocks; "
-    "SpectacularSwaggerSplitView serves that script as a file",
-    strict=False,
-)
 def test_the_api_docs_have_no_inline_script_the_csp_would_block(client):
-    html = client.get(reverse("api-docs")).content.decode()
+    response = client.get(reverse("api-docs"))
 
-    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html)
-    assert all("nonce=" in tag for tag in inline), inline
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", response.content.decode())
+    assert all(f'nonce="{nonce}"' in tag for tag in inline), inline
+    assert "<style" not in response.content.decode()
