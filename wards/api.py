@@ -2,12 +2,15 @@ import csv
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
 from .filters import WardFilter
 from .models import RegisterVersion, Ward
-from .selectors import register_versions
+from .selectors import register_changes, register_since, register_versions
 from .services import register_export_rows
 
 
@@ -24,6 +27,23 @@ class WardViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = WardSerializer
     filterset_class = WardFilter
     lookup_field = "code"
+
+
+class RegisterPairSerializer(serializers.Serializer):
+    provider_ref = serializers.CharField()
+    provider_name = serializers.CharField()
+    branch_ref = serializers.CharField()
+    branch_name = serializers.CharField()
+    ward_code = serializers.CharField()
+    ward_name = serializers.CharField()
+    district = serializers.CharField()
+
+
+class RegisterChangesSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    since = serializers.IntegerField()
+    added = RegisterPairSerializer(many=True)
+    removed = RegisterPairSerializer(many=True)
 
 
 class RegisterVersionSerializer(serializers.ModelSerializer):
@@ -62,3 +82,22 @@ class RegisterVersionViewSet(viewsets.ReadOnlyModelViewSet):
     def export(self, request, number=None):
         version = self.get_object()
         return register_csv_response(version.number)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "since", int, description="version to compare with (default: the one before)"
+            )
+        ],
+        responses=RegisterChangesSerializer,
+    )
+    @action(detail=True)
+    def changes(self, request, number=None):
+        """The branch-ward pairs added and removed between version `since` and this one (W2)."""
+        version = self.get_object()
+        try:
+            since = register_since(request.query_params.get("since"), version.number)
+        except ValueError as error:
+            raise ValidationError({"since": [str(error)]}) from None
+        changes = register_changes(number=version.number, since=since)
+        return Response(RegisterChangesSerializer(changes).data)

@@ -1,11 +1,63 @@
 """Reads of the register that are more than a filter."""
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 
-from .models import RegisterVersion
+from .models import Coverage, RegisterVersion
 
 
 def register_versions() -> QuerySet[RegisterVersion]:
     """Published register versions, newest first. Version 0, the empty register that serialises
     publishing (see services._lock_register), is not a published version and is left out."""
     return RegisterVersion.objects.filter(number__gt=0).select_related("published_by")
+
+
+@dataclass(frozen=True)
+class RegisterChanges:
+    """What changed in the register between version `since` and version `number` (W2)."""
+
+    number: int
+    since: int
+    added: list[dict[str, str]]
+    removed: list[dict[str, str]]
+
+
+PAIR_FIELDS = {
+    "provider_ref": "branch__provider__ref",
+    "provider_name": "branch__provider__name",
+    "branch_ref": "branch__ref",
+    "branch_name": "branch__name",
+    "ward_code": "ward__code",
+    "ward_name": "ward__name",
+    "district": "ward__district",
+}
+
+
+def _pairs(number: int) -> set[tuple[str, ...]]:
+    return set(Coverage.objects.in_version(number).values_list(*PAIR_FIELDS.values()))
+
+
+def register_changes(*, number: int, since: int) -> RegisterChanges:
+    """The branch-ward pairs in version `number` but not in `since` (added) and the reverse
+    (removed), each sorted by provider, branch and ward. Either version may be the older."""
+    old, new = _pairs(since), _pairs(number)
+
+    def rows(pairs: set[tuple[str, ...]]) -> list[dict[str, str]]:
+        return [dict(zip(PAIR_FIELDS, pair, strict=True)) for pair in sorted(pairs)]
+
+    return RegisterChanges(
+        number=number, since=since, added=rows(new - old), removed=rows(old - new)
+    )
+
+
+def register_since(value: str | None, number: int) -> int:
+    """The version to compare version `number` with: `value` when given (0 is the empty register),
+    else the one before. Raises ValueError when `value` is not a published version."""
+    if value in (None, ""):
+        return number - 1
+    if not value.isdigit() or (
+        int(value) != 0 and not register_versions().filter(number=int(value)).exists()
+    ):
+        raise ValueError(f"'{value}' is not a published register version")
+    return int(value)

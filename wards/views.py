@@ -7,7 +7,7 @@ from django.shortcuts import render
 from .api import register_csv_response
 from .filters import WardFilter
 from .models import Ward
-from .selectors import register_versions
+from .selectors import register_changes, register_since, register_versions
 
 
 @login_required
@@ -20,11 +20,15 @@ def ward_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _council_only(request: HttpRequest) -> None:
+    if not request.user.is_council:
+        raise PermissionDenied("The ward register pages are for council staff.")
+
+
 @login_required
 def register_version_list(request: HttpRequest) -> HttpResponse:
     """The published register versions with a CSV download each (W2); a council page."""
-    if not request.user.is_council:
-        raise PermissionDenied("The register versions page is for council staff.")
+    _council_only(request)
     page = Paginator(register_versions(), 50).get_page(request.GET.get("page"))
     return render(request, "wards/register_versions.html", {"page": page})
 
@@ -36,3 +40,26 @@ def register_version_csv(request: HttpRequest, number: int) -> HttpResponse:
     if not register_versions().filter(number=number).exists():
         raise Http404("No such register version.")
     return register_csv_response(number)
+
+
+@login_required
+def register_version_changes(request: HttpRequest, number: int) -> HttpResponse:
+    """Version `number` compared with `?since=` (default the one before): pairs added and removed."""
+    _council_only(request)
+    versions = register_versions()
+    version = versions.filter(number=number).first()
+    if version is None:
+        raise Http404("No such register version.")
+    error = ""
+    try:
+        since = register_since(request.GET.get("since"), number)
+    except ValueError:
+        error = "Choose a published register version to compare with."
+        since = number - 1
+    context = {
+        "version": version,
+        "changes": register_changes(number=number, since=since),
+        "numbers": list(versions.values_list("number", flat=True)),
+        "error": error,
+    }
+    return render(request, "wards/register_changes.html", context)

@@ -145,3 +145,62 @@ def test_register_versions_page_before_any_import_says_so(client, carl):
     client.force_login(carl)
     response = client.get(reverse("wards:register-versions"))
     assert "No register has been published yet" in response.content.decode()
+
+
+def test_changes_compares_with_the_version_before_by_default(api_as, alice, versions):
+    body = api_as(alice).get("/api/v1/register/versions/2/changes/").json()
+    assert (body["number"], body["since"]) == (2, 1)
+    assert [(r["branch_ref"], r["ward_code"]) for r in body["added"]] == [("A1", "E05012002")]
+    assert [(r["branch_ref"], r["ward_code"]) for r in body["removed"]] == [("B1", "E05012001")]
+    assert body["added"][0]["provider_name"] == "Amber Homecare Ltd"
+
+
+def test_changes_since_the_empty_register_lists_every_pair_as_added(api_as, nina, versions):
+    body = api_as(nina).get("/api/v1/register/versions/2/changes/?since=0").json()
+    assert len(body["added"]) == 2 and body["removed"] == []
+
+
+def test_changes_can_compare_backwards(api_as, nina, versions):
+    body = api_as(nina).get("/api/v1/register/versions/1/changes/?since=2").json()
+    assert [r["branch_ref"] for r in body["added"]] == ["B1"]
+    assert [r["ward_code"] for r in body["removed"]] == ["E05012002"]
+
+
+@pytest.mark.parametrize("since", ["7", "x", "-1"])
+def test_changes_since_an_unknown_version_is_400_naming_the_parameter(
+    api_as, nina, versions, since
+):
+    response = api_as(nina).get(f"/api/v1/register/versions/2/changes/?since={since}")
+    assert response.status_code == 400
+    assert "since" in response.json()
+
+
+def test_changes_of_unknown_version_is_404(api_as, nina, versions):
+    assert api_as(nina).get("/api/v1/register/versions/5/changes/").status_code == 404
+
+
+def test_council_user_sees_changes_page(client, carl, versions):
+    client.force_login(carl)
+    response = client.get(reverse("wards:register-version-changes", args=[2]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Added (1)" in page and "Removed (1)" in page
+    assert "E05012002" in page
+
+
+def test_changes_page_with_bad_since_shows_an_error_not_a_crash(client, carl, versions):
+    client.force_login(carl)
+    url = reverse("wards:register-version-changes", args=[2])
+    response = client.get(url, {"since": "99"})
+    assert response.status_code == 200
+    assert "Choose a published register version" in response.content.decode()
+
+
+def test_provider_user_may_not_open_changes_page(client, bob, versions):
+    client.force_login(bob)
+    assert client.get(reverse("wards:register-version-changes", args=[2])).status_code == 403
+
+
+def test_changes_page_for_unknown_version_is_404(client, carl, versions):
+    client.force_login(carl)
+    assert client.get(reverse("wards:register-version-changes", args=[9])).status_code == 404
