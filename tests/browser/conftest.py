@@ -115,3 +115,28 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+WCAG_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def assert_accessible(page, *, skip_rules: tuple[str, ...] = ()) -> None:
+    """Run axe-core (shipped inside the axe-playwright-python wheel) over the page and fail on any
+    WCAG 2.2 A/AA or best-practice violation, listing each rule, its help and the offending nodes.
+
+    Skips the calling test when axe-playwright-python is not installed."""
+    axe = pytest.importorskip("axe_playwright_python")
+    script = (Path(axe.__file__).parent / "axe.min.js").read_text()
+    page.evaluate(script)
+    options = {
+        "runOnly": {"type": "tag", "values": WCAG_AA_TAGS},
+        "rules": {rule: {"enabled": False} for rule in skip_rules},
+        "resultTypes": ["violations"],
+    }
+    result = page.evaluate("options => axe.run(document, options)", options)
+    violations = [
+        f"{v['id']} ({v['impact']}): {v['help']}\n"
+        + "\n".join(f"    {node['target']}: {node['html'][:160]}" for node in v["nodes"])
+        for v in result["violations"]
+    ]
+    assert not violations, f"axe found problems on {page.url}:\n" + "\n".join(violations)

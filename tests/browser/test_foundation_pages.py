@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from tests.factories import CoverageFactory, WardFactory
 
-from .conftest import screenshot, signed_in
+from .conftest import assert_accessible, screenshot, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -274,4 +274,37 @@ def test_api_documentation_linked_from_the_footer_loads(page, live_server, probl
         "Homecare brokerage portal API"
     )
     screenshot(page, "api-docs")
+    problems.assert_none()
+
+
+PAGES = {
+    "home": "/",
+    "provider-list": "/providers/",
+    "provider-detail": "/providers/PA/",
+    "branch-detail": None,  # filled from the fixture: /providers/branches/<pk>/
+    "ward-list": "/wards/",
+}
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_pages_pass_axe_wcag_22_aa(
+    request, page, phone_page, live_server, problems, coverage, carl, branch_a1, name, viewport
+):
+    the_page = phone_page if viewport == "phone" else page
+    signed_in(the_page, live_server, carl)
+    path = PAGES[name] or f"/providers/branches/{branch_a1.pk}/"
+    the_page.goto(f"{live_server.url}{path}")
+    assert_accessible(the_page)
+    problems.assert_none()
+
+
+@pytest.mark.parametrize("state", ["empty", "with-errors"])
+def test_sign_in_page_passes_axe_wcag_22_aa(page, live_server, problems, nina, state):
+    page.goto(f"{live_server.url}/sign-in/")
+    if state == "with-errors":
+        page.get_by_label("Username").fill("nina")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator(".govuk-error-summary")).to_be_visible()
+    assert_accessible(page)
     problems.assert_none()
