@@ -133,6 +133,21 @@ TOWNS: dict[str, list[str]] = {
     "West Lancashire": ["Ormskirk", "Skelmersdale", "Burscough"],
     "Wyre": ["Fleetwood", "Thornton-Cleveleys", "Poulton-le-Fylde", "Garstang"],
 }
+# Postcode districts (outward codes) that serve each district, for packages' `postcode` (A3).
+POSTCODE_DISTRICTS: dict[str, list[str]] = {
+    "Burnley": ["BB10", "BB11", "BB12"],
+    "Chorley": ["PR6", "PR7"],
+    "Fylde": ["FY8", "PR4"],
+    "Hyndburn": ["BB1", "BB5", "BB6"],
+    "Lancaster": ["LA1", "LA2", "LA3", "LA4", "LA5"],
+    "Pendle": ["BB8", "BB9", "BB18"],
+    "Preston": ["PR1", "PR2", "PR3"],
+    "Ribble Valley": ["BB7", "PR3"],
+    "Rossendale": ["BB4", "OL12", "OL13"],
+    "South Ribble": ["PR5", "PR25", "PR26"],
+    "West Lancashire": ["L39", "L40", "WN8"],
+    "Wyre": ["FY5", "FY6", "FY7", "PR3"],
+}
 DISTRICT_WEIGHTS = {
     "Burnley": 9, "Chorley": 9, "Fylde": 7, "Hyndburn": 7, "Lancaster": 12, "Pendle": 7,
     "Preston": 14, "Ribble Valley": 4, "Rossendale": 5, "South Ribble": 9,
