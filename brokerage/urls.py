@@ -4,5 +4,18 @@ from . import views
 
 app_name = "brokerage"
 urlpatterns = [
+    path("packages/", views.package_list, name="packages"),
+    path("packages/new/", views.package_create, name="package-create"),
+    path("packages/<int:pk>/", views.package_detail, name="package"),
+    path("packages/<int:pk>/edit/", views.package_edit, name="package-edit"),
+    path("packages/<int:pk>/queue/", views.package_queue, name="package-queue"),
+    path("packages/<int:pk>/send-now/", views.package_send_now, name="package-send-now"),
+    path("packages/<int:pk>/withdraw/", views.package_withdraw, name="package-withdraw"),
+    path("packages/<int:pk>/award/", views.package_award, name="package-award"),
+    path("packages/<int:pk>/cancel/", views.package_cancel, name="package-cancel"),
+    path("offers/", views.offer_inbox, name="inbox"),
+    path("offers/history/", views.offer_history, name="history"),
+    path("offers/history.csv", views.offer_history_csv, name="history-csv"),
     path("offers/<int:pk>/", views.offer_detail, name="offer"),
+    path("branches/<int:pk>/notifications/", views.branch_notifications, name="notifications"),
 ]

@@ -1,0 +1,381 @@
+"""Forms for the brokerage pages, rendered as GOV.UK Design System components.
+
+The forms only parse and check what a person typed; the services (`services.py`) decide what the
+package's or offer's state allows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django import forms
+from django.forms.boundfield import BoundField
+
+from wards.models import Ward
+
+from .models import (
+    CarerGender,
+    DeclineReason,
+    Package,
+    PlacementResponse,
+    ServiceLevel,
+    Urgency,
+)
+
+DATE_PARTS = ("day", "month", "year")
+
+ERROR_CLASSES = {
+    forms.Textarea: "govuk-textarea--error",
+    forms.Select: "govuk-select--error",
+}
+
+
+class DateParts(forms.Widget):
+    """The GOV.UK date input: three boxes named `<name>-day`, `<name>-month` and `<name>-year`.
+
+    The page template draws the boxes (`brokerage/includes/date.html`); this widget only reads them.
+    """
+
+    def value_from_datadict(self, data, files, name) -> tuple[str, str, str]:
+        return tuple(str(data.get(f"{name}-{part}", "")).strip() for part in DATE_PARTS)
+
+    def value_omitted_from_data(self, data, files, name) -> bool:
+        return not any(f"{name}-{part}" in data for part in DATE_PARTS)
+
+    def id_for_label(self, id_: str) -> str:
+        # The error summary links to the first box, as the GOV.UK pattern asks.
+        return f"{id_}-day" if id_ else id_
+
+
+class DateBoundField(BoundField):
+    @property
+    def parts(self) -> dict[str, str]:
+        """The day, month and year to show in the boxes: what was typed, or the initial date."""
+        value = self.value()
+        if isinstance(value, date):
+            return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
+        if isinstance(value, tuple | list) and len(value) == 3:
+            return dict(zip(DATE_PARTS, value, strict=True))
+        return dict.fromkeys(DATE_PARTS, "")
+
+
+class GovukDateField(forms.Field):
+    """A date typed as day, month and year, with the GOV.UK error messages."""
+
+    widget = DateParts
+    bound_field_class = DateBoundField
+
+    def to_python(self, value) -> date | None:
+        if isinstance(value, date) or value is None:
+            return value
+        if not any(value):
+            return None
+        missing = [part for part, typed in zip(DATE_PARTS, value, strict=True) if not typed]
+        if missing:
+            raise forms.ValidationError(f"{self.label} must include a {' and a '.join(missing)}")
+        try:
+            day, month, year = (int(typed) for typed in value)
+            if year < 1000:
+                raise forms.ValidationError("Year must include 4 numbers")
+            return date(year, month, day)
+        except ValueError as exc:
+            raise forms.ValidationError(f"{self.label} must be a real date") from exc
+
+
+class GovukForm:
+    """Mixin: GOV.UK classes on the widgets, error state after validation, and the links the error
+    summary needs (each message points at the input to fix)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.Textarea):
+                widget.attrs.setdefault("class", "govuk-textarea")
+                widget.attrs.setdefault("rows", 4)
+            elif isinstance(widget, forms.Select) and not isinstance(widget, forms.RadioSelect):
+                widget.attrs.setdefault("class", "govuk-select")
+            elif isinstance(widget, forms.TextInput | forms.NumberInput):
+                widget.attrs.setdefault("class", "govuk-input")
+            if field.help_text:
+                widget.attrs["aria-describedby"] = f"{self[name].auto_id}-hint"
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name not in self.fields:
+                continue
+            widget = self.fields[name].widget
+            error_class = next(
+                (css for kind, css in ERROR_CLASSES.items() if isinstance(widget, kind)),
+                "govuk-input--error",
+            )
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {error_class}".strip()
+            ids = [widget.attrs.get("aria-describedby", ""), f"{self[name].auto_id}-error"]
+            widget.attrs["aria-describedby"] = " ".join(i for i in ids if i)
+
+    def anchor(self, name: str) -> str:
+        """The id of the input an error on field `name` should take the reader to."""
+        if name not in self.fields:
+            return self[next(iter(self.fields))].auto_id
+        bound = self[name]
+        if isinstance(bound.field.widget, forms.RadioSelect):
+            return f"{bound.auto_id}_0"
+        return bound.id_for_label
+
+    @property
+    def error_links(self) -> list[tuple[str, str]]:
+        """(anchor, message) for every error, in the order the fields appear on the page."""
+        links = [(self.anchor("__all__"), str(e)) for e in self.non_field_errors()]
+        for name in self.fields:
+            links += [(self.anchor(name), str(e)) for e in self.errors.get(name, [])]
+        return links
+
+
+class WardChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, ward: Ward) -> str:
+        return f"{ward.name}, {ward.district} ({ward.code})"
+
+
+PACKAGE_REQUIRED = {
+    "reference": "Enter the package reference",
+    "ward": "Choose the ward",
+    "postcode": "Enter the postcode",
+    "service_level": "Choose the service level",
+    "hours_per_week": "Enter the hours of care a week",
+    "call_pattern": "Enter the call pattern",
+    "carer_gender": "Choose a carer-gender preference",
+    "urgency": "Choose whether the package is urgent",
+    "start_date": "Enter the wanted start date",
+    "needs_summary": "Enter a summary of the person's needs",
+}
+
+
+class PackageForm(GovukForm, forms.ModelForm):
+    """P1: a package's details, and the personal details only the awarded provider will see (A3)."""
+
+    ward = WardChoiceField(
+        queryset=Ward.objects.order_by("district", "name"),
+        to_field_name="code",
+        empty_label="Choose a ward",
+        error_messages={"invalid_choice": "Choose a ward from the list"},
+    )
+    hours_per_week = forms.DecimalField(
+        label="Hours of care a week",
+        min_value=Decimal("0.25"),
+        max_value=Decimal("168"),
+        decimal_places=2,
+        widget=forms.TextInput(
+            attrs={"class": "govuk-input govuk-input--width-4", "inputmode": "decimal"}
+        ),
+        error_messages={
+            "invalid": "Hours of care a week must be a number, like 10 or 7.5",
+            "min_value": "Hours of care a week must be at least 0.25",
+            "max_value": "Hours of care a week cannot be more than 168",
+            "max_decimal_places": "Hours of care a week can have at most 2 decimal places",
+        },
+    )
+    start_date = GovukDateField(label="Wanted start date", help_text="For example, 27 3 2026")
+
+    class Meta:
+        model = Package
+        fields = [
+            "reference",
+            "ward",
+            "postcode",
+            "service_level",
+            "hours_per_week",
+            "call_pattern",
+            "carer_gender",
+            "urgency",
+            "start_date",
+            "needs_summary",
+            "person_name",
+            "address",
+            "full_details",
+        ]
+        labels = {
+            "reference": "Package reference",
+            "carer_gender": "Carer-gender preference",
+            "needs_summary": "Summary of needs",
+            "person_name": "Person's name",
+            "full_details": "Full details and care plan notes",
+        }
+        help_texts = {
+            "reference": "The reference from the case record, such as ASC-2026-0142.",
+            "postcode": "Providers see only the district (such as PR1) until the package is awarded.",
+            "call_pattern": "For example, 4 calls a day, 30 minutes each.",
+            "needs_summary": "What providers need to decide whether they can help. Do not include the person's name or address.",
+            "address": "Only the provider awarded the package sees this.",
+            "full_details": "Only the provider awarded the package sees this.",
+        }
+        widgets = {
+            "reference": forms.TextInput(attrs={"class": "govuk-input govuk-input--width-20"}),
+            "postcode": forms.TextInput(
+                attrs={"class": "govuk-input govuk-input--width-10", "autocomplete": "off"}
+            ),
+            "service_level": forms.RadioSelect,
+            "carer_gender": forms.RadioSelect,
+            "urgency": forms.RadioSelect,
+            "call_pattern": forms.TextInput(attrs={"class": "govuk-input"}),
+            "needs_summary": forms.Textarea(attrs={"rows": 5}),
+            "person_name": forms.TextInput(attrs={"class": "govuk-input govuk-!-width-two-thirds"}),
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "full_details": forms.Textarea(attrs={"rows": 5}),
+        }
+        error_messages = {
+            "reference": {"unique": "A package with this reference already exists"},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Radios list the real choices only: no "---------" blank option.
+        self.fields["service_level"].choices = ServiceLevel.choices
+        self.fields["carer_gender"].choices = CarerGender.choices
+        self.fields["urgency"].choices = Urgency.choices
+        for name, message in PACKAGE_REQUIRED.items():
+            self.fields[name].error_messages["required"] = message
+        if self.instance.pk:
+            # The select's values are ward codes, not primary keys.
+            self.initial["ward"] = self.instance.ward.code
+
+    def clean_postcode(self) -> str:
+        value = " ".join(self.cleaned_data["postcode"].upper().split())
+        if not 5 <= len(value.replace(" ", "")) <= 7:
+            raise forms.ValidationError("Enter a full UK postcode, such as PR1 4AB")
+        return value
+
+    def package_fields(self) -> dict:
+        """The cleaned values, as `package_create` and `package_update` take them."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class WithdrawForm(GovukForm, forms.Form):
+    reason = forms.CharField(
+        label="Why is the package being withdrawn?",
+        help_text="For example, the person has gone into residential care. Branches that answered are told.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the package is withdrawn"},
+    )
+
+
+class CancelForm(GovukForm, forms.Form):
+    on = GovukDateField(
+        label="Date the package was cancelled",
+        help_text="For example, 27 3 2026",
+        error_messages={"required": "Enter the date the package was cancelled"},
+    )
+    reason = forms.CharField(
+        label="Why was the package cancelled?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the package is cancelled"},
+    )
+    doorstep = forms.BooleanField(
+        label="Cancelled on the doorstep after the assessment visit",
+        required=False,
+    )
+
+
+class AwardForm(forms.Form):
+    """The award button names the offer; the feedback goes to the responders not chosen (L2)."""
+
+    offer = forms.IntegerField(error_messages={"required": "Choose the offer to award"})
+    feedback = forms.CharField(required=False, widget=forms.Textarea)
+
+
+RESPONSE_CHOICES = [
+    (PlacementResponse.OFFER_MADE.value, PlacementResponse.OFFER_MADE.label),
+    (PlacementResponse.UNABLE_TO_ACCEPT.value, PlacementResponse.UNABLE_TO_ACCEPT.label),
+]
+
+
+class RespondForm(GovukForm, forms.Form):
+    """P8: Offer Made with a start date and an optional note, or Unable to Accept with a reason."""
+
+    response = forms.ChoiceField(
+        label="Can you take this package?",
+        choices=RESPONSE_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose Offer Made or Unable to Accept"},
+    )
+    start_date = GovukDateField(
+        label="Date you can start", required=False, help_text="For example, 27 3 2026"
+    )
+    offer_note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        help_text="For example, other people you already support nearby.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    reason = forms.ChoiceField(
+        label="Why can you not accept it?",
+        choices=DeclineReason.choices,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    decline_note = forms.CharField(
+        label="More about why",
+        required=False,
+        help_text="Needed if you choose Other.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    @classmethod
+    def initial_for(cls, offer) -> dict:
+        """The branch's current answer, so it can change it while the window is open."""
+        made = offer.placement_response == PlacementResponse.OFFER_MADE
+        declined = offer.placement_response == PlacementResponse.UNABLE_TO_ACCEPT
+        return {
+            "response": offer.placement_response if made or declined else None,
+            "start_date": offer.offered_start_date,
+            "offer_note": offer.note if made else "",
+            "reason": offer.reason,
+            "decline_note": offer.note if declined else "",
+        }
+
+    def clean(self):
+        data = super().clean()
+        response = data.get("response")
+        no_start = not data.get("start_date") and "start_date" not in self.errors
+        if response == PlacementResponse.OFFER_MADE and no_start:
+            self.add_error("start_date", "Enter the date you can start")
+        if response == PlacementResponse.UNABLE_TO_ACCEPT:
+            if not data.get("reason"):
+                self.add_error("reason", "Choose why you cannot accept the package")
+            elif data["reason"] == DeclineReason.OTHER and not data.get("decline_note", "").strip():
+                self.add_error("decline_note", "Say what the other reason is")
+        return data
+
+    def service_kwargs(self) -> dict:
+        """What `offer_respond` takes, keeping only the fields of the chosen answer."""
+        data = self.cleaned_data
+        if data["response"] == PlacementResponse.OFFER_MADE:
+            return {
+                "response": data["response"],
+                "start_date": data["start_date"],
+                "note": data["offer_note"],
+            }
+        return {
+            "response": data["response"],
+            "reason": data["reason"],
+            "note": data["decline_note"],
+        }
+
+    FIELD_FOR_SERVICE_ERROR = {
+        "start_date": "start_date",
+        "reason": "reason",
+        "response": "response",
+    }
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        """Show an `InvalidResponse` from the service against the right input."""
+        note_field = (
+            "offer_note"
+            if self.cleaned_data.get("response") == PlacementResponse.OFFER_MADE
+            else "decline_note"
+        )
+        for key, messages in errors.items():
+            field = self.FIELD_FOR_SERVICE_ERROR.get(key, note_field if key == "note" else None)
+            for message in messages:
+                self.add_error(field, message)
