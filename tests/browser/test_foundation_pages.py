@@ -308,3 +308,15 @@ def test_sign_in_page_passes_axe_wcag_22_aa(page, live_server, problems, nina, s
         expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     problems.assert_none()
+
+
+def test_too_many_failed_sign_ins_lock_the_account(page, live_server, nina):
+    for _ in range(5):
+        page.goto(f"{live_server.url}/sign-in/")
+        page.get_by_label("Username").fill("nina")
+        page.get_by_label("Password").fill("wrong password")
+        page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account is locked")
+    expect(page).to_have_title("Account locked – Homecare brokerage portal")
+    screenshot(page, "sign-in-locked-out")
+    assert_accessible(page)
