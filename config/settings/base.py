@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "providers",
     "wards",
     "brokerage",
+    "kpi",
     "demo",
 ]
 
@@ -273,4 +274,17 @@ PORTAL_BEAT_SCHEDULES = [
         "hour": "*",
         "day_of_week": "*",
     },
+    # K7: escalate late or missing KPI returns, daily after the due dates pass.
+    {
+        "name": "Escalate KPI triggers",
+        "task": "kpi.tasks.escalate_kpi_triggers_task",
+        "minute": "0",
+        "hour": "6",
+        "day_of_week": "*",
+    },
 ]
+
+# KPIs (K1-K9): defaults; contract managers change the live values (kpi.KpiSettings) in the portal.
+KPI_RETURN_DUE_DAYS = env.int("KPI_RETURN_DUE_DAYS", default=15)
+# Errors listed back for a refused return file; every bad row is still counted.
+KPI_RETURN_MAX_LISTED_ERRORS = env.int("KPI_RETURN_MAX_LISTED_ERRORS", default=1000)

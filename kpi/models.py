@@ -1,0 +1,260 @@
+"""KPI records (K5-K9): settings the contract manager changes, returns, triggers, risk profiles
+and action plans. Response rates have no table: they are computed from brokerage's offers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from providers.models import Provider
+
+from .quarters import Quarter
+
+quarter_code = RegexValidator(
+    r"^\d{4}-\d{2}-Q[1-4]$", "Give a financial quarter such as 2026-27-Q1."
+)
+
+
+def _quarter_field(**kwargs) -> models.CharField:
+    return models.CharField(max_length=10, validators=[quarter_code], **kwargs)
+
+
+class KpiSettings(models.Model):
+    """The KPI rules' numbers (one row) that contract managers and administrators change."""
+
+    return_due_days = models.PositiveSmallIntegerField(
+        default=15, help_text="K6: days after a quarter ends that its return is due."
+    )
+    late_start_minutes = models.PositiveSmallIntegerField(
+        default=30, help_text="K5: a visit starting more than this after plan is late."
+    )
+    travel_allowance_minutes = models.PositiveSmallIntegerField(
+        default=10, help_text="K5: a visit may be this much shorter than planned and still comply."
+    )
+    hourly_rate = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        default=Decimal("23.50"),
+        help_text="K8: the framework hourly rate (£) used for weekly spend.",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "KPI settings"
+
+    def __str__(self) -> str:
+        return "KPI settings"
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> KpiSettings:
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class DiscountedQuarter(models.Model):
+    """K6: a quarter for which no return is owed and no trigger raised (e.g. reporting problems)."""
+
+    quarter = _quarter_field(unique=True)
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["quarter"]
+
+    def __str__(self) -> str:
+        return f"{self.quarter} discounted"
+
+
+class FirstDueQuarter(models.Model):
+    """K6: overrides the first quarter a provider owes a return (default: first full quarter
+    after it joined the PDPS)."""
+
+    provider = models.OneToOneField(
+        Provider, on_delete=models.CASCADE, related_name="kpi_first_due"
+    )
+    quarter = _quarter_field()
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["provider__name"]
+        verbose_name = "first due quarter override"
+
+    def __str__(self) -> str:
+        return f"{self.provider} first owes {self.quarter}"
+
+
+class KpiReturnQuerySet(models.QuerySet):
+    def visible_to(self, user) -> KpiReturnQuerySet:
+        """Council staff see every return; a provider user its own provider's (A1)."""
+        return self.filter(provider__in=Provider.objects.visible_to(user))
+
+
+class KpiReturn(models.Model):
+    """A provider's quarterly return (K5): the figures computed from its uploaded visit file."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="kpi_returns")
+    quarter = _quarter_field()
+    submitted_at = models.DateTimeField()
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=255, blank=True)
+    late = models.BooleanField(help_text="Submitted after the due date (K6).")
+    visits = models.PositiveIntegerField()
+    delivered = models.PositiveIntegerField()
+    missed = models.PositiveIntegerField()
+    late_starts = models.PositiveIntegerField()
+    length_compliant = models.PositiveIntegerField()
+    length_compliance = models.DecimalField(
+        max_digits=5, decimal_places=4, null=True, blank=True, help_text="compliant ÷ delivered"
+    )
+
+    objects = KpiReturnQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-quarter", "provider__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "quarter"],
+                name="one_kpi_return_per_provider_quarter",
+                violation_error_message="This provider has already made its return for this quarter.",
+            ),
+            models.CheckConstraint(
+                condition=Q(visits=models.F("delivered") + models.F("missed")),
+                name="kpi_return_visits_add_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} return for {self.quarter}"
+
+    @property
+    def quarter_obj(self) -> Quarter:
+        return Quarter.parse(self.quarter)
+
+
+class TriggerLevel(models.IntegerChoices):
+    REMINDER = 1, "Reminder to the provider"
+    SENIOR_MANAGER = 2, "Reminder to the senior manager"
+    LEGAL = 3, "Flagged for legal advice on a breach notice"
+
+
+class TriggerQuerySet(models.QuerySet):
+    def visible_to(self, user) -> TriggerQuerySet:
+        return self.filter(provider__in=Provider.objects.visible_to(user))
+
+
+class KpiTrigger(models.Model):
+    """K7: one late or missing return. `level` is the provider's count since its last reset (1-3)."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="kpi_triggers")
+    quarter = _quarter_field()
+    level = models.PositiveSmallIntegerField(
+        choices=TriggerLevel.choices, validators=[MinValueValidator(1), MaxValueValidator(3)]
+    )
+    missing = models.BooleanField(help_text="No return at all by the due date (else a late one).")
+    created_at = models.DateTimeField()
+    as_of = models.DateTimeField(help_text="The moment the escalation ran for.")
+    reset = models.ForeignKey(
+        "TriggerReset",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="triggers",
+        help_text="The reset that cleared this trigger from the count.",
+    )
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    emailed_to = models.TextField(blank=True)
+
+    objects = TriggerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "quarter"],
+                name="one_kpi_trigger_per_provider_quarter",
+                violation_error_message="This provider already has a trigger for this quarter.",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__gte=1, level__lte=3), name="kpi_trigger_level_1_to_3"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} trigger {self.level} ({self.quarter})"
+
+
+class TriggerReset(models.Model):
+    """K7: a contract manager resets a provider's trigger count, with a reason."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="kpi_resets")
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Reset of {self.provider} at {self.at:%Y-%m-%d}"
+
+
+class RiskLevel(models.TextChoices):
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class RiskProfile(models.Model):
+    """K9: the council's view of a medium- or high-risk provider. Council eyes only (A2)."""
+
+    provider = models.OneToOneField(Provider, on_delete=models.PROTECT, related_name="risk_profile")
+    level = models.CharField(max_length=8, choices=RiskLevel.choices)
+    summary = models.TextField(help_text="Why the provider is at risk: the evidence.")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["provider__name"]
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {self.get_level_display()} risk"
+
+
+class ActionPlanStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    MET = "met", "Met"
+    NOT_MET = "not_met", "Not met"
+
+
+class ActionPlan(models.Model):
+    """K9: a KPI action plan agreed for an at-risk provider. Council eyes only (A2)."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="action_plans")
+    action = models.TextField(help_text="What must improve, and how it will be measured.")
+    due_on = models.DateField()
+    status = models.CharField(
+        max_length=8, choices=ActionPlanStatus.choices, default=ActionPlanStatus.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return f"Action plan for {self.provider} due {self.due_on}"
