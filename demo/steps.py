@@ -200,4 +200,13 @@ def load_users(out: OutputWrapper) -> None:
     out.write(f"  users: {len(created)} created" if created else "  users: already created")
 
 
-STEPS: list[Step] = [load_wards, load_register, load_pdps_status, load_ward_cleanse, load_users]
+from .packages import load_packages  # noqa: E402 - it uses demo_provider above
+
+STEPS: list[Step] = [
+    load_wards,
+    load_register,
+    load_pdps_status,
+    load_ward_cleanse,
+    load_users,
+    load_packages,
+]

@@ -31,9 +31,19 @@ def counts() -> dict[str, int]:
     return {m.__name__: m.objects.count() for m in models}
 
 
+@pytest.fixture(scope="module")
+def _loaded_once(django_db_setup, django_db_blocker):
+    """Load the demo once for the module (it takes seconds) and empty the database afterwards."""
+    with django_db_blocker.unblock():
+        output = load()
+    yield output
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
 @pytest.fixture
-def demo_output() -> str:
-    return load()
+def demo_output(_loaded_once, db) -> str:
+    return _loaded_once
 
 
 def test_demo_has_the_twelve_lancashire_districts_and_hundreds_of_wards(demo_output):
@@ -110,3 +120,25 @@ def test_demo_is_the_same_every_time():
     first = [(p.ref, p.name, [b.wards for b in p.branches]) for p in lancashire.market()]
     lancashire.market.cache_clear()
     assert [(p.ref, p.name, [b.wards for b in p.branches]) for p in lancashire.market()] == first
+
+
+def test_demo_has_brokerage_history_and_open_offers_for_the_branch_user(demo_output):
+    """The pages have true things to show: every placement response and outcome, and an inbox."""
+    from brokerage.models import Offer, Package
+
+    assert Package.objects.count() > 200
+    assert set(Offer.objects.values_list("placement_response", flat=True)) >= {
+        "offer_made", "unable_to_accept", "no_response", "closed_before_response", None,
+    }  # fmt: skip
+    assert set(Offer.objects.values_list("outcome", flat=True)) >= {
+        "open",
+        "awarded",
+        "not_awarded",
+    }
+    assert set(Package.objects.values_list("status", flat=True)) >= {
+        "offered",
+        "awarded",
+        "withdrawn",
+    }
+    branch_user = User.objects.get(username="branch")
+    assert Offer.objects.visible_to(branch_user).awaiting_answer().count() >= 2
