@@ -105,9 +105,11 @@ def time_left(deadline: datetime, now: datetime) -> str:
     return " ".join(parts) + " left"
 
 
-def _mark_deadlines(offers, now: datetime) -> list[Offer]:
-    """Give each offer `time_left` and `deadline_soon` (under the warning hours setting)."""
-    warning = PortalSettings.load().deadline_warning_hours * 3600
+def _mark_deadlines(offers, now: datetime, warning: int | None = None) -> list[Offer]:
+    """Give each offer `time_left`, `answerable` and `deadline_soon` (under `warning` seconds
+    left, by default the deadline warning setting)."""
+    if warning is None:
+        warning = PortalSettings.load().deadline_warning_hours * 3600
     offers = list(offers)
     for offer in offers:
         offer.time_left = time_left(offer.deadline, now)
@@ -123,11 +125,15 @@ def _mark_deadlines(offers, now: datetime) -> list[Offer]:
 @package_readers
 def package_list(request: HttpRequest) -> HttpResponse:
     visible = Package.objects.visible_to(request.user)
-    packages = visible.select_related("ward").annotate(
-        offers_sent=Count("offers"),
-        offers_made=Count(
-            "offers", filter=Q(offers__placement_response=PlacementResponse.OFFER_MADE)
-        ),
+    packages = (
+        visible.select_related("ward")
+        .order_by("-created_at", "-id")
+        .annotate(
+            offers_sent=Count("offers"),
+            offers_made=Count(
+                "offers", filter=Q(offers__placement_response=PlacementResponse.OFFER_MADE)
+            ),
+        )
     )
     filterset = PackageFilter(request.GET, queryset=packages)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -155,11 +161,21 @@ def package_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             package = services.package_create(actor=request.user, **form.package_fields())
-        except (ValidationError, IntegrityError):
-            form.add_error("reference", "A package with this reference already exists")
+        except (ValidationError, IntegrityError) as exc:
+            _add_model_errors(form, exc)
         else:
             return _after_save(request, package, request.POST.get("action", "draft"))
     return render(request, "brokerage/package_form.html", {"form": form, "package": None})
+
+
+def _add_model_errors(form: PackageForm, exc: Exception) -> None:
+    """Show what the model refused (validated again inside the service) against its field, or
+    above the form. An IntegrityError here is a reference taken at the same moment."""
+    if isinstance(exc, IntegrityError):
+        form.add_error("reference", "A package with this reference already exists")
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 def _after_save(request: HttpRequest, package: Package, action: str) -> HttpResponse:
@@ -192,8 +208,8 @@ def package_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.package_update(actor=request.user, package=package, **form.package_fields())
         except services.BrokerageError as exc:
             messages.error(request, str(exc))
-        except (ValidationError, IntegrityError):
-            form.add_error("reference", "A package with this reference already exists")
+        except (ValidationError, IntegrityError) as exc:
+            _add_model_errors(form, exc)
             return render(
                 request, "brokerage/package_form.html", {"form": form, "package": package}
             )
@@ -491,10 +507,11 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     filterset = OfferFilter(request.GET, queryset=offer_queryset(request.user))
     open_offers = filterset.qs.filter(outcome=Outcome.OPEN).order_by("deadline", "id")
+    warning = PortalSettings.load().deadline_warning_hours * 3600
     waiting = _mark_deadlines(
-        open_offers.filter(placement_response__isnull=True, deadline__gt=now), now
+        open_offers.filter(placement_response__isnull=True, deadline__gt=now), now, warning
     )
-    answered = _mark_deadlines(open_offers.filter(placement_response__in=ANSWERS), now)
+    answered = _mark_deadlines(open_offers.filter(placement_response__in=ANSWERS), now, warning)
     return render(
         request,
         "brokerage/offer_inbox.html",
