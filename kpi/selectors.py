@@ -1,0 +1,274 @@
+"""Response rates (K1-K4): the one implementation behind the pages, the API and the CSV exports.
+
+Everything is counted in the database: one grouped query with `Count(..., filter=Q(...))` per
+period, never a loop over offers. K1 counts an offer by the quarter of its `sent_at` (Europe/London)
+once it is answered (Offer Made, Unable to Accept) or expired (No Response); Closed Before Response
+and offers still open and unanswered are left out, and urgent packages too when the setting says.
+The counts read the same `placement_response` the provider and the council both see (P9).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncQuarter
+from django.utils import timezone
+
+from brokerage.models import Offer, Outcome, PlacementResponse
+from core.models import PortalSettings
+from providers.models import Provider
+
+from .quarters import LONDON, Quarter
+
+RESPONDED = Q(
+    placement_response__in=[PlacementResponse.OFFER_MADE, PlacementResponse.UNABLE_TO_ACCEPT]
+)
+NO_RESPONSE = Q(placement_response=PlacementResponse.NO_RESPONSE)
+OFFER_MADE = Q(placement_response=PlacementResponse.OFFER_MADE)
+AWARDED = OFFER_MADE & Q(outcome=Outcome.AWARDED)
+COUNTED_RESPONSES = [
+    PlacementResponse.OFFER_MADE,
+    PlacementResponse.UNABLE_TO_ACCEPT,
+    PlacementResponse.NO_RESPONSE,
+]
+# What each figure on the self-view counts, for the list of offers behind it (K4).
+BEHIND = {
+    "offers": Q(),
+    "responded": RESPONDED,
+    "no_response": NO_RESPONSE,
+    "offer_made": OFFER_MADE,
+    "awarded": AWARDED,
+}
+ROLLING_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Period:
+    """A quarter or a rolling window: offers sent in [start, end)."""
+
+    code: str  # "2026-27-Q1" or "rolling-90"
+    label: str
+    start: datetime
+    end: datetime
+    quarter: Quarter | None = None
+
+    @classmethod
+    def for_quarter(cls, quarter: Quarter) -> Period:
+        return cls(str(quarter), quarter.label(), quarter.start_at, quarter.end_at, quarter)
+
+    @classmethod
+    def rolling(cls, now: datetime | None = None, days: int = ROLLING_DAYS) -> Period:
+        now = now or timezone.now()
+        return cls(f"rolling-{days}", f"the last {days} days", now - timedelta(days=days), now)
+
+    @classmethod
+    def parse(cls, code: str, now: datetime | None = None) -> Period:
+        """`2026-27-Q1` or `rolling-90`; ValueError with a plain message otherwise."""
+        if code.startswith("rolling-") and code[8:].isdigit() and 1 <= int(code[8:]) <= 730:
+            return cls.rolling(now, int(code[8:]))
+        return cls.for_quarter(Quarter.parse(code))
+
+
+def band_for(rate: float | None, rules: PortalSettings) -> str | None:
+    """K2: low at or above the target (95%), medium from the floor (80%), high below."""
+    if rate is None:
+        return None
+    if rate >= float(rules.response_rate_target):
+        return "low"
+    if rate >= float(rules.medium_risk_floor):
+        return "medium"
+    return "high"
+
+
+@dataclass
+class RateRow:
+    provider_id: int
+    offers: int  # responded + no_response: the offers K1 counts
+    responded: int
+    offer_made: int
+    awarded: int
+    band: str | None = None
+    provider: Provider | None = None
+
+    @property
+    def no_response(self) -> int:
+        return self.offers - self.responded
+
+    @property
+    def rate(self) -> float | None:
+        return self.responded / self.offers if self.offers else None
+
+    @property
+    def offer_rate(self) -> float | None:
+        """Offer Made ÷ offers counted (the acceptance rate of K4, K8)."""
+        return self.offer_made / self.offers if self.offers else None
+
+    @property
+    def award_rate(self) -> float | None:
+        """Awarded ÷ offers made."""
+        return self.awarded / self.offer_made if self.offer_made else None
+
+
+@dataclass
+class Market:
+    providers: int = 0
+    offers: int = 0
+    responded: int = 0
+    rate: float | None = None
+    median: float | None = None
+    p25: float | None = None
+    p75: float | None = None
+    bands: dict[str, int] = field(default_factory=lambda: {"low": 0, "medium": 0, "high": 0})
+    rates: list[float] = field(default_factory=list)  # every provider's rate, sorted (anonymous)
+
+    def band_shares(self) -> dict[str, float]:
+        return {b: (n / self.providers if self.providers else 0.0) for b, n in self.bands.items()}
+
+    def as_dict(self) -> dict:
+        return {
+            "rate": _round(self.rate),
+            "median": _round(self.median),
+            "p25": _round(self.p25),
+            "p75": _round(self.p75),
+            "providers": self.providers,
+            "offers": self.offers,
+            "responded": self.responded,
+            "bands": self.bands,
+        }
+
+
+def _round(value: float | None, places: int = 4) -> float | None:
+    return None if value is None else round(value, places)
+
+
+def counted_offers(
+    offers: QuerySet | None = None, *, rules: PortalSettings | None = None
+) -> QuerySet:
+    """The offers K1 counts (answered or expired; urgent left out when the setting says)."""
+    rules = rules or PortalSettings.load()
+    offers = (Offer.objects.all() if offers is None else offers).filter(
+        placement_response__in=COUNTED_RESPONSES
+    )
+    if rules.kpi_exclude_urgent:
+        offers = offers.filter(urgent=False)
+    return offers
+
+
+def _aggregates() -> dict:
+    return {
+        "offers": Count("id"),
+        "responded": Count("id", filter=RESPONDED),
+        "offer_made": Count("id", filter=OFFER_MADE),
+        "awarded": Count("id", filter=AWARDED),
+    }
+
+
+def provider_rates(
+    period: Period, *, offers: QuerySet | None = None, rules: PortalSettings | None = None
+) -> list[RateRow]:
+    """One row per provider with counted offers in `period`, best rate first, each with its band
+    and its provider (one extra query). `offers` narrows the base set, e.g. to
+    `Offer.objects.visible_to(user)` (A1)."""
+    rules = rules or PortalSettings.load()
+    grouped = (
+        counted_offers(offers, rules=rules)
+        .filter(sent_at__gte=period.start, sent_at__lt=period.end)
+        .order_by()
+        .values("provider_id")
+        .annotate(**_aggregates())
+    )
+    rows = [RateRow(**row) for row in grouped]
+    providers = Provider.objects.in_bulk([r.provider_id for r in rows])
+    for row in rows:
+        row.band = band_for(row.rate, rules)
+        row.provider = providers.get(row.provider_id)
+    rows.sort(key=lambda r: (-(r.rate or 0), r.provider.name if r.provider else ""))
+    return rows
+
+
+def market_summary(rows: list[RateRow]) -> Market:
+    """Overall rate, median and quartiles of provider rates, and providers per band (K1, K2)."""
+    rates = sorted(r.rate for r in rows if r.rate is not None)
+    market = Market(providers=len(rates), rates=rates)
+    market.offers = sum(r.offers for r in rows)
+    market.responded = sum(r.responded for r in rows)
+    market.rate = market.responded / market.offers if market.offers else None
+    for row in rows:
+        if row.band:
+            market.bands[row.band] += 1
+    if len(rates) == 1:
+        market.median = market.p25 = market.p75 = rates[0]
+    elif rates:
+        market.p25, market.median, market.p75 = statistics.quantiles(rates, n=4, method="inclusive")
+    return market
+
+
+def standing(rate: float | None, market: Market) -> dict | None:
+    """Where a rate stands among the market's provider rates (K4).
+
+    `percentile`: the share of providers with a lower rate (0-100). `top`: the smallest whole
+    ten per cent band of best providers that includes this one ("you are in the top 30%").
+    """
+    if rate is None or not market.rates:
+        return None
+    n = len(market.rates)
+    below = sum(1 for r in market.rates if r < rate)
+    above = sum(1 for r in market.rates if r > rate)
+    top = min(100, max(10, math.ceil(100 * (above + 1) / n / 10) * 10))
+    return {"percentile": round(100 * below / n, 1), "top": top, "providers": n}
+
+
+def rates_by_quarter(
+    quarters: list[Quarter], *, offers: QuerySet | None = None, rules: PortalSettings | None = None
+) -> dict[str, list[RateRow]]:
+    """Provider rows for each quarter, from one grouped query over all of them (K8)."""
+    rules = rules or PortalSettings.load()
+    if not quarters:
+        return {}
+    grouped = (
+        counted_offers(offers, rules=rules)
+        .filter(sent_at__gte=quarters[0].start_at, sent_at__lt=quarters[-1].end_at)
+        .annotate(q=TruncQuarter("sent_at", tzinfo=LONDON))
+        .order_by()
+        .values("q", "provider_id")
+        .annotate(**_aggregates())
+    )
+    out: dict[str, list[RateRow]] = {str(q): [] for q in quarters}
+    all_rows = []
+    for row in grouped:
+        quarter = str(Quarter.containing(_as_date(row.pop("q"))))
+        rate_row = RateRow(**row)
+        rate_row.band = band_for(rate_row.rate, rules)
+        out.setdefault(quarter, []).append(rate_row)
+        all_rows.append(rate_row)
+    providers = Provider.objects.in_bulk({r.provider_id for r in all_rows})
+    for rate_row in all_rows:
+        rate_row.provider = providers.get(rate_row.provider_id)
+    return out
+
+
+def _as_date(value):
+    """TruncQuarter gives a datetime on PostgreSQL and may give a date elsewhere."""
+    if isinstance(value, datetime):
+        return value.astimezone(LONDON).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+def offers_behind(
+    user, period: Period, figure: str, *, rules: PortalSettings | None = None
+) -> QuerySet:
+    """The user's own offers behind one figure of the self-view (K4), scoped by `visible_to` (A1)."""
+    base = counted_offers(Offer.objects.visible_to(user), rules=rules).filter(
+        sent_at__gte=period.start, sent_at__lt=period.end
+    )
+    return base.filter(BEHIND[figure]).select_related("package", "branch")
+
+
+def pct(value: float | None) -> str:
+    """'96.4%' or '–' for no figure."""
+    return "–" if value is None else f"{Decimal(str(value * 100)).quantize(Decimal('0.1'))}%"
