@@ -79,9 +79,19 @@ def test_each_role_signs_in_and_sees_its_home_page(
 def test_provider_nav_and_council_nav_differ(page, live_server, problems, alice, nina):
     signed_in(page, live_server, alice)
     nav = page.get_by_role("navigation", name="Menu")
+    expect(nav.get_by_role("link", name="Offers")).to_be_visible()
     expect(nav.get_by_role("link", name="My organisation")).to_be_visible()
+    expect(nav.get_by_role("link", name="Packages")).to_have_count(0)
     expect(nav.get_by_role("link", name="Providers")).to_have_count(0)
     expect(nav.get_by_role("link", name="Administration")).to_have_count(0)
+    nav.get_by_role("link", name="Offers").click()
+    expect(active_nav_item(page)).to_have_text("Offers")
+    page.get_by_role("button", name="Sign out").click()
+
+    signed_in(page, live_server, nina)
+    nav.get_by_role("link", name="Packages").click()
+    expect(active_nav_item(page)).to_have_text("Packages")
+    expect(nav.get_by_role("link", name="Offers")).to_have_count(0)
     problems.assert_none()
 
 
