@@ -1,0 +1,234 @@
+"""Reading a KPI return's visit file (K5) as a stream: CSV or XLSX, one row at a time.
+
+Rows are tallied as they are read and never kept, so a 500,000-row quarter needs no more memory
+than a few rows. Every bad row is counted; the first `KPI_RETURN_MAX_LISTED_ERRORS` are listed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO
+
+from django.conf import settings
+
+from core.csvio import ImportRejected, RowError, text_stream
+
+from .quarters import LONDON, Quarter
+
+COLUMNS = (
+    "visit_ref",
+    "service_user_ref",
+    "planned_start",
+    "planned_minutes",
+    "actual_start",
+    "actual_end",
+)
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+class ReturnRejected(ImportRejected):
+    """The file was refused whole. `errors` holds the listed errors; `error_count` and `bad_rows`
+    count every one, listed or not."""
+
+    def __init__(self, errors: list[RowError], *, error_count: int, bad_rows: int):
+        self.error_count = error_count
+        self.bad_rows = bad_rows
+        super().__init__(errors)
+
+    def rows(self) -> list[dict]:
+        """API.md's shape: [{"row": n, "errors": [{"column", "message"}]}], row 0 the header."""
+        grouped: dict[int, list[dict]] = {}
+        for error in self.errors:
+            grouped.setdefault(error.row, []).append(
+                {"column": error.column, "message": error.message}
+            )
+        return [{"row": row, "errors": errs} for row, errs in grouped.items()]
+
+
+@dataclass
+class VisitTally:
+    """The K5 figures, added up row by row."""
+
+    visits: int = 0
+    delivered: int = 0
+    missed: int = 0
+    late_starts: int = 0
+    length_compliant: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    bad_rows: int = 0
+
+    @property
+    def length_compliance(self) -> float | None:
+        return self.length_compliant / self.delivered if self.delivered else None
+
+
+def _is_xlsx(source: IO, name: str) -> bool:
+    if name.lower().endswith(".xlsx"):
+        return True
+    if hasattr(source, "seek") and not isinstance(source, io.TextIOBase):
+        head = source.read(4)
+        source.seek(0)
+        return head == XLSX_MAGIC
+    return False
+
+
+def _check_header(header: list[str]) -> None:
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        error = RowError(
+            0, "", f"missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}"
+        )
+        raise ReturnRejected([error], error_count=1, bad_rows=0)
+
+
+def _csv_rows(source: IO) -> Iterator[tuple[int, dict]]:
+    reader = csv.reader(text_stream(source))
+    header = [h.strip().lstrip("\ufeff").lower() for h in next(reader, [])]
+    _check_header(header)
+    index = {c: header.index(c) for c in COLUMNS}
+    for number, raw in enumerate(reader, start=1):
+        if not any(v.strip() for v in raw):
+            continue
+        yield number, {c: (raw[i].strip() if i < len(raw) else "") for c, i in index.items()}
+
+
+def _xlsx_rows(source: IO) -> Iterator[tuple[int, dict]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(source, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is a bad file
+        raise ReturnRejected(
+            [RowError(0, "", f"not a readable XLSX workbook ({exc.__class__.__name__})")],
+            error_count=1,
+            bad_rows=0,
+        ) from exc
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        header = [str(h or "").strip().lower() for h in next(rows, ())]
+        _check_header(header)
+        index = {c: header.index(c) for c in COLUMNS}
+        for number, raw in enumerate(rows, start=1):
+            if not any(v not in (None, "") for v in raw):
+                continue
+            yield number, {c: (raw[i] if i < len(raw) else None) for c, i in index.items()}
+    finally:
+        workbook.close()
+
+
+def visit_rows(source: IO, name: str = "") -> Iterator[tuple[int, dict]]:
+    """(row number, {column: value}) for each data row; row 1 is the first data row."""
+    return _xlsx_rows(source) if _is_xlsx(source, name) else _csv_rows(source)
+
+
+def _moment(value) -> datetime | None:
+    """An aware UTC datetime, None for a blank; ValueError for anything else.
+
+    A time with no offset is Europe/London local time (K5)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = str(value).strip()
+        if not text:
+            return None
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            parsed = None
+        if parsed is None or len(text) <= 10:
+            raise ValueError(f"'{text[:40]}' is not an ISO 8601 date-time such as 2026-04-01T09:30")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=LONDON)
+    # In UTC, so that lengths across a clock change are real minutes.
+    return parsed.astimezone(UTC)
+
+
+def _minutes(value) -> int:
+    if value is None or str(value).strip() == "":
+        raise ValueError("the planned length in minutes is missing")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"'{str(value)[:20]}' is not a number of minutes") from None
+    if number <= 0 or number != int(number):
+        raise ValueError("give the planned length as a whole number of minutes above 0")
+    return int(number)
+
+
+def _check_row(number: int, row: dict, quarter: Quarter) -> tuple[list[RowError], tuple]:
+    errors: list[RowError] = []
+    values: dict = {}
+    if not str(row["visit_ref"] or "").strip():
+        errors.append(RowError(number, "visit_ref", "the visit reference is missing"))
+    for column in ("planned_start", "actual_start", "actual_end"):
+        try:
+            values[column] = _moment(row[column])
+        except ValueError as exc:
+            errors.append(RowError(number, column, str(exc)))
+            values[column] = False  # present but bad
+    try:
+        values["planned_minutes"] = _minutes(row["planned_minutes"])
+    except ValueError as exc:
+        errors.append(RowError(number, "planned_minutes", str(exc)))
+    planned, start, end = values["planned_start"], values["actual_start"], values["actual_end"]
+    if planned is None:
+        errors.append(RowError(number, "planned_start", "the planned start is missing"))
+    elif planned and not (quarter.start_at <= planned < quarter.end_at):
+        errors.append(
+            RowError(
+                number,
+                "planned_start",
+                f"the visit is outside the quarter {quarter} ({quarter.label()})",
+            )
+        )
+    if (start is None) != (end is None):
+        missing = "actual_end" if end is None else "actual_start"
+        errors.append(
+            RowError(number, missing, "give both actual times, or neither for a missed visit")
+        )
+    elif start and end and end < start:
+        errors.append(RowError(number, "actual_end", "the visit ends before it starts"))
+    return errors, (planned, values.get("planned_minutes"), start, end)
+
+
+def tally_visits(
+    rows: Iterator[tuple[int, dict]],
+    *,
+    quarter: Quarter,
+    late_start_minutes: int,
+    travel_allowance_minutes: int,
+) -> VisitTally:
+    """Add up K5's figures; raise ReturnRejected listing bad rows if any row is bad."""
+    tally = VisitTally()
+    cap = settings.KPI_RETURN_MAX_LISTED_ERRORS
+    late_after = late_start_minutes * 60
+    for number, row in rows:
+        errors, (planned, minutes, start, end) = _check_row(number, row, quarter)
+        if errors:
+            tally.bad_rows += 1
+            tally.error_count += len(errors)
+            tally.errors.extend(errors[: max(cap - len(tally.errors), 0)])
+            continue
+        if tally.bad_rows:
+            continue  # the file is refused anyway: just keep checking
+        tally.visits += 1
+        if start is None:
+            tally.missed += 1
+            continue
+        tally.delivered += 1
+        if (start - planned).total_seconds() > late_after:
+            tally.late_starts += 1
+        if (end - start).total_seconds() >= (minutes - travel_allowance_minutes) * 60:
+            tally.length_compliant += 1
+    if tally.bad_rows:
+        raise ReturnRejected(tally.errors, error_count=tally.error_count, bad_rows=tally.bad_rows)
+    if not tally.visits:
+        raise ReturnRejected([RowError(0, "", "the file has no visits")], error_count=1, bad_rows=0)
+    return tally
