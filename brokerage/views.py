@@ -241,8 +241,12 @@ def _changes(before: dict | None, after: dict | None) -> list[str]:
     before, after = before or {}, after or {}
     if not before:
         return []
+
+    def shown(value) -> str:
+        return "–" if value in (None, "", "None") else str(value)
+
     return [
-        f"{key.replace('_', ' ')}: {before.get(key) or '–'} → {after.get(key) or '–'}"
+        f"{key.replace('_', ' ')}: {shown(before.get(key))} → {shown(after.get(key))}"
         for key in after
         if before.get(key) != after.get(key)
     ]
