@@ -23,7 +23,7 @@ def provider_list(request: HttpRequest) -> HttpResponse:
     if status:
         providers = providers.filter(pdps_status=status)
     # Meta.ordering does not survive an aggregate (GROUP BY) query: order explicitly for paging.
-    providers = providers.annotate(branch_count=Count("branches")).order_by("name", "ref").order_by("name", "pk")
+    providers = providers.annotate(branch_count=Count("branches")).order_by("name", "pk")
     page = Paginator(providers, 50).get_page(request.GET.get("page"))
     return render(
         request, "providers/provider_list.html", {"page": page, "q": query, "status": status}
