@@ -98,4 +98,91 @@ class Coverage(models.Model):
         return f"{self.branch} covers {self.ward}"
 
 
-__all__ = ["Coverage", "RegisterVersion", "Role", "Ward"]
+class WardRequestAction(models.TextChoices):
+    ADD = "add", "Add"
+    REMOVE = "remove", "Remove"
+
+
+class WardRequestStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class WardRequestQuerySet(models.QuerySet):
+    def visible_to(self, user) -> WardRequestQuerySet:
+        """The one scoping entry point for ward requests (A1): council all; organisation users
+        their provider's branches'; branch users their own branch's."""
+        return self.filter(branch__in=Branch.objects.visible_to(user))
+
+    def pending(self) -> WardRequestQuerySet:
+        return self.filter(status=WardRequestStatus.PENDING)
+
+
+class WardRequest(models.Model):
+    """A provider's request to add a ward to, or remove one from, a branch's coverage (W3).
+
+    Coverage changes only when a contract manager approves; the approval links the register
+    version it published."""
+
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="ward_requests")
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="requests")
+    action = models.CharField(max_length=8, choices=WardRequestAction.choices)
+    reason = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=WardRequestStatus.choices, default=WardRequestStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    version = models.ForeignKey(
+        RegisterVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ward_requests",
+        help_text="The register version the approval published.",
+    )
+
+    objects = WardRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch", "ward", "action"],
+                condition=Q(status="pending"),
+                name="one_pending_ward_request_per_branch_ward_action",
+                violation_error_message="This branch already has a pending request for this ward.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False)),
+                name="ward_request_decided_unless_pending",
+                violation_error_message="A decided request needs the moment it was decided.",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+
+    def __str__(self) -> str:
+        return (
+            f"Request {self.pk}: {self.get_action_display().lower()} {self.ward} for {self.branch}"
+        )
+
+
+__all__ = [
+    "Coverage",
+    "RegisterVersion",
+    "Role",
+    "Ward",
+    "WardRequest",
+    "WardRequestAction",
+    "WardRequestStatus",
+]
