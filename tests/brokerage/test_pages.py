@@ -758,3 +758,22 @@ def test_answered_offers_in_the_inbox_add_no_queries(
         make_offer(offer, alice)
     with django_assert_max_num_queries(with_10):
         client.get(reverse("brokerage:inbox"))
+
+
+def test_history_filters_by_the_date_sent(client, alice, live_a1, offer_a1):
+    # offer_a1 went out on 2 March 2026; live_a1 an hour ago.
+    as_user(client, alice)
+    url = reverse("brokerage:history")
+    before = client.get(url, {"sent_before": "2026-03-03"}).content.decode()
+    assert "PKG-1" in before and "PKG-LIVE" not in before
+    after = client.get(url, {"sent_after": "2026-03-03"}).content.decode()
+    assert "PKG-LIVE" in after and "PKG-1<" not in after
+
+
+def test_history_pages_through_many_offers(client, alice, market, ward):
+    add_packages(ward, 55)
+    as_user(client, alice)
+    first = client.get(reverse("brokerage:history")).content.decode()
+    assert "55 offers" in first and "Page 1 of 2" in first
+    second = client.get(reverse("brokerage:history"), {"page": 2}).content.decode()
+    assert len(re.findall(r'href="/offers/\d+/"', second)) == 5
