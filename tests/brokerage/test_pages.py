@@ -609,7 +609,9 @@ def test_answering_a_withdrawn_package_shows_why_not(client, nina, alice, live_p
 def test_council_users_cannot_answer_for_a_provider(client, nina, live_a1):
     as_user(client, nina)
     url = reverse("brokerage:offer", args=[live_a1.pk])
-    assert client.get(url).status_code == 200
+    page = client.get(url).content.decode()
+    assert "Only the provider offered the package can answer it" in page
+    assert 'name="response"' not in page
     assert (
         client.post(url, {"response": "unable_to_accept", "reason": "no_capacity"}).status_code
         == 403
