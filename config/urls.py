@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("wards.api_urls")),
     path("", include("providers.api_urls")),
     path("", include("brokerage.api_urls")),
+    path("", include("kpi.api_urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("providers/", include("providers.urls")),
     path("wards/", include("wards.urls")),
     path("", include("brokerage.urls")),
+    path("kpi/", include("kpi.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,207 @@
+"""KPI API, as API.md says: response rates, returns, triggers. Provider users see their own rows
+only (A1), plus the market summary; out-of-scope objects are 404."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from brokerage.models import Offer
+from providers.models import Provider, Role
+
+from . import services
+from .models import KpiReturn, KpiTrigger
+from .quarters import Quarter
+from .returns import ReturnRejected
+from .selectors import Period, market_summary, provider_rates, standing
+
+RETURN_MAKERS_ON_BEHALF = (Role.CONTRACT_MANAGER,)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The object's state forbids this."
+    default_code = "conflict"
+
+
+class ProviderRefSerializer(serializers.Serializer):
+    ref = serializers.CharField()
+    name = serializers.CharField()
+
+
+def rate_period(params, now=None) -> Period:
+    """`?quarter=2026-27-Q1` or `?rolling=90`; a 400 with a plain message otherwise."""
+    quarter, rolling = params.get("quarter"), params.get("rolling")
+    try:
+        if rolling:
+            return Period.parse(f"rolling-{rolling}", now)
+        if quarter:
+            return Period.parse(quarter, now)
+    except ValueError as exc:
+        raise ValidationError({"quarter" if quarter else "rolling": [str(exc)]}) from exc
+    if rolling is not None:
+        raise ValidationError({"rolling": ["Give a number of days from 1 to 730, such as 90."]})
+    raise ValidationError({"quarter": ["Give ?quarter=2026-27-Q1 or ?rolling=90."]})
+
+
+def rate_row_dict(row) -> dict:
+    return {
+        "provider": {"ref": row.provider.ref, "name": row.provider.name},
+        "offers": row.offers,
+        "responded": row.responded,
+        "no_response": row.no_response,
+        "rate": None if row.rate is None else round(row.rate, 4),
+        "band": row.band,
+        "offer_made": row.offer_made,
+        "offer_rate": None if row.offer_rate is None else round(row.offer_rate, 4),
+        "awarded": row.awarded,
+        "award_rate": None if row.award_rate is None else round(row.award_rate, 4),
+    }
+
+
+def response_rates_payload(user, period: Period) -> dict:
+    """The one answer for pages, API and exports: market from every provider; rows scoped (A1)."""
+    rows = provider_rates(period)
+    market = market_summary(rows)
+    payload = {"period": period.code, "market": market.as_dict()}
+    if user.is_council:
+        payload["results"] = [rate_row_dict(r) for r in rows]
+        return payload
+    own = provider_rates(period, offers=Offer.objects.visible_to(user))
+    payload["results"] = [rate_row_dict(r) for r in own]
+    place = standing(own[0].rate if own else None, market)
+    payload["percentile"] = place["percentile"] if place else None
+    payload["top"] = place["top"] if place else None
+    return payload
+
+
+class ResponseRatesView(APIView):
+    """K1-K4: response rates per provider for a quarter or a rolling window, and the market."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("quarter", str, description="A financial quarter such as 2026-27-Q1"),
+            OpenApiParameter("rolling", int, description="Days of a rolling window, e.g. 90"),
+        ],
+        responses={200: dict},
+    )
+    def get(self, request):
+        return Response(response_rates_payload(request.user, rate_period(request.query_params)))
+
+
+class KpiReturnSerializer(serializers.ModelSerializer):
+    provider = ProviderRefSerializer(read_only=True)
+    length_compliance = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = KpiReturn
+        fields = [
+            "id",
+            "provider",
+            "quarter",
+            "submitted_at",
+            "late",
+            "visits",
+            "delivered",
+            "missed",
+            "late_starts",
+            "length_compliant",
+            "length_compliance",
+        ]
+        read_only_fields = fields
+
+
+class KpiReturnUploadSerializer(serializers.Serializer):
+    quarter = serializers.CharField()
+    file = serializers.FileField()
+    provider = serializers.CharField(
+        required=False, help_text="Provider reference: contract managers making a return for one"
+    )
+
+    def validate_quarter(self, value):
+        try:
+            return Quarter.parse(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
+def return_provider(user, ref: str | None) -> Provider:
+    """Provider users return for their own provider; contract managers name one (A1: 404)."""
+    if user.is_provider_user:
+        if ref and ref != user.provider.ref:
+            raise ValidationError({"provider": ["You can only make your own provider's return."]})
+        return user.provider
+    if not user.has_role(*RETURN_MAKERS_ON_BEHALF):
+        raise PermissionDenied("Only providers and contract managers make KPI returns.")
+    if not ref:
+        raise ValidationError({"provider": ["Say which provider this return is for."]})
+    return get_object_or_404(Provider, ref=ref)
+
+
+class KpiReturnViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """K5: quarterly returns. POST multipart {quarter, file}; GET lists the caller's own."""
+
+    serializer_class = KpiReturnSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    filterset_fields = ["quarter"]
+
+    def get_queryset(self):
+        return KpiReturn.objects.visible_to(self.request.user).select_related("provider")
+
+    @extend_schema(request=KpiReturnUploadSerializer, responses={201: KpiReturnSerializer})
+    def create(self, request, *args, **kwargs):
+        upload = KpiReturnUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        provider = return_provider(request.user, upload.validated_data.get("provider"))
+        file = upload.validated_data["file"]
+        try:
+            kpi_return = services.kpi_return_submit(
+                actor=request.user,
+                provider=provider,
+                quarter=upload.validated_data["quarter"],
+                file=file,
+                file_name=file.name,
+            )
+        except ReturnRejected as exc:
+            # Not a ValidationError: that would turn the row numbers into strings.
+            return Response(
+                {
+                    "rows": exc.rows(),
+                    "error_count": exc.error_count,
+                    "bad_rows": exc.bad_rows,
+                    "detail": exc.summary(),
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        except services.KpiError as exc:
+            raise Conflict(str(exc)) from exc
+        return Response(KpiReturnSerializer(kpi_return).data, status=status.HTTP_201_CREATED)
+
+
+class KpiTriggerSerializer(serializers.ModelSerializer):
+    provider = ProviderRefSerializer(read_only=True)
+
+    class Meta:
+        model = KpiTrigger
+        fields = ["id", "provider", "quarter", "level", "missing", "created_at", "reset"]
+        read_only_fields = fields
+
+
+class KpiTriggerViewSet(viewsets.ReadOnlyModelViewSet):
+    """K7: one trigger per late or missing return; a provider sees its own."""
+
+    serializer_class = KpiTriggerSerializer
+    filterset_fields = ["quarter", "level"]
+
+    def get_queryset(self):
+        return KpiTrigger.objects.visible_to(self.request.user).select_related("provider")
