@@ -3,6 +3,7 @@ conflicts answer 409 with a plain `detail`."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -40,6 +41,10 @@ def _call(fn, **kwargs):
         raise ValidationError(exc.errors) from exc
     except services.BrokerageError as exc:
         raise Conflict(str(exc)) from exc
+    except DjangoValidationError as exc:
+        raise ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        ) from exc
     except IntegrityError as exc:  # the database's do-once constraints lost a race
         raise Conflict(
             "Someone else changed this at the same moment; reload and try again."

@@ -82,7 +82,7 @@ class PackageQuerySet(models.QuerySet):
 
         Providers reach what they may see of a package through their offers.
         """
-        if user is None or not user.is_authenticated or not user.is_council:
+        if user is None or not user.is_authenticated or not user.is_active or not user.is_council:
             return self.none()
         return self
 
@@ -115,7 +115,7 @@ class Package(models.Model):
         max_length=10, choices=PackageStatus.choices, default=PackageStatus.DRAFT
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)

@@ -135,13 +135,33 @@ def package_queue(*, actor, package: Package, now: datetime | None = None) -> Pa
     )
 
 
+def _has_receiving_branch(package: Package) -> bool:
+    """Whether any branch would be offered this package now (P4)."""
+    from providers.models import Branch
+    from wards.models import Coverage
+
+    covering = Coverage.objects.in_force().filter(ward_id=package.ward_id).values("branch_id")
+    return Branch.objects.receiving_offers().filter(pk__in=covering).exists()
+
+
 def package_send_now(*, actor, package: Package, now: datetime | None = None):
-    """Distribute one package at once, e.g. an urgent one (P3). Returns the distribution result."""
+    """Distribute one draft or queued package at once, e.g. an urgent one (P3).
+
+    Refuses, changing nothing, when no active branch covers the ward. Returns the distribution result.
+    """
     from .distribution import distribute_packages
 
     now = now or timezone.now()
     with transaction.atomic():
         package = _locked(package)
+        if package.status not in {PackageStatus.DRAFT, PackageStatus.QUEUED}:
+            raise BrokerageError(
+                f"Package {package.reference} is {package.get_status_display().lower()}; only a draft or queued package can be sent."
+            )
+        if not _has_receiving_branch(package):
+            raise BrokerageError(
+                f"No active branch covers ward {package.ward.code} ({package.ward.name}), so the package cannot be sent."
+            )
         if package.status == PackageStatus.DRAFT:
             _move(
                 package,
@@ -150,22 +170,10 @@ def package_send_now(*, actor, package: Package, now: datetime | None = None):
                 actor=actor,
                 queued_at=now,
             )
-        elif package.status != PackageStatus.QUEUED:
-            raise BrokerageError(
-                f"Package {package.reference} is {package.get_status_display().lower()}; only a draft or queued package can be sent."
-            )
-    result = distribute_packages(
-        as_of=now, trigger="send_now", package_ids=[package.pk], actor=actor
-    )
-    package.refresh_from_db()
-    if package.status != PackageStatus.OFFERED:
-        raise BrokerageError(
-            f"No active branch covers ward {package.ward.code} ({package.ward.name}); the package stays queued."
-        )
-    return result
+    return distribute_packages(as_of=now, trigger="send_now", package_ids=[package.pk], actor=actor)
 
 
-def _close_unanswered(package: Package, *, outcome: str, now: datetime) -> None:
+def _close_unanswered(package: Package, *, now: datetime) -> None:
     """On award or withdrawal: unanswered offers before their deadline become Closed Before
     Response; past their deadline, No Response (P9)."""
     offers = package.offers.filter(placement_response__isnull=True)
@@ -196,7 +204,7 @@ def package_withdraw(
         withdrawn_at=now,
         withdrawn_reason=reason,
     )
-    _close_unanswered(package, outcome=Outcome.WITHDRAWN, now=now)
+    _close_unanswered(package, now=now)
     told = list(
         package.offers.filter(outcome=Outcome.OPEN, placement_response__in=ANSWERS).values_list(
             "pk", flat=True
@@ -239,7 +247,7 @@ def package_award(
     offer.outcome = Outcome.AWARDED
     offer.closed_at = now
     offer.save(update_fields=["outcome", "closed_at"])
-    _close_unanswered(package, outcome=Outcome.NOT_AWARDED, now=now)
+    _close_unanswered(package, now=now)
     losers = package.offers.filter(outcome=Outcome.OPEN).exclude(pk=offer.pk)
     told = list(losers.filter(placement_response__in=ANSWERS).values_list("pk", flat=True))
     losers.filter(placement_response__in=ANSWERS).update(feedback=feedback.strip())

@@ -298,3 +298,20 @@ def test_export_csv_is_the_callers_whole_history(
     assert {"placement_response", "outcome"} <= set(rows[0])
     council = api_as(nina).get("/api/v1/offers/export.csv")
     assert len(list(csv.reader(io.StringIO(b"".join(council.streaming_content).decode())))) == 3
+
+
+def test_editing_a_sent_package_is_409_and_bad_edit_is_400(
+    api_as, nina, offered_package, queued_package
+):
+    client = api_as(nina)
+    assert (
+        client.patch(
+            f"/api/v1/packages/{offered_package.pk}/", {"hours_per_week": 12}, format="json"
+        ).status_code
+        == 409
+    )
+    from tests.factories import PackageFactory
+
+    draft = PackageFactory(ward=offered_package.ward)
+    bad = client.patch(f"/api/v1/packages/{draft.pk}/", {"hours_per_week": 0}, format="json")
+    assert bad.status_code == 400 and "hours_per_week" in bad.json()

@@ -267,3 +267,27 @@ def test_audit_trail_is_append_only(offer_a1, alice):
         event.save()
     with pytest.raises(PermissionError):
         AuditEvent.objects.all().delete()
+
+
+def test_send_now_for_an_uncovered_ward_is_refused_and_changes_nothing(
+    market, other_ward, branch_a2, nina
+):
+    from providers.models import Branch
+    from tests.factories import PackageFactory
+
+    Branch.objects.filter(pk=branch_a2.pk).update(is_active=False)
+    package = PackageFactory(ward=other_ward, status="draft")
+    with pytest.raises(services.BrokerageError, match="No active branch covers"):
+        services.package_send_now(actor=nina, package=package)
+    package.refresh_from_db()
+    assert package.status == PackageStatus.DRAFT
+    assert not package.offers.exists()
+
+
+def test_a_package_without_a_creator_can_still_be_edited(queued_package, nina):
+    """Packages made by imports or by a user since removed have no creator."""
+    assert queued_package.created_by is None
+    package = services.package_update(
+        actor=nina, package=queued_package, hours_per_week=Decimal(12)
+    )
+    assert package.hours_per_week == Decimal(12)
