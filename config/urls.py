@@ -21,6 +21,7 @@ urlpatterns = [
     path("healthz/", core_views.healthz, name="healthz"),
     path("providers/", include("providers.urls")),
     path("wards/", include("wards.urls")),
+    path("ward-health/", include("brokerage.health_urls")),
     path("", include("brokerage.urls")),
     path("kpi/", include("kpi.urls")),
     path("admin/", admin.site.urls),

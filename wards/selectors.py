@@ -61,3 +61,15 @@ def register_since(value: str | None, number: int) -> int:
     ):
         raise ValueError(f"'{value}' is not a published register version")
     return int(value)
+
+
+CHANGE_COLUMNS = ("change", *PAIR_FIELDS)
+
+
+def register_changes_rows(changes: RegisterChanges) -> list[list[str]]:
+    """The comparison as CSV rows (without header): every added pair, then every removed one."""
+    return [
+        [kind, *(row[f] for f in PAIR_FIELDS)]
+        for kind, rows in (("added", changes.added), ("removed", changes.removed))
+        for row in rows
+    ]

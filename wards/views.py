@@ -1,13 +1,25 @@
+"""The wards list and the register pages (W1, W2): versions, downloads and comparisons."""
+
+import csv
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from .api import register_csv_response
 from .filters import WardFilter
 from .models import Ward
-from .selectors import register_changes, register_since, register_versions
+from .selectors import (
+    CHANGE_COLUMNS,
+    register_changes,
+    register_changes_rows,
+    register_since,
+    register_versions,
+)
+from .services import WARD_COLUMNS
 
 
 @login_required
@@ -20,6 +32,17 @@ def ward_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+def ward_list_csv(request: HttpRequest) -> HttpResponse:
+    """The council's wards in the import's format `ward_code,ward_name,district` (W4)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="wards.csv"'
+    writer = csv.writer(response)
+    writer.writerow(WARD_COLUMNS)
+    writer.writerows(Ward.objects.order_by("code").values_list("code", "name", "district"))
+    return response
+
+
 def _council_only(request: HttpRequest) -> None:
     if not request.user.is_council:
         raise PermissionDenied("The ward register pages are for council staff.")
@@ -27,10 +50,13 @@ def _council_only(request: HttpRequest) -> None:
 
 @login_required
 def register_version_list(request: HttpRequest) -> HttpResponse:
-    """The published register versions with a CSV download each (W2); a council page."""
+    """The published register versions, who published each and when, with a CSV download each
+    and a form to compare any two (W2); a council page."""
     _council_only(request)
-    page = Paginator(register_versions(), 50).get_page(request.GET.get("page"))
-    return render(request, "wards/register_versions.html", {"page": page})
+    versions = register_versions()
+    page = Paginator(versions, 50).get_page(request.GET.get("page"))
+    numbers = list(versions.values_list("number", flat=True))
+    return render(request, "wards/register_versions.html", {"page": page, "numbers": numbers})
 
 
 @login_required
@@ -43,23 +69,56 @@ def register_version_csv(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @login_required
+def register_compare(request: HttpRequest) -> HttpResponse:
+    """The compare form's target: `?version=n&since=m` goes to version n's changes since m."""
+    _council_only(request)
+    number = request.GET.get("version", "")
+    if not number.isdigit() or not register_versions().filter(number=int(number)).exists():
+        return redirect("wards:register-versions")
+    url = reverse("wards:register-version-changes", args=[int(number)])
+    since = request.GET.get("since", "")
+    return redirect(f"{url}?since={since}" if since else url)
+
+
+def _version_and_since(request: HttpRequest, number: int):
+    version = register_versions().filter(number=number).first()
+    if version is None:
+        raise Http404("No such register version.")
+    return version, register_since(request.GET.get("since"), number)
+
+
+@login_required
 def register_version_changes(request: HttpRequest, number: int) -> HttpResponse:
     """Version `number` compared with `?since=` (default the one before): pairs added and removed."""
     _council_only(request)
-    versions = register_versions()
-    version = versions.filter(number=number).first()
-    if version is None:
-        raise Http404("No such register version.")
     error = ""
     try:
-        since = register_since(request.GET.get("since"), number)
+        version, since = _version_and_since(request, number)
     except ValueError:
         error = "Choose a published register version to compare with."
-        since = number - 1
+        version, since = register_versions().get(number=number), number - 1
     context = {
         "version": version,
         "changes": register_changes(number=number, since=since),
-        "numbers": list(versions.values_list("number", flat=True)),
+        "numbers": list(register_versions().values_list("number", flat=True)),
         "error": error,
     }
     return render(request, "wards/register_changes.html", context)
+
+
+@login_required
+def register_version_changes_csv(request: HttpRequest, number: int) -> HttpResponse:
+    """The same comparison as CSV: `change,provider_ref,…,district`, added rows first."""
+    _council_only(request)
+    try:
+        version, since = _version_and_since(request, number)
+    except ValueError as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    changes = register_changes(number=version.number, since=since)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"ward-register-v{version.number}-since-v{since}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(CHANGE_COLUMNS)
+    writer.writerows(register_changes_rows(changes))
+    return response

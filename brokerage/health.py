@@ -1,0 +1,245 @@
+"""Ward health (W5): how well each ward is served, read from the offers with grouped database
+aggregates (COUNT ... FILTER), never a Python loop over offers.
+
+For each ward: the branches covering it now, the offers sent over a period, and the response and
+offer rates; wards covered by no branch or one; and the cleanse candidates, the branch-ward pairs
+still in force whose branch almost never makes an offer there (offer rate under 5% over at least
+20 offers). Rates count the offers K1 counts (answered or No Response): an offer still open, or
+closed before the branch could answer, is not held against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, NullIf
+from django.utils import timezone
+
+from wards.models import Coverage, Ward
+
+from .models import Offer, PlacementResponse
+
+DEFAULT_DAYS = 90
+CLEANSE_MAX_OFFER_RATE = 0.05
+CLEANSE_MIN_OFFERS = 20
+COUNTED = (
+    PlacementResponse.OFFER_MADE,
+    PlacementResponse.UNABLE_TO_ACCEPT,
+    PlacementResponse.NO_RESPONSE,
+)
+ANSWERED = (PlacementResponse.OFFER_MADE, PlacementResponse.UNABLE_TO_ACCEPT)
+
+# Columns of the ward table a person may sort by (`?sort=` name, `-name` for descending).
+SORTS = {
+    "ward": "name",
+    "district": "district",
+    "branches": "branches",
+    "sent": "sent",
+    "counted": "counted",
+    "response_rate": "response_rate",
+    "offer_rate": "offer_rate",
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    """From `start` to `end`, both whole local days (Europe/London) and both included."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def default(cls, today: date | None = None) -> Period:
+        today = today or timezone.localdate()
+        return cls(today - timedelta(days=DEFAULT_DAYS - 1), today)
+
+    @classmethod
+    def parse(cls, start: str | None, end: str | None, today: date | None = None) -> Period:
+        """ISO dates from the page or API; either may be left out. ValueError with a plain message
+        for a date that is not a date, or a start after the end."""
+        default = cls.default(today)
+        try:
+            first = date.fromisoformat(start) if start else default.start
+            last = date.fromisoformat(end) if end else default.end
+        except ValueError:
+            raise ValueError("Enter dates like 2026-03-31") from None
+        if first > last:
+            raise ValueError("The start date must be on or before the end date")
+        return cls(first, last)
+
+    @property
+    def start_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.start, time.min))
+
+    @property
+    def end_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+
+
+def _rate(part: str, whole: str):
+    return Cast(part, FloatField()) / NullIf(Cast(whole, FloatField()), Value(0.0))
+
+
+def _offer_counts(period: Period, prefix: str = "") -> dict:
+    """sent, counted, responded and made: COUNTs of offers in the period, each with its FILTER."""
+    in_period = Q(
+        **{f"{prefix}sent_at__gte": period.start_at, f"{prefix}sent_at__lt": period.end_at}
+    )
+    response = f"{prefix}placement_response__in"
+    key = f"{prefix}id" if prefix else "id"
+    return {
+        "sent": Count(key, filter=in_period),
+        "counted": Count(key, filter=in_period & Q(**{response: COUNTED})),
+        "responded": Count(key, filter=in_period & Q(**{response: ANSWERED})),
+        "made": Count(
+            key,
+            filter=in_period & Q(**{f"{prefix}placement_response": PlacementResponse.OFFER_MADE}),
+        ),
+    }
+
+
+def _with_rates(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(
+        response_rate=_rate("responded", "counted"), offer_rate=_rate("made", "counted")
+    )
+
+
+def _branches_covering() -> Subquery:
+    covering = (
+        Coverage.objects.in_force()
+        .filter(ward=OuterRef("pk"))
+        .order_by()
+        .values("ward")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(covering, output_field=IntegerField()), Value(0))
+
+
+def ward_health(
+    period: Period,
+    *,
+    sort: str = "ward",
+    q: str = "",
+    district: str = "",
+    cover: str = "",
+) -> QuerySet[Ward]:
+    """Every ward with `branches` (covering now), `sent`, `counted`, `responded`, `made`,
+    `response_rate` and `offer_rate` (None without counted offers) over `period`: one query.
+
+    `cover` "none" or "one" keeps the wards covered by that many branches; "thin" by at most one.
+    `sort` is a SORTS key, `-` first for descending; rates sort with the empty ones last."""
+    wards = Ward.objects.annotate(branches=_branches_covering())
+    if q:
+        wards = wards.filter(Q(name__icontains=q) | Q(code__iexact=q))
+    if district:
+        wards = wards.filter(district=district)
+    if cover in {"none", "one", "thin"}:
+        wards = wards.filter(
+            **{"none": {"branches": 0}, "one": {"branches": 1}, "thin": {"branches__lte": 1}}[cover]
+        )
+    wards = _with_rates(wards.annotate(**_offer_counts(period, "packages__offers__")))
+    field = SORTS.get(sort.lstrip("-"), "name")
+    descending = sort.startswith("-")
+    order = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+    return wards.order_by(order, "name", "code")
+
+
+def ward_branches(ward: Ward, period: Period) -> list[dict]:
+    """The branches covering `ward` now, each with its offers and rates in that ward over the
+    period (two queries: the coverage, and the offers grouped by branch)."""
+    coverage = list(
+        Coverage.objects.in_force()
+        .filter(ward=ward)
+        .select_related("branch__provider")
+        .order_by("branch__provider__name", "branch__name")
+    )
+    counts = {
+        row["branch_id"]: row
+        for row in _with_rates(
+            Offer.objects.filter(package__ward=ward, branch__in=[c.branch_id for c in coverage])
+            .values("branch_id")
+            .annotate(**_offer_counts(period))
+        )
+    }
+    empty = {"sent": 0, "counted": 0, "responded": 0, "made": 0}
+    empty |= {"response_rate": None, "offer_rate": None}
+    return [{"coverage": c, "branch": c.branch, **counts.get(c.branch_id, empty)} for c in coverage]
+
+
+def cleanse_candidates(period: Period, *, district: str = "") -> QuerySet:
+    """Branch-ward pairs in force whose offer rate in the ward is under 5% over at least 20
+    counted offers in the period (W5): one grouped query, lowest rate first."""
+    in_force = Coverage.objects.in_force().filter(
+        branch_id=OuterRef("branch_id"), ward_id=OuterRef("package__ward_id")
+    )
+    offers = Offer.objects.filter(Exists(in_force))
+    if district:
+        offers = offers.filter(package__ward__district=district)
+    pairs = (
+        offers.values(
+            "branch_id",
+            provider_ref=F("branch__provider__ref"),
+            provider_name=F("branch__provider__name"),
+            branch_ref=F("branch__ref"),
+            branch_name=F("branch__name"),
+            ward_code=F("package__ward__code"),
+            ward_name=F("package__ward__name"),
+            district=F("package__ward__district"),
+        )
+        .annotate(**_offer_counts(period))
+        .filter(counted__gte=CLEANSE_MIN_OFFERS)
+    )
+    return (
+        _with_rates(pairs)
+        .filter(offer_rate__lt=CLEANSE_MAX_OFFER_RATE)
+        .order_by("offer_rate", "-counted", "provider_name", "branch_name", "ward_code")
+    )
+
+
+def district_health(period: Period) -> list[dict]:
+    """Per district: wards, wards covered by no branch and by one, offers sent and counted, and
+    the response and offer rates (two grouped queries)."""
+    wards = (
+        Ward.objects.annotate(branches=_branches_covering())
+        .values("district")
+        .annotate(
+            wards=Count("pk"),
+            uncovered=Count("pk", filter=Q(branches=0)),
+            single=Count("pk", filter=Q(branches=1)),
+        )
+        .order_by("district")
+    )
+    offers = {
+        row["district"]: row
+        for row in _with_rates(
+            Offer.objects.values(district=F("package__ward__district"))
+            .annotate(**_offer_counts(period))
+            .order_by()
+        )
+    }
+    empty = {"sent": 0, "counted": 0, "responded": 0, "made": 0}
+    empty |= {"response_rate": None, "offer_rate": None}
+    return [{**offers.get(row["district"], empty), **row} for row in wards]
+
+
+def coverage_summary() -> dict:
+    """How many wards no branch covers, and how many only one."""
+    return Ward.objects.annotate(branches=_branches_covering()).aggregate(
+        wards=Count("pk"),
+        uncovered=Count("pk", filter=Q(branches=0)),
+        single=Count("pk", filter=Q(branches=1)),
+    )
