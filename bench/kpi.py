@@ -88,7 +88,7 @@ def build_market(providers: int, branches: int, offers: int) -> None:
                         WHEN r.response IS NULL THEN 'open' ELSE 'not_awarded' END,
                    CASE WHEN r.response = 'unable_to_accept' THEN 'no_capacity' ELSE '' END, '', '',
                    CASE WHEN r.response = 'offer_made' THEN DATE '2026-05-01' END, NULL
-            FROM generate_series(0, {int(offers)} - 1) g
+            FROM generate_series(0::bigint, {int(offers)} - 1) g
             JOIN bench_package p ON p.n = g / 20
             JOIN bench_branch b ON b.n = (g % 20) * {spread} + (g / 20) % {spread}
             CROSS JOIN LATERAL (SELECT TIMESTAMPTZ '2026-04-01 00:00+01'

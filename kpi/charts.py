@@ -4,6 +4,7 @@ the same figures. Colours are GOV.UK's; presentation attributes, not inline styl
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from django.utils.html import escape
@@ -40,6 +41,19 @@ def _svg(title: str, body: list[str], height: int = HEIGHT) -> SafeString:
     )
 
 
+def nice_top(value: float, ticks: int = 4) -> float:
+    """The smallest 'round' axis top at or above `value` whose ticks are whole 1, 2 or 5 steps,
+    so a count axis reads 0, 1, 2, 3, 4 or 0, 250, 500... and never 1.15."""
+    if value <= 0:
+        return ticks
+    step = value / ticks
+    magnitude = 10 ** math.floor(math.log10(step))
+    for nice in (1, 2, 3, 4, 5, 6, 8, 10):
+        if nice * magnitude >= step:
+            return max(nice * magnitude, 1) * ticks
+    return 10 * magnitude * ticks
+
+
 def _axis(top_value: float, fmt, height: int = HEIGHT, ticks: int = 4) -> list[str]:
     plot_h = height - TOP - BOTTOM
     parts = []
@@ -68,7 +82,7 @@ def bar_chart(
 ) -> SafeString:
     """Vertical bars with a value axis, each labelled underneath; an optional target line."""
     values = [b.value for b in bars if b.value is not None]
-    top = top_value or (max(values) * 1.1 if values and max(values) > 0 else 1)
+    top = top_value or nice_top(max(values, default=0) * 1.08)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(bars), 1)
     parts = _axis(top, fmt)
@@ -151,9 +165,28 @@ def spread_chart(title: str, rates: list[float], you: float | None, bins: int = 
         )
         for i, n in enumerate(counts)
     ]
-    return bar_chart(title, bars, top_value=max(max(counts), 1) * 1.15, fmt=lambda v: f"{v:.0f}")
+    return bar_chart(title, bars, fmt=lambda v: f"{v:.0f}")
 
 
-def paired_bars(title: str, bars: list[Bar], fmt) -> SafeString:
-    """Two or three bars compared (e.g. hours now and a year ago), from zero."""
-    return bar_chart(title, bars, fmt=fmt)
+def hbar_chart(title: str, bars: list[Bar], *, fmt=lambda v: f"{v:.0f}") -> SafeString:
+    """Horizontal bars, for categories with long names (service levels): name on the left."""
+    label_w, row_h, top = 250, 34, nice_top(max((b.value or 0 for b in bars), default=0) * 1.08)
+    height = TOP + row_h * len(bars) + 30
+    plot_w = WIDTH - label_w - RIGHT - 30
+    parts = []
+    for i in range(5):
+        x = label_w + plot_w * i / 4
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{height - 24}" stroke="{GREY}"/>'
+            f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">{escape(fmt(top * i / 4))}</text>'
+        )
+    for i, bar in enumerate(bars):
+        y = TOP + row_h * i
+        w = plot_w * min((bar.value or 0) / top, 1)
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + row_h / 2 + 5:.1f}" text-anchor="end">{escape(bar.label)}</text>'
+            f'<rect x="{label_w}" y="{y + 5}" width="{w:.1f}" height="{row_h - 10}" fill="{bar.colour}"/>'
+            f'<text x="{label_w + w + 6:.1f}" y="{y + row_h / 2 + 5:.1f}" font-weight="bold">'
+            f"{escape(bar.text or fmt(bar.value or 0))}</text>"
+        )
+    return _svg(title, parts, height=height)

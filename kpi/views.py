@@ -24,7 +24,7 @@ from providers.models import Provider, Role
 
 from . import services
 from .api import response_rates_payload
-from .charts import Bar, bar_chart, spread_chart, stacked_bands
+from .charts import Bar, bar_chart, hbar_chart, spread_chart, stacked_bands
 from .dashboard import dashboard
 from .forms import (
     ActionPlanForm,
@@ -58,6 +58,16 @@ from .selectors import (
 )
 
 COUNCIL_KPI = (Role.CONTRACT_MANAGER,)
+# Chart labels short enough to sit beside their bars; the table beside gives the full names.
+SHORT_LEVEL_NAMES = {
+    "homecare_single": "Homecare, single carer",
+    "homecare_two": "Homecare, two carer",
+    "homecare_variable": "Homecare, variable carer",
+    "stcah_single": "STCAH, single carer",
+    "stcah_two": "STCAH, two carer",
+    "short_breaks_rolling": "Short breaks, rolling",
+    "homecare_single_with_short_breaks": "Single carer + short breaks",
+}
 PAGE_SIZE = 50
 SELF_VIEW_QUARTERS = 4
 
@@ -230,19 +240,12 @@ def _dashboard_charts(data: dict) -> dict:
             [Bar(str(f.quarter), f.offer_rate, colour="#003078") for f in figures],
             top_value=1,
         ),
-        "service_levels": bar_chart(
+        "service_levels": hbar_chart(
             "Packages by service level, last three months",
             [
-                Bar(
-                    r["level"]
-                    .replace("Short Term Care at Home", "STCAH")
-                    .replace("Homecare – ", "")
-                    .replace("Short Breaks – Homecare – Rolling", "Short Breaks")[:14],
-                    r["count"],
-                )
+                Bar(SHORT_LEVEL_NAMES.get(r["code"], r["level"]), r["count"])
                 for r in data["service_levels"]["rows"]
             ],
-            fmt=lambda v: f"{v:.0f}",
         ),
         "per_month": bar_chart(
             "New packages per month (long-term and short-term together)",
