@@ -43,7 +43,8 @@ def _run(kind: str, upload, actor, note: str) -> str:
 def register_upload(request: HttpRequest) -> HttpResponse:
     if not request.user.has_role(Role.CONTRACT_MANAGER):
         raise PermissionDenied("Only contract managers import the wards and the register.")
-    form = ImportForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = ImportForm(request.POST if posted else None, request.FILES if posted else None)
     row_errors: list[RowError] = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

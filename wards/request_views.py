@@ -186,7 +186,8 @@ def request_list(request: HttpRequest) -> HttpResponse:
     may_decide = _may_decide(user)
     form, problem = None, ""
     if may_decide:
-        form = DecisionForm(request.POST or None, choices=WardRequest.objects.visible_to(user))
+        data = request.POST if request.method == "POST" else None
+        form = DecisionForm(data, choices=WardRequest.objects.visible_to(user))
         if request.method == "POST" and form.is_valid():
             problem = _decide(request, form)
             if not problem:
