@@ -112,9 +112,10 @@ def _offer_counts(period: Period, prefix: str = "") -> dict:
 
 
 def _with_rates(queryset: QuerySet) -> QuerySet:
+    """Adds `response_rate` and `offer_rate` (fractions), and the same as percentages for pages."""
     return queryset.annotate(
         response_rate=_rate("responded", "counted"), offer_rate=_rate("made", "counted")
-    )
+    ).annotate(response_pct=F("response_rate") * 100.0, offer_pct=F("offer_rate") * 100.0)
 
 
 def _branches_covering() -> Subquery:
@@ -176,7 +177,7 @@ def ward_branches(ward: Ward, period: Period) -> list[dict]:
         )
     }
     empty = {"sent": 0, "counted": 0, "responded": 0, "made": 0}
-    empty |= {"response_rate": None, "offer_rate": None}
+    empty |= dict.fromkeys(("response_rate", "offer_rate", "response_pct", "offer_pct"))
     return [{"coverage": c, "branch": c.branch, **counts.get(c.branch_id, empty)} for c in coverage]
 
 
@@ -232,7 +233,7 @@ def district_health(period: Period) -> list[dict]:
         )
     }
     empty = {"sent": 0, "counted": 0, "responded": 0, "made": 0}
-    empty |= {"response_rate": None, "offer_rate": None}
+    empty |= dict.fromkeys(("response_rate", "offer_rate", "response_pct", "offer_pct"))
     return [{**offers.get(row["district"], empty), **row} for row in wards]
 
 

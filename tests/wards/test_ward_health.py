@@ -177,6 +177,7 @@ def test_page_shows_the_table_summary_cleanse_and_chart(client, carl, market):
     html = response.content.decode()
     assert response.status_code == 200
     assert "Fishwick" in html and "Cleanse candidate" in html
+    assert "4.0%" in html  # 1 made of 25: shown to one decimal, never rounded up to 5%
     assert "<svg" in html and "Response and offer rate by district" in html
     assert 'aria-sort="ascending"' in html  # sorted by ward by default
 
