@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from brokerage.distribution import distribute_packages
 from brokerage.models import Offer, Package
 from tests.factories import CoverageFactory, PackageFactory, WardFactory
 
@@ -165,6 +166,11 @@ def test_navigator_sends_a_package_and_a_branch_answers_it(
     page.get_by_role("button", name="Send now").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("No active branch covers ward")
     screenshot(page, "brokerage-send-now-uncovered")
+    # Refused, it stays a draft; queued, the next daily distribution flags it to navigators (P4).
+    nowhere.refresh_from_db()
+    assert nowhere.status == "draft"
+    Package.objects.filter(pk=nowhere.pk).update(status="queued")
+    distribute_packages(as_of=timezone.now())
     page.goto(f"{live_server.url}/packages/")
     expect(page.get_by_role("table")).to_contain_text("No branch covers this ward")
     screenshot(page, "brokerage-queue")
