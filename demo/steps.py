@@ -200,6 +200,7 @@ def load_users(out: OutputWrapper) -> None:
     out.write(f"  users: {len(created)} created" if created else "  users: already created")
 
 
+from .kpi import load_kpi  # noqa: E402
 from .packages import load_packages  # noqa: E402 - it uses demo_provider above
 
 STEPS: list[Step] = [
@@ -209,4 +210,5 @@ STEPS: list[Step] = [
     load_ward_cleanse,
     load_users,
     load_packages,
+    load_kpi,
 ]

@@ -142,3 +142,12 @@ def test_demo_has_brokerage_history_and_open_offers_for_the_branch_user(demo_out
     }
     branch_user = User.objects.get(username="branch")
     assert Offer.objects.visible_to(branch_user).awaiting_answer().count() >= 2
+
+
+def test_demo_has_kpi_returns_and_triggers_at_several_levels(demo_output):
+    """K5-K7: most providers returned, some late, and the escalation raised their triggers."""
+    from kpi.models import KpiReturn, KpiTrigger
+
+    assert KpiReturn.objects.count() > 300
+    assert KpiReturn.objects.filter(late=True).exists()
+    assert set(KpiTrigger.objects.values_list("level", flat=True)) >= {1, 2}
