@@ -120,7 +120,8 @@ def run(scale: str) -> dict:
         eleven = datetime(2026, 3, 2, 11, 0, tzinfo=ZoneInfo("Europe/London"))
         with (
             mock.patch("brokerage.notifications._enqueue"),
-            CaptureQueriesContext(connection) as queries,timed("distribute", results)
+            CaptureQueriesContext(connection) as queries,
+            timed("distribute", results),
         ):
             result = distribute_packages(as_of=eleven)
         with timed("second_run", results):

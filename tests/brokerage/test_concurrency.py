@@ -45,7 +45,7 @@ def test_two_workers_distributing_at_once_create_each_offer_and_email_once():
     for i, ward in enumerate(wards):
         for branch in branches[i % 5 :: 5]:
             CoverageFactory(branch=branch, ward=ward)
-    packages = [PackageFactory(ward=wards[i % 20], status="queued") for i in range(1200)]
+    packages = [PackageFactory(ward=wards[i % 20], status="queued") for i in range(600)]
     expected = sum(3 for _ in packages)  # each ward is covered by three branches
 
     results = run_at_once(2, lambda i: distribute_packages(as_of=MONDAY_11))
