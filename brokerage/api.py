@@ -20,7 +20,7 @@ from wards.models import Ward
 from . import services
 from .exports import history_csv_response
 from .filters import OfferFilter, PackageFilter
-from .models import DeclineReason, Offer, Outcome, Package, PlacementResponse
+from .models import DeclineReason, Offer, Outcome, Package, PlacementResponse, normalise_postcode
 from .selectors import shortlist
 
 NAVIGATORS = (Role.NAVIGATOR,)
@@ -124,10 +124,10 @@ class PackageSerializer(serializers.ModelSerializer):
         return package.uncovered_at is not None
 
     def validate_postcode(self, value: str) -> str:
-        value = " ".join(value.upper().split())
-        if not 5 <= len(value.replace(" ", "")) <= 7:
-            raise serializers.ValidationError("Enter a full UK postcode, such as PR1 4AB.")
-        return value
+        try:
+            return normalise_postcode(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
 
 class WithdrawSerializer(serializers.Serializer):

@@ -10,7 +10,7 @@ another worker at the same moment creates nothing twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -51,8 +51,12 @@ class DistributionResult:
 def deadlines(sent_at: datetime) -> tuple[datetime, datetime]:
     """(standard, urgent) response deadlines for offers sent at `sent_at` (P6, settings)."""
     cfg = PortalSettings.load()
-    return sent_at + timedelta(hours=cfg.standard_deadline_hours), sent_at + timedelta(
-        hours=cfg.urgent_deadline_hours
+    # Elapsed hours, counted in UTC: the same answer whatever zone `sent_at` carries, and a
+    # deadline across a clock change is still 72 (or 24) real hours away.
+    utc = sent_at.astimezone(UTC)
+    return (
+        utc + timedelta(hours=cfg.standard_deadline_hours),
+        utc + timedelta(hours=cfg.urgent_deadline_hours),
     )
 
 

@@ -21,6 +21,7 @@ from .models import (
     PlacementResponse,
     ServiceLevel,
     Urgency,
+    normalise_postcode,
 )
 
 DATE_PARTS = ("day", "month", "year")
@@ -241,10 +242,10 @@ class PackageForm(GovukForm, forms.ModelForm):
             self.initial["ward"] = self.instance.ward.code
 
     def clean_postcode(self) -> str:
-        value = " ".join(self.cleaned_data["postcode"].upper().split())
-        if not 5 <= len(value.replace(" ", "")) <= 7:
-            raise forms.ValidationError("Enter a full UK postcode, such as PR1 4AB")
-        return value
+        try:
+            return normalise_postcode(self.cleaned_data["postcode"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc).rstrip(".")) from exc
 
     def package_fields(self) -> dict:
         """The cleaned values, as `package_create` and `package_update` take them."""

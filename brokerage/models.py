@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -24,6 +25,20 @@ class ServiceLevel(models.TextChoices):
         "homecare_single_with_short_breaks",
         "Homecare – Single Carer with Short Breaks – Homecare – Rolling",
     )
+
+
+POSTCODE_PATTERN = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+
+
+def normalise_postcode(value: str) -> str:
+    """'pr14ab' or ' PR1  4AB' → 'PR1 4AB'. Raises ValueError for text that is not a UK postcode.
+
+    The space matters: providers see only the part before it until award (A3).
+    """
+    match = POSTCODE_PATTERN.match("".join(value.upper().split()))
+    if not match:
+        raise ValueError("Enter a full UK postcode, such as PR1 4AB.")
+    return f"{match.group(1)} {match.group(2)}"
 
 
 SHORT_TERM_LEVELS = frozenset({ServiceLevel.STCAH_SINGLE, ServiceLevel.STCAH_TWO})
@@ -149,7 +164,8 @@ class Package(models.Model):
     @property
     def postcode_district(self) -> str:
         """The outward code (e.g. PR1 from PR1 4AB), all a provider sees before award (A3)."""
-        return self.postcode.strip().upper().split(" ")[0] if self.postcode else ""
+        compact = "".join(self.postcode.upper().split())
+        return compact[:-3] if len(compact) > 3 else ""
 
     @property
     def awarded_offer(self) -> Offer | None:
@@ -268,6 +284,8 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField()
+    # When a worker last took it for sending: a send stuck longer than that is retried.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()

@@ -20,7 +20,8 @@ from .models import Notification, NotificationKind, NotificationState, Offer
 
 log = logging.getLogger(__name__)
 TASK_CHUNK = 200
-MAX_ATTEMPTS = 6
+# With back-off of 1, 2, 4 ... minutes capped at 30, ten tries span about three and a half hours.
+MAX_ATTEMPTS = 10
 
 
 def _enqueue(notification_ids: list[int]) -> None:
@@ -105,7 +106,7 @@ def _claim(notification_id: int) -> bool:
     claimable = [NotificationState.PENDING, NotificationState.FAILED]
     return bool(
         Notification.objects.filter(pk=notification_id, state__in=claimable).update(
-            state=NotificationState.SENDING, attempts=F("attempts") + 1
+            state=NotificationState.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now()
         )
     )
 

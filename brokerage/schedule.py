@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from django_celery_beat.models import PeriodicTask
 
 from .distribution import DistributionResult, distribute_packages
-from .models import DistributionRun
+from .models import DistributionRun, Package, PackageStatus
 
 DISTRIBUTION_TASK = "brokerage.tasks.distribute_packages_task"
 
@@ -43,6 +43,13 @@ def distribution_catch_up(*, now: datetime) -> DistributionResult | None:
     slot = last_distribution_slot(now)
     if slot is None:
         return None
-    if DistributionRun.objects.filter(as_of__gte=slot).exclude(trigger="send_now").exists():
+    ran = DistributionRun.objects.filter(as_of__gte=slot).exclude(trigger="send_now").exists()
+    # A package a navigator held locked at the moment of the run was skipped: send it now.
+    left_behind = (
+        Package.objects.filter(status=PackageStatus.QUEUED, queued_at__lte=slot)
+        .exclude(uncovered_at__gte=slot)
+        .exists()
+    )
+    if ran and not left_behind:
         return None
     return distribute_packages(as_of=now, trigger="catch_up")

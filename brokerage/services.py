@@ -3,13 +3,14 @@ and schedules its e-mails after commit."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from core.audit import audit_record
+from core.audit import audit_bulk, audit_record
 
 from .models import (
     ANSWERS,
@@ -173,15 +174,55 @@ def package_send_now(*, actor, package: Package, now: datetime | None = None):
     return distribute_packages(as_of=now, trigger="send_now", package_ids=[package.pk], actor=actor)
 
 
-def _close_unanswered(package: Package, *, now: datetime) -> None:
+def _settle(
+    offers, *, actor, action: str, reason: str = "", skip_locked: bool = False, **changes
+) -> list[int]:
+    """Apply `changes` to these offers under row locks, auditing each with its before and after
+    (I4). Returns the ids changed; with `skip_locked`, rows another worker holds are left to it."""
+    rows = list(
+        offers.select_for_update(skip_locked=skip_locked).values_list(
+            "pk", "placement_response", "outcome"
+        )
+    )
+    if not rows:
+        return []
+    ids = [pk for pk, _, _ in rows]
+    Offer.objects.filter(pk__in=ids).update(**changes)
+    after = {k: v for k, v in changes.items() if k in {"placement_response", "outcome", "feedback"}}
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for pk, response, outcome in rows:
+        groups[(response, outcome)].append(pk)
+    for (response, outcome), pks in groups.items():
+        before = {"placement_response": response, "outcome": outcome}
+        audit_bulk(
+            actor=actor,
+            action=action,
+            model=Offer,
+            ids=pks,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+    return ids
+
+
+def _close_unanswered(package: Package, *, actor, now: datetime) -> None:
     """On award or withdrawal: unanswered offers before their deadline become Closed Before
     Response; past their deadline, No Response (P9)."""
     offers = package.offers.filter(placement_response__isnull=True)
-    offers.filter(deadline__gt=now).update(
-        placement_response=PlacementResponse.CLOSED_BEFORE_RESPONSE, closed_at=now
+    _settle(
+        offers.filter(deadline__gt=now),
+        actor=actor,
+        action="offer.closed_before_response",
+        placement_response=PlacementResponse.CLOSED_BEFORE_RESPONSE,
+        closed_at=now,
     )
-    offers.filter(deadline__lte=now).update(
-        placement_response=PlacementResponse.NO_RESPONSE, closed_at=now
+    _settle(
+        offers.filter(deadline__lte=now),
+        actor=actor,
+        action="offer.no_response",
+        placement_response=PlacementResponse.NO_RESPONSE,
+        closed_at=now,
     )
 
 
@@ -204,13 +245,20 @@ def package_withdraw(
         withdrawn_at=now,
         withdrawn_reason=reason,
     )
-    _close_unanswered(package, now=now)
+    _close_unanswered(package, actor=actor, now=now)
     told = list(
         package.offers.filter(outcome=Outcome.OPEN, placement_response__in=ANSWERS).values_list(
             "pk", flat=True
         )
     )
-    package.offers.filter(outcome=Outcome.OPEN).update(outcome=Outcome.WITHDRAWN, closed_at=now)
+    _settle(
+        package.offers.filter(outcome=Outcome.OPEN),
+        actor=actor,
+        action="offer.withdrawn",
+        reason=reason,
+        outcome=Outcome.WITHDRAWN,
+        closed_at=now,
+    )
     notify_offers(told, NotificationKind.WITHDRAWN)
     return package
 
@@ -247,11 +295,21 @@ def package_award(
     offer.outcome = Outcome.AWARDED
     offer.closed_at = now
     offer.save(update_fields=["outcome", "closed_at"])
-    _close_unanswered(package, now=now)
+    _close_unanswered(package, actor=actor, now=now)
     losers = package.offers.filter(outcome=Outcome.OPEN).exclude(pk=offer.pk)
-    told = list(losers.filter(placement_response__in=ANSWERS).values_list("pk", flat=True))
-    losers.filter(placement_response__in=ANSWERS).update(feedback=feedback.strip())
-    losers.update(outcome=Outcome.NOT_AWARDED, closed_at=now)
+    # Responders not chosen see the navigator's feedback (L2); the others just close.
+    told = _settle(
+        losers.filter(placement_response__in=ANSWERS),
+        actor=actor,
+        action="offer.not_awarded",
+        reason=feedback,
+        outcome=Outcome.NOT_AWARDED,
+        closed_at=now,
+        feedback=feedback.strip(),
+    )
+    _settle(
+        losers, actor=actor, action="offer.not_awarded", outcome=Outcome.NOT_AWARDED, closed_at=now
+    )
     audit_record(
         actor=actor,
         action="offer.award",
@@ -399,14 +457,19 @@ def offer_respond(
 def offers_close_expired(*, as_of: datetime) -> int:
     """Offers whose deadline passed by `as_of` with no answer become No Response (P6, P9).
 
-    One conditional UPDATE: running twice, or on two workers, changes nothing the second time.
+    Rows are claimed with SKIP LOCKED: running twice, or on two workers at once, changes (and
+    audits) each offer once.
     """
     with transaction.atomic():
         expired = Offer.objects.filter(
             placement_response__isnull=True, outcome=Outcome.OPEN, deadline__lte=as_of
         )
-        ids = list(expired.values_list("pk", flat=True))
-        count = Offer.objects.filter(pk__in=ids, placement_response__isnull=True).update(
-            placement_response=PlacementResponse.NO_RESPONSE, closed_at=as_of
+        changed = _settle(
+            expired,
+            actor=None,
+            action="offer.no_response",
+            skip_locked=True,
+            placement_response=PlacementResponse.NO_RESPONSE,
+            closed_at=as_of,
         )
-    return count
+    return len(changed)

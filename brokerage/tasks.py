@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db.models import Q
 from django.utils import timezone
 
 from core.jobs import job_run
@@ -67,15 +68,17 @@ def send_notifications(self, notification_ids: list[int]) -> dict:
 
 @shared_task
 def resend_stuck_notifications() -> int:
-    """Re-enqueue e-mails never handed to a worker (broker down at commit) or stuck mid-send."""
+    """Hand to a worker again the e-mails that never reached one (broker down at commit) or whose
+    worker died mid-send. Failed ones are already being retried by their own task."""
     now = timezone.now()
-    Notification.objects.filter(
-        state=NotificationState.SENDING, created_at__lt=now - timezone.timedelta(minutes=30)
-    ).update(state=NotificationState.FAILED)
+    stale = now - timezone.timedelta(minutes=30)
+    Notification.objects.filter(state=NotificationState.SENDING, claimed_at__lt=stale).update(
+        state=NotificationState.FAILED
+    )
     stuck = list(
         Notification.objects.filter(
-            state__in=[NotificationState.PENDING, NotificationState.FAILED],
-            created_at__lt=now - timezone.timedelta(minutes=10),
+            Q(state=NotificationState.PENDING, created_at__lt=now - timezone.timedelta(minutes=10))
+            | Q(state=NotificationState.FAILED, claimed_at__lt=stale),
             attempts__lt=MAX_ATTEMPTS,
         ).values_list("pk", flat=True)[:2000]
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -20,5 +20,18 @@ def parse_moment(value: str) -> datetime:
     if parsed is None:
         raise ValueError(f"'{value}' is not an ISO 8601 date-time such as 2026-03-02T11:00")
     if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
+        parsed = _london(parsed, value)
     return parsed
+
+
+def _london(naive: datetime, text: str) -> datetime:
+    """Europe/London local time, refusing the hour the clocks skip and the hour they repeat."""
+    zone = timezone.get_default_timezone()
+    first, second = naive.replace(tzinfo=zone), naive.replace(tzinfo=zone, fold=1)
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        raise ValueError(f"'{text}' does not exist in London: the clocks go forward past it")
+    if first.utcoffset() != second.utcoffset():
+        raise ValueError(
+            f"'{text}' happens twice in London as the clocks go back; add an offset such as +01:00"
+        )
+    return first

@@ -188,8 +188,15 @@ def load_packages(out: OutputWrapper) -> None:
                 _settle(rng, batch[: len(batch) // 2], navigator, early)
                 services.offers_close_expired(as_of=slot + timedelta(days=3, minutes=1))
                 _settle(rng, batch[len(batch) // 2 :], navigator, late)
-        Notification.objects.filter(created_at__lt=timezone.now() - timedelta(days=1)).update(
-            state=NotificationState.SENT, attempts=1
+        # The history's e-mails went out long ago: record them as sent when their offers were.
+        history = list(
+            Notification.objects.filter(state=NotificationState.PENDING).select_related("offer")
+        )
+        for note in history:
+            note.state, note.attempts = NotificationState.SENT, 1
+            note.created_at = note.claimed_at = note.sent_at = note.offer.sent_at
+        Notification.objects.bulk_update(
+            history, ["state", "attempts", "created_at", "claimed_at", "sent_at"], batch_size=1000
         )
     _open_offers_for_demo_branch(rng, navigator)
     out.write(f"  packages: {Package.objects.count()} ({Offer.objects.count()} offers)")

@@ -151,3 +151,17 @@ def test_demo_has_kpi_returns_and_triggers_at_several_levels(demo_output):
     assert KpiReturn.objects.count() > 300
     assert KpiReturn.objects.filter(late=True).exists()
     assert set(KpiTrigger.objects.values_list("level", flat=True)) >= {1, 2}
+
+
+def test_demo_history_emails_are_recorded_sent_not_left_to_go_out_again(demo_output):
+    """P7: the resend job must find nothing old to send after a demo load."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from brokerage.models import Notification
+
+    day_ago = timezone.now() - timedelta(days=1)
+    assert (
+        not Notification.objects.exclude(state="sent").filter(offer__sent_at__lt=day_ago).exists()
+    )
