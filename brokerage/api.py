@@ -14,6 +14,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import CSV_DOWNLOAD_RENDERERS
 from providers.models import Role
 from wards.models import Ward
 
@@ -352,6 +353,8 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
 
 class OfferExportView(APIView):
     """`GET /offers/export.csv`: the caller's whole offer and response history (I4)."""
+
+    renderer_classes = CSV_DOWNLOAD_RENDERERS
 
     @extend_schema(responses={(200, "text/csv"): str})
     def get(self, request):

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from core.api import CSV_DOWNLOAD_RENDERERS
 from providers.models import Branch
 
 from .filters import WardFilter, WardRequestFilter
@@ -84,6 +85,12 @@ class RegisterVersionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RegisterVersionSerializer
     lookup_field = "number"
     lookup_value_regex = r"\d+"
+
+    def get_renderers(self):
+        """CSV downloads also answer `Accept: text/csv`."""
+        if self.action == "export":
+            return [renderer() for renderer in CSV_DOWNLOAD_RENDERERS]
+        return super().get_renderers()
 
     # Routed in api_urls.py as `{n}/export.csv` (API.md), not by the router, which adds a slash.
     @extend_schema(

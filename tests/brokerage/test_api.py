@@ -315,3 +315,14 @@ def test_editing_a_sent_package_is_409_and_bad_edit_is_400(
     draft = PackageFactory(ward=offered_package.ward)
     bad = client.patch(f"/api/v1/packages/{draft.pk}/", {"hours_per_week": 0}, format="json")
     assert bad.status_code == 400 and "hours_per_week" in bad.json()
+
+
+def test_csv_downloads_answer_accept_text_csv(api_as, alice, nina, open_offers, market, other_ward):
+    """A provider system asking for text/csv gets the CSV, not 406."""
+    from wards.services import register_change
+
+    assert register_change(add=[(market["a1"], other_ward)], actor=nina).number == 1
+    for url in ("/api/v1/offers/export.csv", "/api/v1/register/versions/1/export.csv"):
+        response = api_as(alice).get(url, HTTP_ACCEPT="text/csv")
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith("text/csv")
