@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,15 +87,33 @@ def _check_header(header: list[str]) -> None:
         raise ReturnRejected([error], error_count=1, bad_rows=0)
 
 
+NOT_A_CSV = "the file must be a UTF-8 CSV or an XLSX workbook"
+
+
+def _unreadable(row: int, detail: str = "") -> ReturnRejected:
+    message = f"{NOT_A_CSV} ({detail})" if detail else NOT_A_CSV
+    return ReturnRejected([RowError(row, "", message)], error_count=1, bad_rows=1 if row else 0)
+
+
 def _csv_rows(source: IO) -> Iterator[tuple[int, dict]]:
+    """The CSV's rows. A file that is not UTF-8 text, or not CSV, is refused whole (K5) rather
+    than failing half-way: a decoding error cannot be pinned to a row, since the text is decoded
+    in blocks, so it is reported against the file (row 0); a CSV syntax error names its row."""
     reader = csv.reader(text_stream(source))
-    header = [h.strip().lstrip("\ufeff").lower() for h in next(reader, [])]
-    _check_header(header)
-    index = {c: header.index(c) for c in COLUMNS}
-    for number, raw in enumerate(reader, start=1):
-        if not any(v.strip() for v in raw):
-            continue
-        yield number, {c: (raw[i].strip() if i < len(raw) else "") for c, i in index.items()}
+    number = -1  # the header is row 0
+    try:
+        header = [h.strip().lstrip("\ufeff").lower() for h in next(reader, [])]
+        number = 0
+        _check_header(header)
+        index = {c: header.index(c) for c in COLUMNS}
+        for number, raw in enumerate(reader, start=1):  # noqa: B007 - read in the handlers
+            if not any(v.strip() for v in raw):
+                continue
+            yield number, {c: (raw[i].strip() if i < len(raw) else "") for c, i in index.items()}
+    except UnicodeDecodeError as exc:
+        raise _unreadable(0) from exc
+    except csv.Error as exc:
+        raise _unreadable(number + 1, str(exc)[:80]) from exc
 
 
 def _xlsx_rows(source: IO) -> Iterator[tuple[int, dict]]:
@@ -109,7 +128,11 @@ def _xlsx_rows(source: IO) -> Iterator[tuple[int, dict]]:
             bad_rows=0,
         ) from exc
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        sheet = workbook.worksheets[0]
+        # Read-only mode trusts the sheet's <dimension> tag, which other tools write wrongly
+        # (or not at all): without this, rows past the stated range are silently dropped.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(values_only=True)
         header = [str(h or "").strip().lower() for h in next(rows, ())]
         _check_header(header)
         index = {c: header.index(c) for c in COLUMNS}
@@ -155,8 +178,10 @@ def _minutes(value) -> int:
         raise ValueError("the planned length in minutes is missing")
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"'{str(value)[:20]}' is not a number of minutes") from None
+    if not math.isfinite(number):
+        raise ValueError(f"'{str(value)[:20]}' is not a number of minutes")
     if number <= 0 or number != int(number):
         raise ValueError("give the planned length as a whole number of minutes above 0")
     return int(number)
@@ -188,12 +213,9 @@ def _check_row(number: int, row: dict, quarter: Quarter) -> tuple[list[RowError]
                 f"the visit is outside the quarter {quarter} ({quarter.label()})",
             )
         )
-    if (start is None) != (end is None):
-        missing = "actual_end" if end is None else "actual_start"
-        errors.append(
-            RowError(number, missing, "give both actual times, or neither for a missed visit")
-        )
-    elif start and end and end < start:
+    # K5: a visit with neither actual time is missed, otherwise delivered; one time alone is
+    # not a bad file (only an end before the start is).
+    if start and end and end < start:
         errors.append(RowError(number, "actual_end", "the visit ends before it starts"))
     return errors, (planned, values.get("planned_minutes"), start, end)
 
@@ -219,13 +241,19 @@ def tally_visits(
         if tally.bad_rows:
             continue  # the file is refused anyway: just keep checking
         tally.visits += 1
-        if start is None:
+        if start is None and end is None:
             tally.missed += 1
             continue
         tally.delivered += 1
-        if (start - planned).total_seconds() > late_after:
+        # Late is judged from the start; with only the end known it cannot be shown late.
+        if start is not None and (start - planned).total_seconds() > late_after:
             tally.late_starts += 1
-        if (end - start).total_seconds() >= (minutes - travel_allowance_minutes) * 60:
+        # Compliant on length only when the length is known: both times given.
+        if (
+            start is not None
+            and end is not None
+            and (end - start).total_seconds() >= (minutes - travel_allowance_minutes) * 60
+        ):
             tally.length_compliant += 1
     if tally.bad_rows:
         raise ReturnRejected(tally.errors, error_count=tally.error_count, bad_rows=tally.bad_rows)
