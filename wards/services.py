@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from core.audit import audit_bulk, audit_record
 from core.csvio import ImportRejected, RowError, read_rows
-from providers.models import Branch, Provider, Role
+from providers.models import Branch, PdpsStatus, Provider, Role
 
 from .models import (
     Coverage,
@@ -446,6 +446,17 @@ def _may_decide(actor) -> bool:
     return actor is not None and actor.is_authenticated and actor.has_role(Role.CONTRACT_MANAGER)
 
 
+def _not_taking_wards(branch: Branch) -> list[str]:
+    """Why `branch` may not take on wards now (W3, P4): an inactive branch, or a provider not
+    active on the PDPS, receives no offers, so adding coverage to it is refused."""
+    refusals = []
+    if not branch.is_active:
+        refusals.append(f"Branch {branch.name} is inactive")
+    if branch.provider.pdps_status != PdpsStatus.ACTIVE:
+        refusals.append(f"Provider {branch.provider.name} is not active on the PDPS")
+    return refusals
+
+
 def _create_refusals(
     branch: Branch, wards: list[Ward], action: str, pending: set[int], covered: set[int]
 ) -> list[str]:
@@ -489,7 +500,15 @@ def ward_request_create(
     if not wards:
         raise WardRequestRefused("Choose at least one ward")
     # Lock the branch so two people asking for the same branch at once queue up here.
-    Branch.objects.select_for_update().filter(pk=branch.pk).first()
+    locked = (
+        Branch.objects.select_for_update(of=("self",))
+        .select_related("provider")
+        .filter(pk=branch.pk)
+        .first()
+    )
+    if action == WardRequestAction.ADD and (refusals := _not_taking_wards(locked)):
+        # Removals stay possible: a closed branch may still give up its wards.
+        raise WardRequestRefused(refusals, field="branch")
     ward_ids = [w.pk for w in wards]
     covered = set(
         Coverage.objects.in_force()
@@ -532,7 +551,7 @@ def _lock_pending(ids: list[int]) -> list[WardRequest]:
     locked = list(
         WardRequest.objects.select_for_update(of=("self",))
         .filter(pk__in=ids)
-        .select_related("branch", "ward", "decided_by")
+        .select_related("branch__provider", "ward", "decided_by")
         .order_by("pk")
     )
     if missing := set(ids) - {r.pk for r in locked}:
@@ -598,6 +617,16 @@ def ward_requests_approve(
                 f"Requests to add and to remove {r.ward.name} for {r.branch.name} cannot both be "
                 "approved at once"
             )
+    # Adding coverage to a branch that is inactive, or whose provider is not active on the PDPS,
+    # is refused (the state changed since the request was made); removals may still be approved.
+    not_taking = [
+        f"Request {r.pk} ({r.ward.name} for {r.branch.name}): {problem}"
+        for r in requests
+        if r.action == WardRequestAction.ADD
+        for problem in _not_taking_wards(r.branch)
+    ]
+    if not_taking:
+        raise WardRequestConflict(not_taking)
     add = [(r.branch, r.ward) for r in requests if r.action == WardRequestAction.ADD]
     remove = [(r.branch, r.ward) for r in requests if r.action == WardRequestAction.REMOVE]
     now = now or timezone.now()
