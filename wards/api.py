@@ -66,19 +66,21 @@ class RegisterVersionSerializer(serializers.ModelSerializer):
         fields = ["number", "published_at", "published_by", "note", "added", "removed"]
 
 
-def register_csv_response(number: int) -> HttpResponse:
-    """Register version `number` as a CSV download in the import's format (W2, W4)."""
+def register_csv_response(number: int, user=None) -> HttpResponse:
+    """Register version `number` as a CSV download in the import's format (W2, W4); with `user`,
+    only the coverage that user may see (A1)."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ward-register-v{number}.csv"'
-    csv.writer(response).writerows(register_export_rows(number))
+    csv.writer(response).writerows(register_export_rows(number, user=user))
     return response
 
 
 class RegisterVersionViewSet(viewsets.ReadOnlyModelViewSet):
     """The published versions of the ward register, newest first (W2).
 
-    The register is public market information (the council publishes it), so every signed-in user,
-    provider or council, may list the versions and download any of them.
+    Every signed-in user may list the versions (numbers, dates and counts are no provider's
+    data). A provider user's download and comparison hold only its own coverage (A1: a provider
+    sees only the branches it may see); council staff get the whole register.
     """
 
     queryset = register_versions()
@@ -99,7 +101,7 @@ class RegisterVersionViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def export(self, request, number=None):
         version = self.get_object()
-        return register_csv_response(version.number)
+        return register_csv_response(version.number, request.user)
 
     @extend_schema(
         parameters=[
@@ -117,7 +119,7 @@ class RegisterVersionViewSet(viewsets.ReadOnlyModelViewSet):
             since = register_since(request.query_params.get("since"), version.number)
         except ValueError as error:
             raise ValidationError({"since": [str(error)]}) from None
-        changes = register_changes(number=version.number, since=since)
+        changes = register_changes(number=version.number, since=since, user=request.user)
         return Response(RegisterChangesSerializer(changes).data)
 
 

@@ -34,14 +34,20 @@ PAIR_FIELDS = {
 }
 
 
-def _pairs(number: int) -> set[tuple[str, ...]]:
-    return set(Coverage.objects.in_version(number).values_list(*PAIR_FIELDS.values()))
+def _pairs(number: int, user=None) -> set[tuple[str, ...]]:
+    coverage = Coverage.objects.in_version(number)
+    if user is not None:
+        coverage = coverage.visible_to(user)
+    return set(coverage.values_list(*PAIR_FIELDS.values()))
 
 
-def register_changes(*, number: int, since: int) -> RegisterChanges:
+def register_changes(*, number: int, since: int, user=None) -> RegisterChanges:
     """The branch-ward pairs in version `number` but not in `since` (added) and the reverse
-    (removed), each sorted by provider, branch and ward. Either version may be the older."""
-    old, new = _pairs(since), _pairs(number)
+    (removed), each sorted by provider, branch and ward. Either version may be the older.
+
+    With `user`, only pairs of branches that user may see (A1: a provider user its own, council
+    staff all); without, the whole register."""
+    old, new = _pairs(since, user), _pairs(number, user)
 
     def rows(pairs: set[tuple[str, ...]]) -> list[dict[str, str]]:
         return [dict(zip(PAIR_FIELDS, pair, strict=True)) for pair in sorted(pairs)]

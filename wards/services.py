@@ -408,14 +408,18 @@ def register_import(*, source: IO, actor=None, note: str = "") -> RegisterImport
     return RegisterImportResult(providers_created, branches_created, version)
 
 
-def register_export_rows(number: int | None = None) -> list[list[str]]:
+def register_export_rows(number: int | None = None, *, user=None) -> list[list[str]]:
     """The register (version `number`, or the one in force) in the import's own format, W4.
 
-    Importing the result reproduces the same coverage (round trip).
+    Importing the result reproduces the same coverage (round trip). With `user`, only the
+    coverage that user may see (A1: a provider user its own branches', council staff all);
+    without, the whole register (commands and jobs).
     """
     coverage = (
         Coverage.objects.in_force() if number is None else Coverage.objects.in_version(number)
     )
+    if user is not None:
+        coverage = coverage.visible_to(user)
     rows = coverage.order_by("branch__provider__ref", "branch__ref", "ward__code").values_list(
         "branch__provider__ref",
         "branch__provider__name",

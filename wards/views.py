@@ -61,11 +61,11 @@ def register_version_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def register_version_csv(request: HttpRequest, number: int) -> HttpResponse:
-    """Version `number` of the register as CSV. The register is public market information, so any
-    signed-in user may download it, as through the API."""
+    """Version `number` of the register as CSV, as through the API: council staff get the whole
+    register, a provider user only the coverage of the branches it may see (A1)."""
     if not register_versions().filter(number=number).exists():
         raise Http404("No such register version.")
-    return register_csv_response(number)
+    return register_csv_response(number, request.user)
 
 
 @login_required

@@ -69,10 +69,14 @@ def test_export_csv_gives_that_versions_pairs_in_import_format(api_as, nina, ver
     ]
 
 
-def test_provider_user_may_download_any_version(api_as, bob, versions):
-    response = api_as(bob).get("/api/v1/register/versions/2/export.csv")
+def test_provider_user_may_download_any_version_holding_only_its_own_coverage(
+    api_as, bob, versions
+):
+    """A1: provider B's download of version 1 holds B's row, not provider A's."""
+    response = api_as(bob).get("/api/v1/register/versions/1/export.csv")
     assert response.status_code == 200
-    assert [r[2] for r in rows(response)[1:]] == ["A1", "A1"]
+    assert [r[2] for r in rows(response)[1:]] == ["B1"]
+    assert rows(api_as(bob).get("/api/v1/register/versions/2/export.csv"))[1:] == []
 
 
 def test_export_of_unknown_version_is_404(api_as, nina, versions):
@@ -147,8 +151,8 @@ def test_register_versions_page_before_any_import_says_so(client, carl):
     assert "No register has been published yet" in response.content.decode()
 
 
-def test_changes_compares_with_the_version_before_by_default(api_as, alice, versions):
-    body = api_as(alice).get("/api/v1/register/versions/2/changes/").json()
+def test_changes_compares_with_the_version_before_by_default(api_as, nina, versions):
+    body = api_as(nina).get("/api/v1/register/versions/2/changes/").json()
     assert (body["number"], body["since"]) == (2, 1)
     assert [(r["branch_ref"], r["ward_code"]) for r in body["added"]] == [("A1", "E05012002")]
     assert [(r["branch_ref"], r["ward_code"]) for r in body["removed"]] == [("B1", "E05012001")]
