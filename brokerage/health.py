@@ -17,6 +17,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     FloatField,
     IntegerField,
     OuterRef,
@@ -93,20 +94,27 @@ def _rate(part: str, whole: str):
     return Cast(part, FloatField()) / NullIf(Cast(whole, FloatField()), Value(0.0))
 
 
-def _offer_counts(period: Period, prefix: str = "") -> dict:
-    """sent, counted, responded and made: COUNTs of offers in the period, each with its FILTER."""
-    in_period = Q(
-        **{f"{prefix}sent_at__gte": period.start_at, f"{prefix}sent_at__lt": period.end_at}
-    )
+def _in_period(period: Period, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}sent_at__gte": period.start_at, f"{prefix}sent_at__lt": period.end_at})
+
+
+def _offers_in(period: Period) -> QuerySet[Offer]:
+    """The offers sent in the period: the range is in the WHERE clause (and so can use the
+    sent_at index), not only in each COUNT's FILTER, so no other period's offers are read."""
+    return Offer.objects.filter(_in_period(period))
+
+
+def _offer_counts(prefix: str = "") -> dict:
+    """sent, counted, responded and made: COUNTs of the offers reached through `prefix`, which
+    the caller has already limited to the period."""
     response = f"{prefix}placement_response__in"
     key = f"{prefix}id" if prefix else "id"
     return {
-        "sent": Count(key, filter=in_period),
-        "counted": Count(key, filter=in_period & Q(**{response: COUNTED})),
-        "responded": Count(key, filter=in_period & Q(**{response: ANSWERED})),
+        "sent": Count(key),
+        "counted": Count(key, filter=Q(**{response: COUNTED})),
+        "responded": Count(key, filter=Q(**{response: ANSWERED})),
         "made": Count(
-            key,
-            filter=in_period & Q(**{f"{prefix}placement_response": PlacementResponse.OFFER_MADE}),
+            key, filter=Q(**{f"{prefix}placement_response": PlacementResponse.OFFER_MADE})
         ),
     }
 
@@ -152,7 +160,14 @@ def ward_health(
         wards = wards.filter(
             **{"none": {"branches": 0}, "one": {"branches": 1}, "thin": {"branches__lte": 1}}[cover]
         )
-    wards = _with_rates(wards.annotate(**_offer_counts(period, "packages__offers__")))
+    # Each ward's offers joined with the period in the JOIN's ON clause: a ward without offers in
+    # the period keeps its row (LEFT JOIN), and only the period's offers are read.
+    wards = wards.alias(
+        period_offers=FilteredRelation(
+            "packages__offers", condition=_in_period(period, "packages__offers__")
+        )
+    )
+    wards = _with_rates(wards.annotate(**_offer_counts("period_offers__")))
     field = SORTS.get(sort.lstrip("-"), "name")
     descending = sort.startswith("-")
     order = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
@@ -171,9 +186,10 @@ def ward_branches(ward: Ward, period: Period) -> list[dict]:
     counts = {
         row["branch_id"]: row
         for row in _with_rates(
-            Offer.objects.filter(package__ward=ward, branch__in=[c.branch_id for c in coverage])
+            _offers_in(period)
+            .filter(package__ward=ward, branch__in=[c.branch_id for c in coverage])
             .values("branch_id")
-            .annotate(**_offer_counts(period))
+            .annotate(**_offer_counts())
         )
     }
     empty = {"sent": 0, "counted": 0, "responded": 0, "made": 0}
@@ -187,7 +203,7 @@ def cleanse_candidates(period: Period, *, district: str = "") -> QuerySet:
     in_force = Coverage.objects.in_force().filter(
         branch_id=OuterRef("branch_id"), ward_id=OuterRef("package__ward_id")
     )
-    offers = Offer.objects.filter(Exists(in_force))
+    offers = _offers_in(period).filter(Exists(in_force))
     if district:
         offers = offers.filter(package__ward__district=district)
     pairs = (
@@ -201,7 +217,7 @@ def cleanse_candidates(period: Period, *, district: str = "") -> QuerySet:
             ward_name=F("package__ward__name"),
             district=F("package__ward__district"),
         )
-        .annotate(**_offer_counts(period))
+        .annotate(**_offer_counts())
         .filter(counted__gte=CLEANSE_MIN_OFFERS)
     )
     return (
@@ -227,8 +243,9 @@ def district_health(period: Period) -> list[dict]:
     offers = {
         row["district"]: row
         for row in _with_rates(
-            Offer.objects.values(district=F("package__ward__district"))
-            .annotate(**_offer_counts(period))
+            _offers_in(period)
+            .values(district=F("package__ward__district"))
+            .annotate(**_offer_counts())
             .order_by()
         )
     }

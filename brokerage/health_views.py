@@ -28,6 +28,7 @@ from .health import (
 )
 
 PAGE_SIZE = 100
+CLEANSE_SHOWN = 200  # cleanse candidates listed on the page; the CSV has every one
 WARD_COLUMNS = [
     ("ward_code", "code"),
     ("ward_name", "name"),
@@ -147,6 +148,11 @@ def ward_health_page(request: HttpRequest) -> HttpResponse:
         )
     page = Paginator(wards, PAGE_SIZE).get_page(request.GET.get("page"))
     districts = district_health(period)
+    # The page lists the first CLEANSE_SHOWN; the headline gives them all (counted only when the
+    # list is full, so the usual page costs no extra query).
+    candidates = cleanse_candidates(period, district=filters["district"])
+    cleanse = list(candidates[:CLEANSE_SHOWN])
+    cleanse_total = len(cleanse) if len(cleanse) < CLEANSE_SHOWN else candidates.count()
     export = request.GET.copy()
     export.pop("page", None)
     export["format"] = "csv"
@@ -161,7 +167,8 @@ def ward_health_page(request: HttpRequest) -> HttpResponse:
         "districts": districts,
         "district_names": [d["district"] for d in districts],
         "chart": _chart(districts),
-        "cleanse": list(cleanse_candidates(period, district=filters["district"])[:200]),
+        "cleanse": cleanse,
+        "cleanse_total": cleanse_total,
         "cleanse_rate": int(CLEANSE_MAX_OFFER_RATE * 100),
         "cleanse_min": CLEANSE_MIN_OFFERS,
         "export_query": export.urlencode(),
