@@ -65,6 +65,15 @@ class RegisterVersionSerializer(serializers.ModelSerializer):
         model = RegisterVersion
         fields = ["number", "published_at", "published_by", "note", "added", "removed"]
 
+    def to_representation(self, version):
+        """Council notes and who published stay with the council (A2); providers see the rest."""
+        data = super().to_representation(version)
+        request = self.context.get("request")
+        if request is not None and not request.user.is_council:
+            data["note"] = ""
+            data["published_by"] = None
+        return data
+
 
 def register_csv_response(number: int, user=None) -> HttpResponse:
     """Register version `number` as a CSV download in the import's format (W2, W4); with `user`,

@@ -69,3 +69,16 @@ def test_page_download_is_scoped_the_same_way(client, olivia, carl, versions):
 def test_register_export_rows_without_a_user_is_the_whole_register(versions):
     """Commands and jobs (export_register) still get everything."""
     assert [(r[2], r[4]) for r in register_export_rows(2)[1:]] == ALL
+
+
+def test_providers_do_not_see_the_councils_notes_on_versions(api_as, olivia, carl, branch_a1, ward):
+    """A2: a contract manager's comment may name another provider."""
+    from wards.services import register_change
+
+    register_change(
+        add=[(branch_a1, ward)], actor=carl, note="Approved after Birch Care left the ward"
+    )
+    provider_view = api_as(olivia).get("/api/v1/register/versions/").json()["results"][0]
+    council_view = api_as(carl).get("/api/v1/register/versions/").json()["results"][0]
+    assert provider_view["note"] == "" and provider_view["published_by"] is None
+    assert council_view["note"] == "Approved after Birch Care left the ward"
