@@ -1,123 +1,43 @@
-"""Brokerage pages: the navigators' package queue, package pages and award; the providers' offers
-inbox, offer page with its respond form, history and e-mails.
-
-Every lookup goes through `visible_to` (A1): a provider asking for another's offer gets 404.
-Council-only pages answer 403 to provider users; answering an offer is for provider users only.
-Every change goes through `services`; a state that forbids it is shown as an error, never a 500.
-"""
+"""Navigators' pages: the package queue, create and edit, the package page and its actions
+(queue, send now, withdraw, shortlist and award, cancel)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.models import AuditEvent, PortalSettings
-from providers.models import Branch, Role
+from core.models import AuditEvent
 
-from . import services
-from .api import NAVIGATORS, PACKAGE_READERS, get_offer_or_404, offer_queryset
-from .exports import history_csv_response
-from .filters import OfferFilter, PackageFilter
-from .forms import AwardForm, CancelForm, PackageForm, RespondForm, WithdrawForm
-from .models import (
+from .. import services
+from ..api import NAVIGATORS
+from ..filters import PackageFilter
+from ..forms import AwardForm, CancelForm, PackageForm, WithdrawForm
+from ..models import (
     ANSWERS,
-    Notification,
     Offer,
     Outcome,
     Package,
     PackageStatus,
     PlacementResponse,
 )
-from .selectors import shortlist
-
-PAGE_SIZE = 50
-RACE_MESSAGE = (
-    "Someone else changed this package at the same moment. Reload the page and try again."
+from ..selectors import shortlist
+from .common import (
+    PAGE_SIZE,
+    RACE_MESSAGE,
+    _mark_deadlines,
+    _package_or_404,
+    navigators_only,
+    package_readers,
 )
-
-
-# --- Who may do what -----------------------------------------------------------------------------
-
-
-def _role_required(*roles: str, write: bool = False) -> Callable:
-    """Signed-in users with one of `roles` (administrators always); others get 403.
-
-    With `write=False`, package readers may GET but only `roles` may POST.
-    """
-
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            allowed = roles if write or request.method == "POST" else PACKAGE_READERS
-            if not request.user.has_role(*allowed):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-package_readers = _role_required(*NAVIGATORS)
-navigators_only = _role_required(*NAVIGATORS, write=True)
-
-
-def _package_or_404(request: HttpRequest, pk: int) -> Package:
-    return get_object_or_404(
-        Package.objects.visible_to(request.user).select_related("ward", "created_by"), pk=pk
-    )
-
-
-# --- Time left before a deadline ---------------------------------------------------------------
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def time_left(deadline: datetime, now: datetime) -> str:
-    """'2 days 3 hours left', '5 hours 10 minutes left', '12 minutes left' or 'Deadline passed'."""
-    seconds = int((deadline - now).total_seconds())
-    if seconds <= 0:
-        return "Deadline passed"
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = max(rest // 60, 1) if not (days or hours) else rest // 60
-    if days:
-        parts = [_plural(days, "day")] + ([_plural(hours, "hour")] if hours else [])
-    elif hours:
-        parts = [_plural(hours, "hour")] + ([_plural(minutes, "minute")] if minutes else [])
-    else:
-        parts = [_plural(minutes, "minute")]
-    return " ".join(parts) + " left"
-
-
-def _mark_deadlines(offers, now: datetime, warning: int | None = None) -> list[Offer]:
-    """Give each offer `time_left`, `answerable` and `deadline_soon` (under `warning` seconds
-    left, by default the deadline warning setting)."""
-    if warning is None:
-        warning = PortalSettings.load().deadline_warning_hours * 3600
-    offers = list(offers)
-    for offer in offers:
-        offer.time_left = time_left(offer.deadline, now)
-        remaining = (offer.deadline - now).total_seconds()
-        offer.deadline_soon = 0 < remaining < warning
-        offer.answerable = offer.outcome == Outcome.OPEN and remaining > 0
-    return offers
-
 
 # --- Navigators: the package queue, create and edit ----------------------------------------------
 
@@ -492,138 +412,3 @@ def package_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             "claim_doorstep": services.cancellation_claim_hours(package, doorstep=True),
         },
     )
-
-
-# --- Providers: inbox, offer page, history ---------------------------------------------------
-
-
-def _branch_choices(user) -> list[Branch]:
-    """Branches an organisation user may pick from; others see none (a branch user has one,
-    council users type a branch reference)."""
-    if user.role != Role.PROVIDER_ORG:
-        return []
-    return list(Branch.objects.visible_to(user).order_by("name"))
-
-
-@login_required
-def offer_inbox(request: HttpRequest) -> HttpResponse:
-    """Offers still open: awaiting an answer first (soonest deadline first), then answered ones."""
-    now = timezone.now()
-    filterset = OfferFilter(request.GET, queryset=offer_queryset(request.user))
-    open_offers = filterset.qs.filter(outcome=Outcome.OPEN).order_by("deadline", "id")
-    warning = PortalSettings.load().deadline_warning_hours * 3600
-    waiting = _mark_deadlines(
-        open_offers.filter(placement_response__isnull=True, deadline__gt=now), now, warning
-    )
-    answered = _mark_deadlines(open_offers.filter(placement_response__in=ANSWERS), now, warning)
-    return render(
-        request,
-        "brokerage/offer_inbox.html",
-        {
-            "filter": filterset,
-            "waiting": waiting,
-            "answered": answered,
-            "soon_count": sum(1 for o in waiting if o.deadline_soon),
-            "branches": _branch_choices(request.user),
-            "notifications_branch": request.user.branch,
-        },
-    )
-
-
-@login_required
-def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The offer as A3 allows, and the respond form while the window is open (P8)."""
-    offer = get_offer_or_404(request.user, pk)  # 404 before 403: not yours is not there (A1)
-    now = timezone.now()
-    problem = services.response_window_problem(offer, now)
-    form = RespondForm(initial=RespondForm.initial_for(offer))
-    if request.method == "POST":
-        if not request.user.is_provider_user:
-            raise PermissionDenied("Only the provider offered the package can answer it.")
-        if not problem:
-            form = RespondForm(request.POST)
-            problem = _respond(request, offer, form)
-            if form.is_bound and form.is_valid() and not problem:
-                return redirect("brokerage:offer", pk=offer.pk)
-        offer.refresh_from_db()
-    _mark_deadlines([offer], now)
-    return render(
-        request,
-        "brokerage/offer_detail.html",
-        {
-            "offer": offer,
-            "package": offer.package,
-            "form": form,
-            "window_closed": services.response_window_problem(offer, now),
-            "problem": problem,
-            "can_respond": request.user.is_provider_user,
-        },
-    )
-
-
-def _respond(request: HttpRequest, offer: Offer, form: RespondForm) -> str:
-    """Answer the offer; returns the problem to show ('' when saved or the form has errors)."""
-    if not form.is_valid():
-        return ""
-    try:
-        offer = services.offer_respond(actor=request.user, offer=offer, **form.service_kwargs())
-    except services.BrokerageError as exc:
-        return str(exc)
-    except services.InvalidResponse as exc:
-        form.add_service_errors(exc.errors)
-        return ""
-    if offer.placement_response == PlacementResponse.OFFER_MADE:
-        detail = f"Offer Made, starting {offer.offered_start_date:%-d %B %Y}"
-    else:
-        detail = f"Unable to Accept ({offer.get_reason_display().lower()})"
-    messages.success(
-        request, f"Your answer to package {offer.package.reference} is saved: {detail}"
-    )
-    return ""
-
-
-def _history_filter(request: HttpRequest) -> OfferFilter:
-    return OfferFilter(
-        request.GET, queryset=offer_queryset(request.user).order_by("-sent_at", "-id")
-    )
-
-
-@login_required
-def offer_history(request: HttpRequest) -> HttpResponse:
-    """Every offer ever made to the user's branches, with placement response and outcome (P9)."""
-    filterset = _history_filter(request)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "brokerage/offer_history.html",
-        {
-            "filter": filterset,
-            "page": page,
-            "branches": _branch_choices(request.user),
-            "query": query.urlencode(),
-        },
-    )
-
-
-@login_required
-def offer_history_csv(request: HttpRequest) -> HttpResponse:
-    """The same rows as the history page, all pages, as CSV (I4)."""
-    return history_csv_response(_history_filter(request).qs)
-
-
-@login_required
-def branch_notifications(request: HttpRequest, pk: int) -> HttpResponse:
-    """The e-mails sent to a branch and how each fared (P7)."""
-    branch = get_object_or_404(
-        Branch.objects.visible_to(request.user).select_related("provider"), pk=pk
-    )
-    notifications = (
-        Notification.objects.visible_to(request.user)
-        .filter(branch=branch)
-        .select_related("offer__package")
-        .order_by("-created_at", "-id")
-    )
-    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "brokerage/branch_notifications.html", {"branch": branch, "page": page})

@@ -1,0 +1,43 @@
+"""Brokerage pages: the navigators' package queue, package pages and award; the providers' offers
+inbox, offer page with its respond form, history and e-mails.
+
+Every lookup goes through `visible_to` (A1): a provider asking for another's offer gets 404.
+Council-only pages answer 403 to provider users; answering an offer is for provider users only.
+Every change goes through `services`; a state that forbids it is shown as an error, never a 500.
+"""
+
+from .offers import (
+    branch_notifications,
+    offer_detail,
+    offer_history,
+    offer_history_csv,
+    offer_inbox,
+)
+from .packages import (
+    package_award,
+    package_cancel,
+    package_create,
+    package_detail,
+    package_edit,
+    package_list,
+    package_queue,
+    package_send_now,
+    package_withdraw,
+)
+
+__all__ = [
+    "offer_inbox",
+    "offer_detail",
+    "offer_history",
+    "offer_history_csv",
+    "branch_notifications",
+    "package_list",
+    "package_create",
+    "package_edit",
+    "package_detail",
+    "package_queue",
+    "package_send_now",
+    "package_withdraw",
+    "package_award",
+    "package_cancel",
+]

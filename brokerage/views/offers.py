@@ -1,0 +1,166 @@
+"""Providers' pages: the offers inbox, the offer page with its respond form, the history with
+its CSV, and the e-mails sent to a branch."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from core.models import PortalSettings
+from providers.models import Branch, Role
+
+from .. import services
+from ..api import get_offer_or_404, offer_queryset
+from ..exports import history_csv_response
+from ..filters import OfferFilter
+from ..forms import RespondForm
+from ..models import (
+    ANSWERS,
+    Notification,
+    Offer,
+    Outcome,
+    PlacementResponse,
+)
+from .common import (
+    PAGE_SIZE,
+    _mark_deadlines,
+)
+
+# --- Providers: inbox, offer page, history ---------------------------------------------------
+
+
+def _branch_choices(user) -> list[Branch]:
+    """Branches an organisation user may pick from; others see none (a branch user has one,
+    council users type a branch reference)."""
+    if user.role != Role.PROVIDER_ORG:
+        return []
+    return list(Branch.objects.visible_to(user).order_by("name"))
+
+
+@login_required
+def offer_inbox(request: HttpRequest) -> HttpResponse:
+    """Offers still open: awaiting an answer first (soonest deadline first), then answered ones."""
+    now = timezone.now()
+    filterset = OfferFilter(request.GET, queryset=offer_queryset(request.user))
+    open_offers = filterset.qs.filter(outcome=Outcome.OPEN).order_by("deadline", "id")
+    warning = PortalSettings.load().deadline_warning_hours * 3600
+    waiting = _mark_deadlines(
+        open_offers.filter(placement_response__isnull=True, deadline__gt=now), now, warning
+    )
+    answered = _mark_deadlines(open_offers.filter(placement_response__in=ANSWERS), now, warning)
+    return render(
+        request,
+        "brokerage/offer_inbox.html",
+        {
+            "filter": filterset,
+            "waiting": waiting,
+            "answered": answered,
+            "soon_count": sum(1 for o in waiting if o.deadline_soon),
+            "branches": _branch_choices(request.user),
+            "notifications_branch": request.user.branch,
+        },
+    )
+
+
+@login_required
+def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The offer as A3 allows, and the respond form while the window is open (P8)."""
+    offer = get_offer_or_404(request.user, pk)  # 404 before 403: not yours is not there (A1)
+    now = timezone.now()
+    problem = services.response_window_problem(offer, now)
+    form = RespondForm(initial=RespondForm.initial_for(offer))
+    if request.method == "POST":
+        if not request.user.is_provider_user:
+            raise PermissionDenied("Only the provider offered the package can answer it.")
+        if not problem:
+            form = RespondForm(request.POST)
+            problem = _respond(request, offer, form)
+            if form.is_bound and form.is_valid() and not problem:
+                return redirect("brokerage:offer", pk=offer.pk)
+        offer.refresh_from_db()
+    _mark_deadlines([offer], now)
+    return render(
+        request,
+        "brokerage/offer_detail.html",
+        {
+            "offer": offer,
+            "package": offer.package,
+            "form": form,
+            "window_closed": services.response_window_problem(offer, now),
+            "problem": problem,
+            "can_respond": request.user.is_provider_user,
+        },
+    )
+
+
+def _respond(request: HttpRequest, offer: Offer, form: RespondForm) -> str:
+    """Answer the offer; returns the problem to show ('' when saved or the form has errors)."""
+    if not form.is_valid():
+        return ""
+    try:
+        offer = services.offer_respond(actor=request.user, offer=offer, **form.service_kwargs())
+    except services.BrokerageError as exc:
+        return str(exc)
+    except services.InvalidResponse as exc:
+        form.add_service_errors(exc.errors)
+        return ""
+    if offer.placement_response == PlacementResponse.OFFER_MADE:
+        detail = f"Offer Made, starting {offer.offered_start_date:%-d %B %Y}"
+    else:
+        detail = f"Unable to Accept ({offer.get_reason_display().lower()})"
+    messages.success(
+        request, f"Your answer to package {offer.package.reference} is saved: {detail}"
+    )
+    return ""
+
+
+def _history_filter(request: HttpRequest) -> OfferFilter:
+    return OfferFilter(
+        request.GET, queryset=offer_queryset(request.user).order_by("-sent_at", "-id")
+    )
+
+
+@login_required
+def offer_history(request: HttpRequest) -> HttpResponse:
+    """Every offer ever made to the user's branches, with placement response and outcome (P9)."""
+    filterset = _history_filter(request)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "brokerage/offer_history.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "branches": _branch_choices(request.user),
+            "query": query.urlencode(),
+        },
+    )
+
+
+@login_required
+def offer_history_csv(request: HttpRequest) -> HttpResponse:
+    """The same rows as the history page, all pages, as CSV (I4)."""
+    return history_csv_response(_history_filter(request).qs)
+
+
+@login_required
+def branch_notifications(request: HttpRequest, pk: int) -> HttpResponse:
+    """The e-mails sent to a branch and how each fared (P7)."""
+    branch = get_object_or_404(
+        Branch.objects.visible_to(request.user).select_related("provider"), pk=pk
+    )
+    notifications = (
+        Notification.objects.visible_to(request.user)
+        .filter(branch=branch)
+        .select_related("offer__package")
+        .order_by("-created_at", "-id")
+    )
+    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "brokerage/branch_notifications.html", {"branch": branch, "page": page})
