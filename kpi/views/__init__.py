@@ -1,0 +1,27 @@
+"""KPI pages: the provider's own figures (K4) and returns (K5), the council's dashboard (K8),
+triggers (K7), risk profiles and action plans (K9), and the KPI settings (K6).
+
+Provider users reach their own provider's records only, through `visible_to` (A1: 404 otherwise);
+council-only pages answer 403 to them before any lookup, so nothing leaks (A2).
+"""
+
+from .council import kpi_settings, risk_detail, risk_list, trigger_list, trigger_reset
+from .dashboard import dashboard_csv, dashboard_page, response_rates_csv
+from .mine import my_kpis, my_offers
+from .returns import return_detail, return_list, return_upload
+
+__all__ = [
+    "my_kpis",
+    "my_offers",
+    "dashboard_page",
+    "dashboard_csv",
+    "response_rates_csv",
+    "return_list",
+    "return_upload",
+    "return_detail",
+    "trigger_list",
+    "trigger_reset",
+    "risk_list",
+    "risk_detail",
+    "kpi_settings",
+]
