@@ -110,7 +110,7 @@ def time_rates(results: dict) -> None:
     from django.utils import timezone
 
     from brokerage.models import Offer
-    from kpi.dashboard import dashboard
+    from kpi.figures import dashboard
     from kpi.quarters import Quarter
     from kpi.selectors import Period, market_summary, provider_rates
 

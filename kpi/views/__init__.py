@@ -6,7 +6,7 @@ council-only pages answer 403 to them before any lookup, so nothing leaks (A2).
 """
 
 from .council import kpi_settings, risk_detail, risk_list, trigger_list, trigger_reset
-from .dashboard import dashboard_csv, dashboard_page, response_rates_csv
+from .dashboard_pages import dashboard_csv, dashboard_page, response_rates_csv
 from .mine import my_kpis, my_offers
 from .returns import return_detail, return_list, return_upload
 

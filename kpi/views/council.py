@@ -15,6 +15,7 @@ from brokerage.models import Offer
 from providers.models import Provider
 
 from .. import services
+from ..figures import flagged_for_legal_advice, trigger_levels
 from ..forms import (
     ActionPlanForm,
     ActionPlanStatusForm,
@@ -55,8 +56,6 @@ def trigger_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(triggers, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "may_reset": user.has_role(*COUNCIL_KPI)}
     if user.is_council:
-        from .dashboard import flagged_for_legal_advice, trigger_levels
-
         context.update(levels=trigger_levels(), legal=flagged_for_legal_advice())
     return render(request, "kpi/trigger_list.html", context)
 

@@ -163,7 +163,7 @@ def test_every_dashboard_figure_downloads_as_csv(
 
 def test_commissioned_hours_now_and_a_year_ago_and_weekly_spend(db, ward):
     """K8: hours of awarded packages in force at each moment, times the £23.50 rate."""
-    from kpi.dashboard import commissioned_hours
+    from kpi.figures import commissioned_hours
     from tests.factories import PackageFactory
 
     PackageFactory(ward=ward, status="awarded", hours_per_week=10, awarded_at=at(2025, 1, 1))
@@ -246,3 +246,17 @@ def test_the_settings_page_discounts_a_quarter(client, carl):
         {"form": "discount", "quarter": "2025-26-Q1", "reason": "Reporting problems"},
     )
     assert DiscountedQuarter.objects.filter(quarter="2025-26-Q1").exists()
+
+
+def test_the_triggers_page_opens_for_a_contract_manager_with_levels_and_legal_flags(
+    client, carl, provider_a
+):
+    """K7: the council's triggers page (once a 500: an import named a module that had moved)."""
+    provider_a.joined_on = date(2025, 2, 1)
+    provider_a.save()
+    kpi_triggers_escalate(as_of=at(2025, 10, 20, 6))
+    client.force_login(carl)
+    response = client.get("/kpi/triggers/")
+    assert response.status_code == 200
+    assert "Amber Homecare Ltd" in response.content.decode()
+    assert "levels" in response.context and "legal" in response.context

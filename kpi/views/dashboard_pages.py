@@ -8,7 +8,7 @@ from django.shortcuts import render
 
 from ..api import response_rates_payload
 from ..charts import Bar, bar_chart, hbar_chart, stacked_bands
-from ..dashboard import dashboard
+from ..figures import dashboard
 from ..selectors import (
     pct,
 )
