@@ -47,8 +47,9 @@ class ReturnUploadForm(GovukForm, forms.Form):
             attrs={"class": "govuk-file-upload", "accept": ".csv,.xlsx"}
         ),
         help_text="Columns visit_ref, service_user_ref, planned_start, planned_minutes, "
-        "actual_start, actual_end. Times in ISO 8601, such as 2026-04-01T09:30; UK time unless "
-        "an offset is given. Leave both actual times empty for a missed visit.",
+        "actual_start, actual_end. Times as day/month/year and 24-hour time, such as "
+        "01/04/2026 09:30, or in ISO 8601, such as 2026-04-01T09:30; UK time unless an offset is "
+        "given. Leave both actual times empty for a missed visit.",
     )
 
     def __init__(self, *args, user, **kwargs):

@@ -7,11 +7,13 @@ than a few rows. Every bad row is counted; the first `KPI_RETURN_MAX_LISTED_ERRO
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import IO
 
 from django.conf import settings
@@ -149,26 +151,94 @@ def visit_rows(source: IO, name: str = "") -> Iterator[tuple[int, dict]]:
     return _xlsx_rows(source) if _is_xlsx(source, name) else _csv_rows(source)
 
 
-def _moment(value) -> datetime | None:
-    """An aware UTC datetime, None for a blank; ValueError for anything else.
+# dd/mm/yyyy hh:mm[:ss], as provider systems export them (K5). Loose on purpose (any digits, any
+# year length) so that a near miss gets a reason of its own rather than a generic refusal.
+UK_SLASHED = re.compile(r"^(\d{1,4})/(\d{1,4})/(\d+)(?:\s+(.*))?$")
+UK_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+EXAMPLES = "an ISO 8601 date-time such as 2026-04-01T09:30 or a UK one such as 01/04/2026 09:30"
 
-    A time with no offset is Europe/London local time (K5)."""
+
+def _uk_moment(text: str) -> datetime:
+    """A naive datetime from `dd/mm/yyyy hh:mm` or `dd/mm/yyyy hh:mm:ss`; ValueError saying why
+    a value is refused (a 2-digit year, no time, a month-first date, an impossible date)."""
+    shown = text[:40]
+    match = UK_SLASHED.match(text)
+    if not match or len(match.group(1)) > 2 or len(match.group(2)) > 2:
+        raise ValueError(f"'{shown}' is not {EXAMPLES}")
+    day, month, year, clock = match.groups()
+    if len(year) != 4:
+        raise ValueError(
+            f"'{shown}' has a {len(year)}-digit year: give the year in full, such as 31/07/2026 08:05"
+        )
+    if clock is None:
+        raise ValueError(f"'{shown}' has no time: give dd/mm/yyyy hh:mm, such as 31/07/2026 08:05")
+    if int(month) > 12 and int(day) <= 12:
+        raise ValueError(
+            f"'{shown}' is not a real date: dates are day/month/year (dd/mm/yyyy), "
+            f"so {month} cannot be the month"
+        )
+    time_match = UK_CLOCK.match(clock.strip())
+    if not time_match:
+        raise ValueError(f"'{shown}' is not {EXAMPLES}")
+    hour, minute, second = time_match.groups()
+    try:
+        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0))
+    except ValueError:
+        raise ValueError(f"'{shown}' is not a real date and time (dd/mm/yyyy hh:mm)") from None
+
+
+def _iso_moment(text: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        parsed = None
+    if parsed is None or len(text) <= 10:  # a date alone is not a moment
+        raise ValueError(f"'{text[:40]}' is not {EXAMPLES}")
+    return parsed
+
+
+@functools.lru_cache(maxsize=1024)
+def _clocks_change_near(day: date) -> bool:
+    """Whether London's offset changes between noon the day before and noon the day after: a
+    cheap test, cached per day, so that a 500,000-row file checks the clocks on few rows."""
+    before = datetime.combine(day - timedelta(days=1), time(12), tzinfo=LONDON)
+    after = datetime.combine(day + timedelta(days=1), time(12), tzinfo=LONDON)
+    return before.utcoffset() != after.utcoffset()
+
+
+def _london(naive: datetime, shown: str) -> datetime:
+    """Europe/London local time (K5), refusing the hour the clocks skip and the hour they repeat
+    rather than guessing: either would move a visit by an hour."""
+    first = naive.replace(tzinfo=LONDON)
+    if not _clocks_change_near(naive.date()):  # the fast path: all but two days a year
+        return first
+    if first.utcoffset() == naive.replace(tzinfo=LONDON, fold=1).utcoffset():
+        return first
+    if first.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != naive:
+        raise ValueError(f"'{shown}' does not exist in London: the clocks go forward past it")
+    iso = naive.isoformat(timespec="minutes" if not naive.second else "seconds")
+    raise ValueError(
+        f"'{shown}' happens twice in London as the clocks go back; give it with its offset, "
+        f"such as {iso}+01:00 (before the change) or {iso}+00:00 (after)"
+    )
+
+
+def _moment(value) -> datetime | None:
+    """An aware UTC datetime, None for a blank; ValueError saying why for anything else.
+
+    Text is ISO 8601 or `dd/mm/yyyy hh:mm[:ss]`; an XLSX cell may be a real datetime. A time with
+    no offset is Europe/London local time (K5)."""
     if value is None:
         return None
     if isinstance(value, datetime):
-        parsed = value
+        parsed, shown = value, value.isoformat(sep=" ")
     else:
-        text = str(value).strip()
-        if not text:
+        shown = str(value).strip()
+        if not shown:
             return None
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            parsed = None
-        if parsed is None or len(text) <= 10:
-            raise ValueError(f"'{text[:40]}' is not an ISO 8601 date-time such as 2026-04-01T09:30")
+        parsed = _uk_moment(shown) if "/" in shown else _iso_moment(shown)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=LONDON)
+        parsed = _london(parsed, shown[:40])
     # In UTC, so that lengths across a clock change are real minutes.
     return parsed.astimezone(UTC)
 

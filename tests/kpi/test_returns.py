@@ -85,7 +85,11 @@ def test_a_bad_file_is_refused_whole_with_every_bad_row_listed(provider_a):
     }
     assert set(rows) == {2, 3, 4}
     assert rows[2] == [
-        ("planned_start", "'next tuesday' is not an ISO 8601 date-time such as 2026-04-01T09:30")
+        (
+            "planned_start",
+            "'next tuesday' is not an ISO 8601 date-time such as 2026-04-01T09:30 "
+            "or a UK one such as 01/04/2026 09:30",
+        )
     ]
     assert ("planned_minutes", "the planned length in minutes is missing") in rows[3]
     assert ("actual_end", "the visit ends before it starts") in rows[3]
