@@ -30,6 +30,7 @@ from ..models import (
     PlacementResponse,
 )
 from ..selectors import shortlist
+from ..wording import hours
 from .common import (
     PAGE_SIZE,
     RACE_MESSAGE,
@@ -397,7 +398,7 @@ def package_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             package.refresh_from_db()
             messages.success(
                 request,
-                f"Package {package.reference} cancelled. The provider may claim {package.claim_hours} hours.",
+                f"Package {package.reference} cancelled. The provider may claim {hours(package.claim_hours)}.",
             )
             return redirect("brokerage:package", pk=package.pk)
     return render(

@@ -1,0 +1,27 @@
+"""How amounts and typed text read on the brokerage pages and in their messages."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+SENTENCE_ENDS = (".", "!", "?", "…")
+
+
+def hours(value) -> str:
+    """'1 hour', '2 hours', '0.5 hours', '4.29 hours': at most two decimals, no trailing zeros, and
+    'hour' only for exactly one. Anything that is not a number comes back as it was."""
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    shown = format(amount.normalize(), "f")  # 'f': Decimal("10").normalize() would read 1E+1
+    return f"{shown} {'hour' if amount == 1 else 'hours'}"
+
+
+def sentence(text: str) -> str:
+    """Typed text closed with one full stop: 'Moved away' and 'Moved away.' both read
+    'Moved away.' (a reason shown mid-paragraph must not end '..')."""
+    text = (text or "").strip()
+    if not text or text.endswith(SENTENCE_ENDS):
+        return text
+    return f"{text}."
