@@ -6,11 +6,12 @@ package's or offer's state allows.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
 from django.forms.boundfield import BoundField
+from django.utils import timezone
 
 from wards.models import Ward
 
@@ -61,8 +62,18 @@ class DateBoundField(BoundField):
         return dict.fromkeys(DATE_PARTS, "")
 
 
+def date_example(today: date | None = None) -> str:
+    """The hint under a date input: 'For example, 27 3 2026', four weeks after today (Europe/London),
+    so the example is a date the form would accept, never one already past."""
+    day = (today or timezone.localdate(timezone=timezone.get_default_timezone())) + timedelta(
+        weeks=4
+    )
+    return f"For example, {day.day} {day.month} {day.year}"
+
+
 class GovukDateField(forms.Field):
-    """A date typed as day, month and year, with the GOV.UK error messages."""
+    """A date typed as day, month and year, with the GOV.UK error messages. Without a `help_text`,
+    a `GovukForm` gives it a worked example (`date_example`) each time the form is built."""
 
     widget = DateParts
     bound_field_class = DateBoundField
@@ -92,6 +103,8 @@ class GovukForm:
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             widget = field.widget
+            if isinstance(field, GovukDateField) and not field.help_text:
+                field.help_text = date_example()  # per form, so the example moves with the days
             if isinstance(widget, forms.Textarea):
                 widget.attrs.setdefault("class", "govuk-textarea")
                 widget.attrs.setdefault("rows", 4)
@@ -177,7 +190,7 @@ class PackageForm(GovukForm, forms.ModelForm):
             "max_decimal_places": "Hours of care a week can have at most 2 decimal places",
         },
     )
-    start_date = GovukDateField(label="Wanted start date", help_text="For example, 27 3 2026")
+    start_date = GovukDateField(label="Wanted start date")
 
     class Meta:
         model = Package
@@ -264,7 +277,6 @@ class WithdrawForm(GovukForm, forms.Form):
 class CancelForm(GovukForm, forms.Form):
     on = GovukDateField(
         label="Date the package was cancelled",
-        help_text="For example, 27 3 2026",
         error_messages={"required": "Enter the date the package was cancelled"},
     )
     reason = forms.CharField(
@@ -300,9 +312,7 @@ class RespondForm(GovukForm, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose Offer Made or Unable to Accept"},
     )
-    start_date = GovukDateField(
-        label="Date you can start", required=False, help_text="For example, 27 3 2026"
-    )
+    start_date = GovukDateField(label="Date you can start", required=False)
     offer_note = forms.CharField(
         label="Note (optional)",
         required=False,

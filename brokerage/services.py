@@ -65,6 +65,12 @@ def _snapshot(package: Package) -> dict:
     }
 
 
+def council_date(moment: datetime) -> date:
+    """The calendar day `moment` falls on for the council (Europe/London, the default time zone),
+    whatever time zone is active: 23:30 UTC in summer is already the next day there."""
+    return timezone.localdate(moment, timezone.get_default_timezone())
+
+
 def _locked(package: Package) -> Package:
     """Re-read the package under a row lock: the decision that follows reads then writes (STYLE 5)."""
     return Package.objects.select_for_update().get(pk=package.pk)
@@ -343,7 +349,10 @@ def package_cancel(
     doorstep: bool = False,
     now: datetime | None = None,
 ) -> Package:
-    """Cancel an awarded package with a date and reason; records the provider's claim (L3)."""
+    """Cancel an awarded package with a date and reason; records the provider's claim (L3).
+
+    Raises InvalidResponse (field `date`) for a date before the day the package was awarded.
+    """
     errors = {}
     if not reason.strip():
         errors["reason"] = ["Say why the package is cancelled."]
@@ -352,6 +361,16 @@ def package_cancel(
     if errors:
         raise InvalidResponse(errors)
     package = _locked(package)
+    awarded_on = council_date(package.awarded_at) if package.awarded_at else None
+    if package.status == PackageStatus.AWARDED and awarded_on and on < awarded_on:
+        raise InvalidResponse(
+            {
+                "date": [
+                    "The date the package was cancelled must be the same as or after "
+                    f"{awarded_on:%-d %B %Y}, when it was awarded"
+                ]
+            }
+        )
     return _move(
         package,
         to=PackageStatus.CANCELLED,
@@ -393,11 +412,16 @@ def response_window_problem(offer: Offer, now: datetime) -> str | None:
     return None
 
 
-def _check_response(response: str, start_date, reason: str, note: str) -> dict[str, list[str]]:
+def _check_response(
+    response: str, start_date, reason: str, note: str, *, today: date
+) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if response == PlacementResponse.OFFER_MADE:
         if start_date is None:
             errors["start_date"] = ["Give the date you can start."]
+        elif start_date < today:
+            # L1: a start in the past would outrank every honest offer on the start part.
+            errors["start_date"] = ["The date you can start must be today or in the future"]
     elif response == PlacementResponse.UNABLE_TO_ACCEPT:
         if reason not in DeclineReason.values:
             errors["reason"] = [f"Choose a reason: {', '.join(DeclineReason.values)}."]
@@ -421,10 +445,12 @@ def offer_respond(
 ) -> Offer:
     """Answer an offer, or change the answer, while its window is open (P8).
 
-    Raises InvalidResponse for missing fields and BrokerageError once the window has closed.
+    Raises InvalidResponse for missing fields or an Offer Made start date before today (L1), and
+    BrokerageError once the window has closed.
     """
     now = now or timezone.now()
-    errors = _check_response(response, start_date, reason, note)
+    # "Today" is the council's day (Europe/London), not UTC's: at 00:30 BST it is already tomorrow.
+    errors = _check_response(response, start_date, reason, note, today=council_date(now))
     if errors:
         raise InvalidResponse(errors)
     offer = Offer.objects.select_for_update().select_related("package").get(pk=offer.pk)

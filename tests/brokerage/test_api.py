@@ -11,6 +11,12 @@ from .conftest import MONDAY_11
 
 pytestmark = pytest.mark.django_db
 
+
+def later(days: int) -> str:
+    """An ISO date `days` after today: an Offer Made start before today is refused (L1)."""
+    return str(timezone.localdate() + timedelta(days=days))
+
+
 NEW_PACKAGE = {
     "reference": "LCC-2026-0001",
     "ward": "E05012001",
@@ -175,20 +181,19 @@ def test_respond_then_change_then_409_after_window(api_as, alice, open_offers, o
     client = api_as(alice)
     url = f"/api/v1/offers/{offer_a1.pk}/respond/"
     made = client.post(
-        url, {"response": "offer_made", "start_date": "2026-03-09", "note": "Nearby"}, format="json"
+        url, {"response": "offer_made", "start_date": later(7), "note": "Nearby"}, format="json"
     )
     assert made.status_code == 200
-    assert (
-        made.json()["placement_response"] == "offer_made"
-        and made.json()["offered_start_date"] == "2026-03-09"
-    )
+    assert made.json()["placement_response"] == "offer_made" and made.json()[
+        "offered_start_date"
+    ] == later(7)
     declined = client.post(
         url, {"response": "unable_to_accept", "reason": "no_capacity"}, format="json"
     )
     assert declined.json()["placement_response"] == "unable_to_accept"
     assert client.post(url, {"response": "unable_to_accept"}, format="json").status_code == 400
     Offer.objects.filter(pk=offer_a1.pk).update(deadline=timezone.now() - timedelta(minutes=1))
-    late = client.post(url, {"response": "offer_made", "start_date": "2026-03-09"}, format="json")
+    late = client.post(url, {"response": "offer_made", "start_date": later(7)}, format="json")
     assert late.status_code == 409
     assert "deadline" in late.json()["detail"]
 
@@ -216,12 +221,12 @@ def test_shortlist_award_and_second_award_409(
 ):
     api_as(alice).post(
         f"/api/v1/offers/{offer_a1.pk}/respond/",
-        {"response": "offer_made", "start_date": "2026-03-20"},
+        {"response": "offer_made", "start_date": later(20)},
         format="json",
     )
     api_as(bob).post(
         f"/api/v1/offers/{offer_b1.pk}/respond/",
-        {"response": "offer_made", "start_date": "2026-03-10"},
+        {"response": "offer_made", "start_date": later(10)},
         format="json",
     )
     client = api_as(nina)
@@ -251,7 +256,7 @@ def test_withdraw_and_cancel_endpoints(api_as, nina, bob, open_offers, offer_b1)
     package = offer_b1.package.pk
     api_as(bob).post(
         f"/api/v1/offers/{offer_b1.pk}/respond/",
-        {"response": "offer_made", "start_date": "2026-03-10"},
+        {"response": "offer_made", "start_date": later(10)},
         format="json",
     )
     client.post(f"/api/v1/packages/{package}/award/", {"offer": offer_b1.pk}, format="json")
@@ -263,7 +268,7 @@ def test_withdraw_and_cancel_endpoints(api_as, nina, bob, open_offers, offer_b1)
     )
     cancelled = client.post(
         f"/api/v1/packages/{package}/cancel/",
-        {"reason": "Went into hospital", "date": "2026-03-12", "doorstep": True},
+        {"reason": "Went into hospital", "date": str(timezone.localdate()), "doorstep": True},
         format="json",
     )
     assert cancelled.status_code == 200
@@ -273,7 +278,7 @@ def test_withdraw_and_cancel_endpoints(api_as, nina, bob, open_offers, offer_b1)
 def test_offer_filters(api_as, nina, alice, open_offers, offer_a1, offer_b1):
     api_as(alice).post(
         f"/api/v1/offers/{offer_a1.pk}/respond/",
-        {"response": "offer_made", "start_date": "2026-03-20"},
+        {"response": "offer_made", "start_date": later(20)},
         format="json",
     )
     client = api_as(nina)

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from brokerage import services
-from brokerage.models import Offer
+from brokerage.forms import CancelForm, PackageForm, RespondForm, date_example
+from brokerage.models import Offer, PackageStatus, PlacementResponse
 from brokerage.wording import hours, sentence
 
 from .conftest import MONDAY_11
@@ -64,6 +65,220 @@ def error_summary(body: str) -> str:
     match = re.search(r'<div class="govuk-error-summary".*?</ul>', body, re.S)
     assert match, "no GOV.UK error summary on the page"
     return match.group(0)
+
+
+# --- L1: an Offer Made start date before today is refused --------------------------------------
+
+
+def test_L1_service_refuses_an_offer_made_start_before_today(offer_a1, alice):
+    with pytest.raises(services.InvalidResponse) as caught:
+        services.offer_respond(
+            actor=alice,
+            offer=offer_a1,
+            response="offer_made",
+            start_date=date(2020, 1, 6),
+            now=ANSWERED,
+        )
+    assert caught.value.errors == {
+        "start_date": ["The date you can start must be today or in the future"]
+    }
+    offer_a1.refresh_from_db()
+    assert offer_a1.placement_response is None and offer_a1.offered_start_date is None
+
+
+def test_L1_a_start_today_is_accepted(offer_a1, alice):
+    offer = services.offer_respond(
+        actor=alice,
+        offer=offer_a1,
+        response="offer_made",
+        start_date=ANSWERED.date(),
+        now=ANSWERED,
+    )
+    assert offer.offered_start_date == date(2026, 3, 2)
+
+
+def test_L1_today_is_londons_today_not_utcs_near_midnight(offer_a1, alice):
+    """At 23:30 UTC in summer it is already tomorrow in London: UTC's today is in the past."""
+    Offer.objects.filter(pk=offer_a1.pk).update(deadline=SUMMER_NEAR_MIDNIGHT + timedelta(days=1))
+    with pytest.raises(services.InvalidResponse) as caught:
+        services.offer_respond(
+            actor=alice,
+            offer=offer_a1,
+            response="offer_made",
+            start_date=date(2026, 6, 15),
+            now=SUMMER_NEAR_MIDNIGHT,
+        )
+    assert "start_date" in caught.value.errors
+    offer = services.offer_respond(
+        actor=alice,
+        offer=offer_a1,
+        response="offer_made",
+        start_date=date(2026, 6, 16),
+        now=SUMMER_NEAR_MIDNIGHT,
+    )
+    assert offer.offered_start_date == date(2026, 6, 16)
+
+
+def test_L1_a_past_start_does_not_reach_the_shortlist(offer_a1, offer_b1, alice, bob):
+    """The 2020 start that was ranked first is never saved, so it cannot top the shortlist."""
+    from brokerage.selectors import shortlist
+
+    with pytest.raises(services.InvalidResponse):
+        services.offer_respond(
+            actor=alice,
+            offer=offer_a1,
+            response="offer_made",
+            start_date=date(2020, 3, 2),
+            now=ANSWERED,
+        )
+    services.offer_respond(
+        actor=bob, offer=offer_b1, response="offer_made", start_date=date(2026, 3, 20), now=ANSWERED
+    )
+    assert [row["offer"] for row in shortlist(offer_a1.package)] == [offer_b1.pk]
+
+
+def test_L1_page_refuses_a_past_start_with_the_error_summary(client, alice, offer_a1):
+    offer = open_now(offer_a1)
+    as_user(client, alice)
+    response = client.post(
+        reverse("brokerage:offer", args=[offer.pk]),
+        {"response": "offer_made", **date_post("start_date", today() - timedelta(days=1))},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    summary = error_summary(body)
+    assert (
+        '<a href="#id_start_date-day">The date you can start must be today or in the future</a>'
+        in summary
+    )
+    assert 'id="id_start_date-error"' in body  # the field's own error message
+    assert "<title>Error: " in body
+    offer.refresh_from_db()
+    assert offer.placement_response is None
+
+
+def test_L1_page_accepts_a_start_today(client, alice, offer_a1):
+    offer = open_now(offer_a1)
+    as_user(client, alice)
+    response = client.post(
+        reverse("brokerage:offer", args=[offer.pk]),
+        {"response": "offer_made", **date_post("start_date", today())},
+    )
+    assert response.status_code == 302
+    offer.refresh_from_db()
+    assert offer.placement_response == PlacementResponse.OFFER_MADE
+
+
+def test_L1_api_refuses_a_past_start_with_400_on_start_date(api_as, alice, offer_a1):
+    offer = open_now(offer_a1)
+    url = f"/api/v1/offers/{offer.pk}/respond/"
+    past = api_as(alice).post(
+        url, {"response": "offer_made", "start_date": "2020-03-02"}, format="json"
+    )
+    assert past.status_code == 400
+    assert past.json() == {"start_date": ["The date you can start must be today or in the future"]}
+    offer.refresh_from_db()
+    assert offer.placement_response is None
+    ok = api_as(alice).post(
+        url, {"response": "offer_made", "start_date": str(today())}, format="json"
+    )
+    assert ok.status_code == 200 and ok.json()["offered_start_date"] == str(today())
+
+
+# --- L3: a cancellation dated before the award is refused ---------------------------------------
+
+
+def test_L3_service_refuses_a_cancellation_dated_before_the_award(offer_b1, bob, nina):
+    package = awarded(offer_b1, bob, nina)
+    with pytest.raises(services.InvalidResponse) as caught:
+        services.package_cancel(
+            actor=nina, package=package, reason="Moved away", on=date(2019, 5, 1)
+        )
+    assert caught.value.errors == {
+        "date": [
+            "The date the package was cancelled must be the same as or after 3 March 2026, "
+            "when it was awarded"
+        ]
+    }
+    package.refresh_from_db()
+    assert package.status == PackageStatus.AWARDED and package.claim_hours is None
+
+
+def test_L3_a_cancellation_on_the_award_day_is_accepted(offer_b1, bob, nina):
+    package = awarded(offer_b1, bob, nina)
+    package = services.package_cancel(
+        actor=nina, package=package, reason="Moved away", on=date(2026, 3, 3)
+    )
+    assert package.status == PackageStatus.CANCELLED
+
+
+def test_L3_the_award_day_is_londons_near_midnight(offer_b1, bob, nina):
+    """Awarded at 00:30 BST on 16 June (23:30 UTC on the 15th): the 15th is before the award."""
+    package = awarded(offer_b1, bob, nina, at=SUMMER_NEAR_MIDNIGHT)
+    with pytest.raises(services.InvalidResponse) as caught:
+        services.package_cancel(actor=nina, package=package, reason="x", on=date(2026, 6, 15))
+    assert "16 June 2026" in caught.value.errors["date"][0]
+    package = services.package_cancel(actor=nina, package=package, reason="x", on=date(2026, 6, 16))
+    assert package.cancelled_on == date(2026, 6, 16)
+
+
+def test_L3_page_refuses_a_cancellation_before_the_award(client, nina, bob, offer_b1):
+    package = awarded(offer_b1, bob, nina)
+    as_user(client, nina)
+    response = client.post(
+        reverse("brokerage:package-cancel", args=[package.pk]),
+        {"reason": "Moved away", **date_post("on", date(2019, 5, 1))},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    summary = error_summary(body)
+    assert (
+        '<a href="#id_on-day">The date the package was cancelled must be the same as or after'
+        in (summary)
+    )
+    assert 'id="id_on-error"' in body and "3 March 2026, when it was awarded" in body
+    package.refresh_from_db()
+    assert package.status == PackageStatus.AWARDED
+
+
+def test_L3_api_refuses_a_cancellation_before_the_award_with_400_on_date(
+    api_as, nina, bob, offer_b1
+):
+    package = awarded(offer_b1, bob, nina)
+    url = f"/api/v1/packages/{package.pk}/cancel/"
+    refused = api_as(nina).post(url, {"reason": "Moved", "date": "2019-05-01"}, format="json")
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["date"]
+    assert "after 3 March 2026" in refused.json()["date"][0]
+    package.refresh_from_db()
+    assert package.status == PackageStatus.AWARDED
+    ok = api_as(nina).post(url, {"reason": "Moved", "date": "2026-03-03"}, format="json")
+    assert ok.status_code == 200 and ok.json()["status"] == "cancelled"
+
+
+# --- Date hints show a date still to come ---------------------------------------------------------
+
+
+def test_date_example_is_four_weeks_ahead():
+    assert date_example(date(2026, 12, 20)) == "For example, 17 1 2027"
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [(RespondForm, "start_date"), (CancelForm, "on"), (PackageForm, "start_date")],
+)
+def test_L1_L3_date_hints_show_a_future_example(form, field):
+    hint = form().fields[field].help_text
+    day, month, year = (int(n) for n in hint.removeprefix("For example, ").split())
+    assert date(year, month, day) > today()
+
+
+def test_the_cancel_page_hint_is_a_future_date(client, nina, bob, offer_b1):
+    package = awarded(offer_b1, bob, nina)
+    as_user(client, nina)
+    body = client.get(reverse("brokerage:package-cancel", args=[package.pk])).content.decode()
+    assert date_example() in body
+    assert "27 3 2026" not in body
 
 
 # --- L3: "1 hour", and one full stop after the reason ---------------------------------------------

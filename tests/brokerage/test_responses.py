@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.utils import timezone
 
 from brokerage import services
 from brokerage.models import Offer, Outcome, PackageStatus, PlacementResponse
@@ -210,7 +211,7 @@ def test_cancel_after_award_records_the_claim(offer_b1, bob, nina, doorstep, cla
         actor=nina,
         package=offer_b1.package,
         reason="Moved to a care home",
-        on=date(2026, 3, 10),
+        on=timezone.localdate(),  # L3: not before the award, made just now
         doorstep=doorstep,
     )
     assert package.status == PackageStatus.CANCELLED
