@@ -1,4 +1,9 @@
-"""The offer and response history as CSV (I4), streamed: the same rows for page and API."""
+"""The offer and response history as CSV (I4), streamed: the same rows for page and API.
+
+Each coded value keeps its code column (API.md names them, provider systems read them) with the
+label shown on screen beside it (`<column>_label`), so a person opening the file reads "Offer Made",
+not `offer_made`. Times are Europe/London, to the minute, as the pages show them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from collections.abc import Iterator
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from .models import DeclineReason, Outcome, PlacementResponse, ServiceLevel, Urgency
+
 HISTORY_COLUMNS = [
     "offer_id",
     "package_reference",
@@ -15,8 +22,10 @@ HISTORY_COLUMNS = [
     "ward_name",
     "postcode_district",
     "service_level",
+    "service_level_label",
     "hours_per_week",
     "urgency",
+    "urgency_label",
     "provider_ref",
     "provider_name",
     "branch_ref",
@@ -24,13 +33,18 @@ HISTORY_COLUMNS = [
     "sent_at",
     "deadline",
     "placement_response",
+    "placement_response_label",
     "outcome",
+    "outcome_label",
     "responded_at",
     "offered_start_date",
     "reason",
+    "reason_label",
     "note",
     "feedback",
 ]
+
+TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
 class _Echo:
@@ -38,8 +52,21 @@ class _Echo:
         return value
 
 
-def _iso(moment) -> str:
-    return timezone.localtime(moment).isoformat() if moment else ""
+def _minute(moment) -> str:
+    """'2026-03-02 13:00': the council's local time (GMT or BST), to the minute; '' for none."""
+    if not moment:
+        return ""
+    return timezone.localtime(moment, timezone.get_default_timezone()).strftime(TIME_FORMAT)
+
+
+def _label(choices, code) -> str:
+    """The on-screen label for a code ('' for none; an unknown code as it is)."""
+    if not code:
+        return ""
+    try:
+        return choices(code).label
+    except ValueError:
+        return code
 
 
 def history_rows(offers) -> Iterator[list]:
@@ -54,19 +81,24 @@ def history_rows(offers) -> Iterator[list]:
             p.ward.name,
             p.postcode_district,
             p.service_level,
+            _label(ServiceLevel, p.service_level),
             p.hours_per_week,
             p.urgency,
+            _label(Urgency, p.urgency),
             o.provider.ref,
             o.provider.name,
             o.branch.ref,
             o.branch.name,
-            _iso(o.sent_at),
-            _iso(o.deadline),
+            _minute(o.sent_at),
+            _minute(o.deadline),
             o.placement_response or "",
+            _label(PlacementResponse, o.placement_response),
             o.outcome,
-            _iso(o.responded_at),
+            _label(Outcome, o.outcome),
+            _minute(o.responded_at),
             o.offered_start_date or "",
             o.reason,
+            _label(DeclineReason, o.reason),
             o.note,
             o.feedback,
         ]

@@ -4,6 +4,8 @@ a date hint that showed a day already past."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -343,3 +345,71 @@ def test_L3_navigator_sees_1_hour_on_the_package_and_in_the_message(client, nina
     assert "The provider may claim 1 hour." in body
     assert re.search(r"Provider may claim</dt><dd[^>]*>1 hour \(the assessment hour\)", body)
     assert "1 hours" not in body and "1.00 hours" not in body
+
+
+# --- I4: the offer history CSV reads as the pages do ------------------------------------------------
+
+
+def history(response) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+@pytest.fixture
+def answered_history(offer_a1, offer_b1, alice, bob):
+    services.offer_respond(
+        actor=alice,
+        offer=offer_a1,
+        response="offer_made",
+        start_date=date(2026, 3, 9),
+        now=ANSWERED,
+    )
+    services.offer_respond(
+        actor=bob,
+        offer=offer_b1,
+        response="unable_to_accept",
+        reason="no_capacity",
+        now=ANSWERED + timedelta(seconds=17, microseconds=123456),
+    )
+    return offer_a1, offer_b1
+
+
+def test_I4_history_csv_gives_the_labels_shown_on_screen_beside_the_codes(
+    client, api_as, nina, answered_history
+):
+    as_user(client, nina)
+    for response in (
+        client.get(reverse("brokerage:history-csv")),
+        api_as(nina).get("/api/v1/offers/export.csv"),
+    ):
+        rows = {r["branch_ref"]: r for r in history(response)}
+        made, declined = rows["A1"], rows["B1"]
+        # The codes stay where API consumers read them (API.md); the labels sit beside them.
+        assert (made["placement_response"], made["placement_response_label"]) == (
+            "offer_made",
+            "Offer Made",
+        )
+        assert (made["service_level"], made["service_level_label"]) == (
+            "homecare_single",
+            "Homecare – Single Carer",
+        )
+        assert (made["outcome"], made["outcome_label"]) == ("open", "Open")
+        assert (made["urgency"], made["urgency_label"]) == ("standard", "Standard")
+        assert (declined["reason"], declined["reason_label"]) == ("no_capacity", "No capacity")
+        assert declined["placement_response_label"] == "Unable to Accept"
+
+
+def test_I4_history_csv_times_are_london_times_to_the_minute(client, nina, answered_history):
+    as_user(client, nina)
+    rows = {r["branch_ref"]: r for r in history(client.get(reverse("brokerage:history-csv")))}
+    # Sent 11:00 GMT on 2 March 2026; answered 13:00:17.123456 (no seconds, no microseconds).
+    assert rows["B1"]["sent_at"] == "2026-03-02 11:00"
+    assert rows["B1"]["responded_at"] == "2026-03-02 13:00"
+    assert rows["B1"]["deadline"] == "2026-03-05 11:00"
+
+
+def test_I4_history_csv_summer_times_are_british_summer_time(client, nina, answered_history):
+    offer_a1, _ = answered_history
+    Offer.objects.filter(pk=offer_a1.pk).update(responded_at=SUMMER_NEAR_MIDNIGHT)
+    as_user(client, nina)
+    rows = {r["branch_ref"]: r for r in history(client.get(reverse("brokerage:history-csv")))}
+    assert rows["A1"]["responded_at"] == "2026-06-16 00:30"
