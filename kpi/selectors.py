@@ -85,6 +85,20 @@ def band_for(rate: float | None, rules: PortalSettings) -> str | None:
     return "high"
 
 
+def band_description(band: str | None, rules: PortalSettings) -> str:
+    """K2 in words, with the thresholds from the settings: 'Medium risk: below the 95% target,
+    at or above 80%'. Colour is never the only sign of a band."""
+    target, floor = (
+        pct(float(value)).replace(".0%", "%")  # 95%, but 92.5%
+        for value in (rules.response_rate_target, rules.medium_risk_floor)
+    )
+    return {
+        "low": f"Low risk: at or above the {target} target",
+        "medium": f"Medium risk: below the {target} target, at or above {floor}",
+        "high": f"High risk: below {floor}",
+    }.get(band or "", "No risk band: no offers counted")
+
+
 @dataclass
 class RateRow:
     provider_id: int

@@ -20,5 +20,16 @@ def band_tag(band):
 
 
 @register.filter
+def band_panel(band):
+    """The panel colour for a risk band (K2): GOV.UK green for low; amber and red with text of
+    enough contrast (static/css/kpi.css) for medium and high; grey with no band."""
+    return {
+        "low": "govuk-panel--confirmation",
+        "medium": "kpi-panel--medium",
+        "high": "kpi-panel--high",
+    }.get(band, "kpi-panel--none")
+
+
+@register.filter
 def level_words(level):
     return {1: "one", 2: "two", 3: "three"}.get(level, str(level))

@@ -15,6 +15,7 @@ from ..quarters import recent_quarters
 from ..selectors import (
     BEHIND,
     Period,
+    band_description,
     market_summary,
     offers_behind,
     provider_rates,
@@ -89,7 +90,15 @@ def my_kpis(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "kpi/my_kpis.html",
-        {"rows": rows, "chosen": chosen, "chart": chart, "bins": bins, "rules": rules, "you": you},
+        {
+            "rows": rows,
+            "chosen": chosen,
+            "band": band_description(chosen["row"].band if chosen["row"] else None, rules),
+            "chart": chart,
+            "bins": bins,
+            "rules": rules,
+            "you": you,
+        },
     )
 
 

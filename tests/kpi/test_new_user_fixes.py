@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from decimal import Decimal
+from unittest import mock
 
 import pytest
 from hypothesis import given
@@ -158,3 +160,47 @@ def test_uk_and_iso_forms_of_a_moment_read_the_same(moment, with_seconds):
     if moment.day > 12:
         with pytest.raises(ValueError):
             _moment(moment.strftime(f"%m/%d/%Y {clock}"))
+
+
+# --- K2: My KPIs coloured by its risk band ----------------------------------------------------------
+
+
+@pytest.fixture
+def in_q2():
+    """1 August 2026: 2026-27-Q1 (rate_market's offers) has ended."""
+    with mock.patch("django.utils.timezone.now", return_value=at(2026, 8, 1, 12)):
+        yield
+
+
+def _panel(page: str) -> str:
+    start = page.index('<div class="govuk-panel')
+    return page[start : page.index("</div>\n</div>", start)]
+
+
+def test_my_kpis_panel_for_a_medium_band_is_amber_and_says_so(client, olivia, rate_market, in_q2):
+    """K2: Amber's 83.3% is under the 95% target and at or above 80%: medium, not green."""
+    client.force_login(olivia)
+    panel = _panel(client.get("/kpi/my/?period=2026-27-Q1").content.decode())
+    assert "83.3%" in panel
+    assert "govuk-panel--confirmation" not in panel and "kpi-panel--medium" in panel
+    assert "Medium risk" in panel and "below the 95% target" in panel
+
+
+def test_my_kpis_panel_for_a_high_band_is_red(client, bob, rate_market, in_q2):
+    """K2: Birch's 25% is under the 80% floor: high risk."""
+    client.force_login(bob)
+    panel = _panel(client.get("/kpi/my/?period=2026-27-Q1").content.decode())
+    assert "kpi-panel--high" in panel and "High risk" in panel and "below 80%" in panel
+
+
+def test_my_kpis_bands_follow_the_settings(client, olivia, rate_market, in_q2):
+    """K2: the thresholds are settings; with an 80% target Amber's 83.3% is low risk, green."""
+    from core.models import PortalSettings
+
+    rules = PortalSettings.load()
+    rules.response_rate_target, rules.medium_risk_floor = Decimal("0.800"), Decimal("0.600")
+    rules.save()
+    client.force_login(olivia)
+    panel = _panel(client.get("/kpi/my/?period=2026-27-Q1").content.decode())
+    assert "govuk-panel--confirmation" in panel and "Low risk" in panel
+    assert "at or above the 80% target" in panel
