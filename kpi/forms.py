@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 
 from brokerage.forms import GovukForm
 from providers.models import Provider
 
 from .models import ActionPlanStatus, RiskLevel
 from .quarters import Quarter
-
-RETURN_QUARTERS = 8
-
-
-def ended_quarter_choices(now=None) -> list[tuple[str, str]]:
-    """The last few ended quarters, newest first (K5: only ended quarters can be returned)."""
-    quarter = Quarter.containing(now or timezone.now()).previous()
-    out = []
-    for _ in range(RETURN_QUARTERS):
-        out.append((str(quarter), f"{quarter} ({quarter.label()})"))
-        quarter = quarter.previous()
-    return out
+from .services import OwedReturn
 
 
 class QuarterField(forms.CharField):
@@ -33,14 +21,33 @@ class QuarterField(forms.CharField):
             raise forms.ValidationError(str(exc)) from exc
 
 
-class ReturnUploadForm(GovukForm, forms.Form):
+class ReturnProviderForm(GovukForm, forms.Form):
+    """A contract manager making a return for a provider chooses the provider first, so that the
+    quarters offered are the ones that provider owes (K6)."""
+
     provider = forms.ModelChoiceField(
-        queryset=Provider.objects.none(),
+        queryset=Provider.objects.order_by("name"),
         to_field_name="ref",
+        label="Which provider is this return for?",
         empty_label="Choose a provider",
-        help_text="The provider this return is for.",
+        error_messages={
+            "required": "Select the provider",
+            "invalid_choice": "Select a provider from the list",
+        },
     )
-    quarter = forms.ChoiceField(label="Quarter")
+
+
+class ReturnUploadForm(GovukForm, forms.Form):
+    """K5, K6: the quarter (one the provider owes: `owed`, oldest first and chosen) and the file."""
+
+    quarter = forms.ChoiceField(
+        label="Which quarter is this return for?",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select the quarter",
+            "invalid_choice": "Select a quarter you owe a return for",
+        },
+    )
     file = forms.FileField(
         label="Visit file (CSV or XLSX)",
         widget=forms.ClearableFileInput(
@@ -50,18 +57,32 @@ class ReturnUploadForm(GovukForm, forms.Form):
         "actual_start, actual_end. Times as day/month/year and 24-hour time, such as "
         "01/04/2026 09:30, or in ISO 8601, such as 2026-04-01T09:30; UK time unless an offset is "
         "given. Leave both actual times empty for a missed visit.",
+        error_messages={
+            "required": "Select a visit file",
+            "missing": "Select a visit file",
+            "invalid": "The selected file could not be uploaded – try again",
+            "empty": "The selected file is empty",
+            "max_length": "The file name must be 255 characters or fewer",
+        },
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, owed: list[OwedReturn], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["quarter"].choices = ended_quarter_choices()
-        if user.is_provider_user:
-            del self.fields["provider"]
-        else:
-            self.fields["provider"].queryset = Provider.objects.all()
+        self.owed = owed
+        self.fields["quarter"].choices = [(str(o.quarter), str(o.quarter)) for o in owed]
+        if owed:
+            self.fields["quarter"].initial = str(owed[0].quarter)
 
     def clean_quarter(self):
         return Quarter.parse(self.cleaned_data["quarter"])
+
+    def quarter_options(self) -> list[dict]:
+        """Each owed quarter for the radios: its code, name, due date, and whether it is chosen."""
+        chosen = self["quarter"].value()
+        return [
+            {"owed": o, "value": str(o.quarter), "checked": str(o.quarter) == chosen}
+            for o in self.owed
+        ]
 
 
 class ResetForm(GovukForm, forms.Form):

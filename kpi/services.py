@@ -4,7 +4,7 @@ profiles and action plans. Each owns its transaction and writes the audit trail.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import IO
 
@@ -120,14 +120,69 @@ def owed_quarters(
     discounted: set[str],
     override: str | None,
     due_days: int,
+    ended_only: bool = False,
 ) -> list[Quarter]:
-    """Quarters from the provider's first due one whose due date passed by `as_of`, less discounted."""
+    """Quarters from the provider's first due one whose due date passed by `as_of`, less discounted.
+
+    With `ended_only`, every quarter that has ended instead: a return may be made (and is owed)
+    from the day its quarter ends, before it is due (K5, K6)."""
     today = as_of.astimezone(LONDON).date()
-    last = Quarter.containing(today)
-    while last.due_date(due_days) >= today:
+    last = Quarter.containing(today).previous()
+    while not ended_only and last.due_date(due_days) >= today:
         last = last.previous()
     first = first_due_quarter(provider, override)
     return [q for q in quarters_between(first, last) if str(q) not in discounted]
+
+
+@dataclass(frozen=True)
+class OwedReturn:
+    """A quarter a provider owes a return for, and the last day it is on time (K6)."""
+
+    quarter: Quarter
+    due_on: date
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class ReturnsOwed:
+    """What a provider owes now (oldest first), and the next quarter it will owe (not yet ended)."""
+
+    owed: list[OwedReturn]
+    upcoming: OwedReturn
+
+
+def returns_owed(provider: Provider, *, now: datetime | None = None) -> ReturnsOwed:
+    """K6: the ended quarters `provider` has not yet returned, from its first due quarter (the
+    override, else the first full quarter after joining the PDPS), less discounted quarters; each
+    with its due date. The same `owed_quarters` the trigger escalation counts (K7)."""
+    now = now or timezone.now()
+    rules = KpiSettings.load()
+    discounted = set(DiscountedQuarter.objects.values_list("quarter", flat=True))
+    override = (
+        FirstDueQuarter.objects.filter(provider=provider).values_list("quarter", flat=True).first()
+    )
+    returned = set(KpiReturn.objects.filter(provider=provider).values_list("quarter", flat=True))
+    today = now.astimezone(LONDON).date()
+
+    def owed_return(quarter: Quarter) -> OwedReturn:
+        due_on = quarter.due_date(rules.return_due_days)
+        return OwedReturn(quarter, due_on, overdue=today > due_on)
+
+    ended = owed_quarters(
+        provider,
+        as_of=now,
+        discounted=discounted,
+        override=override,
+        due_days=rules.return_due_days,
+        ended_only=True,
+    )
+    upcoming = max(Quarter.containing(today), first_due_quarter(provider, override))
+    while str(upcoming) in discounted:
+        upcoming = upcoming.next()
+    return ReturnsOwed(
+        owed=[owed_return(q) for q in ended if str(q) not in returned],
+        upcoming=owed_return(upcoming),
+    )
 
 
 @dataclass

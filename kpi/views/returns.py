@@ -9,10 +9,10 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from providers.models import Provider
+
 from .. import services
-from ..forms import (
-    ReturnUploadForm,
-)
+from ..forms import ReturnProviderForm, ReturnUploadForm
 from ..models import (
     KpiReturn,
     KpiSettings,
@@ -43,15 +43,35 @@ def return_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _return_provider(request: HttpRequest) -> tuple[Provider | None, ReturnProviderForm | None]:
+    """The provider a return is for: a provider user's own; for a contract manager, the one
+    chosen (`provider` in the query or the posted form), with the chooser form to show."""
+    if request.user.is_provider_user:
+        return request.user.provider, None
+    data = request.POST if request.method == "POST" else request.GET
+    chooser = ReturnProviderForm(data if "provider" in data else None)
+    if chooser.is_bound and chooser.is_valid():
+        return chooser.cleaned_data["provider"], chooser
+    return None, chooser
+
+
 @login_required
 def return_upload(request: HttpRequest) -> HttpResponse:
+    """K5, K6: the quarters the provider owes, oldest first and chosen, each with its due date;
+    the upload; and, if the file is refused, every bad row."""
     user = request.user
     if not _may_make_returns(user):
         raise PermissionDenied
-    form = ReturnUploadForm(request.POST or None, request.FILES or None, user=user)
+    provider, chooser = _return_provider(request)
+    owed = services.returns_owed(provider) if provider else None
+    posted = request.method == "POST" and provider is not None
+    form = ReturnUploadForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        owed=owed.owed if owed else [],
+    )
     rejected = None
-    if request.method == "POST" and form.is_valid():
-        provider = user.provider if user.is_provider_user else form.cleaned_data["provider"]
+    if posted and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             kpi_return = services.kpi_return_submit(
@@ -71,7 +91,15 @@ def return_upload(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "kpi/return_upload.html",
-        {"form": form, "rejected": rejected, "rules": KpiSettings.load()},
+        {
+            "form": form if provider else chooser,
+            "upload": form,
+            "chooser": chooser,
+            "provider": provider,
+            "owed": owed,
+            "rejected": rejected,
+            "rules": KpiSettings.load(),
+        },
     )
 
 

@@ -5,19 +5,21 @@ dates such as 31/07/2026 08:05 (K5)."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from unittest import mock
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from kpi.models import KpiReturn
+from kpi.models import DiscountedQuarter, FirstDueQuarter, KpiReturn
 from kpi.quarters import LONDON, Quarter
 from kpi.returns import ReturnRejected, _moment
-from kpi.services import kpi_return_submit
+from kpi.services import kpi_return_submit, returns_owed
 
 from .conftest import at
 
@@ -204,3 +206,161 @@ def test_my_kpis_bands_follow_the_settings(client, olivia, rate_market, in_q2):
     panel = _panel(client.get("/kpi/my/?period=2026-27-Q1").content.decode())
     assert "govuk-panel--confirmation" in panel and "Low risk" in panel
     assert "at or above the 80% target" in panel
+
+
+# --- K6: the return page offers the quarters owed, with their due dates ----------------------------
+
+OCT_2026 = at(2026, 10, 5, 12)  # 2026-27-Q2 has ended, due 15 October 2026
+
+
+@pytest.fixture
+def on_5_october_2026():
+    with mock.patch("django.utils.timezone.now", return_value=OCT_2026):
+        yield
+
+
+@pytest.fixture
+def larch(db):
+    """Joined the PDPS on 10 February 2025: first owes 2025-26-Q1, due 15 July 2025 (K6)."""
+    from providers.models import Role
+    from tests.factories import ProviderFactory, UserFactory
+
+    provider = ProviderFactory(ref="PL", name="Larch Care", joined_on=date(2025, 2, 10))
+    UserFactory(username="lena", role=Role.PROVIDER_ORG, provider=provider)
+    return provider
+
+
+def _lena(client, larch):
+    client.force_login(larch.users.get(username="lena"))
+    return client
+
+
+def _radios(page: str) -> list[str]:
+    return re.findall(r'name="quarter" type="radio" value="([^"]+)"', page)
+
+
+def _return_quarter(provider, code: str):
+    quarter = Quarter.parse(code)
+    row = f"V1,SU1,{quarter.start_date:%d/%m/%Y} 09:00,30,,\n"
+    _submit(provider, (HEADER + row).encode(), "q.csv", quarter=quarter, now=OCT_2026)
+
+
+def test_returns_owed_start_at_the_first_full_quarter_and_skip_discounted_and_returned(larch):
+    """K6: from 2025-26-Q1 to the last ended quarter, less discounted and returned quarters."""
+    DiscountedQuarter.objects.create(quarter="2025-26-Q2", reason="reporting problems")
+    _return_quarter(larch, "2025-26-Q3")
+    owed = returns_owed(larch, now=OCT_2026)
+    assert [(str(o.quarter), o.due_on, o.overdue) for o in owed.owed] == [
+        ("2025-26-Q1", date(2025, 7, 15), True),
+        ("2025-26-Q4", date(2026, 4, 15), True),
+        ("2026-27-Q1", date(2026, 7, 15), True),
+        ("2026-27-Q2", date(2026, 10, 15), False),
+    ]
+    assert str(owed.upcoming.quarter) == "2026-27-Q3"
+
+
+def test_returns_owed_are_the_quarters_the_escalation_counts(larch):
+    """K6, K7: one formula: every quarter a 'missing' trigger is raised for is owed on the page."""
+    from kpi.services import kpi_triggers_escalate
+
+    DiscountedQuarter.objects.create(quarter="2025-26-Q2", reason="reporting problems")
+    FirstDueQuarter.objects.create(provider=larch, quarter="2025-26-Q2")
+    kpi_triggers_escalate(as_of=OCT_2026)
+    missing = set(larch.kpi_triggers.filter(missing=True).values_list("quarter", flat=True))
+    owed = {str(o.quarter) for o in returns_owed(larch, now=OCT_2026).owed}
+    assert missing == {"2025-26-Q3", "2025-26-Q4", "2026-27-Q1"}
+    assert owed == missing | {"2026-27-Q2"}  # ended, not yet due: owed but not yet a trigger
+
+
+def test_the_return_page_lists_the_quarters_owed_oldest_first_with_due_dates(
+    client, larch, on_5_october_2026
+):
+    """K6: the quarters owed, oldest first and chosen, each with its due date; overdue said."""
+    _return_quarter(larch, "2025-26-Q1")
+    page = _lena(client, larch).get("/kpi/returns/new/").content.decode()
+    assert _radios(page) == ["2025-26-Q2", "2025-26-Q3", "2025-26-Q4", "2026-27-Q1", "2026-27-Q2"]
+    assert re.search(r'value="2025-26-Q2"\s+checked', page)
+    assert "Overdue: was due 15 October 2025" in page
+    assert "Due 15 October 2026" in page
+    assert "2025-26-Q1" not in page  # already returned
+    assert "2026-27-Q3" not in page  # not ended
+
+
+def test_a_quarter_already_returned_cannot_be_chosen(client, larch, on_5_october_2026):
+    """K6: a returned quarter is refused by the form (a return is made once)."""
+    _return_quarter(larch, "2025-26-Q1")
+    response = _lena(client, larch).post(
+        "/kpi/returns/new/", {"quarter": "2025-26-Q1", "file": _upload(UK_FILE)}
+    )
+    page = response.content.decode()
+    assert "Select a quarter you owe a return for" in page
+    assert KpiReturn.objects.filter(provider=larch).count() == 1
+
+
+def test_when_nothing_is_owed_the_page_says_so(client, larch, on_5_october_2026):
+    """K6: joined September 2026, so the first return is for October-December 2026."""
+    larch.joined_on = date(2026, 9, 1)
+    larch.save()
+    page = _lena(client, larch).get("/kpi/returns/new/").content.decode()
+    assert "You have no KPI returns to make" in page
+    assert "October to December 2026" in page and "due 15 January 2027" in page
+    assert 'type="file"' not in page
+
+
+def test_a_contract_manager_chooses_the_provider_first(client, carl, larch, on_5_october_2026):
+    """K6: the quarters offered are the chosen provider's."""
+    client.force_login(carl)
+    page = client.get("/kpi/returns/new/").content.decode()
+    assert _radios(page) == [] and 'name="provider"' in page
+    page = client.get("/kpi/returns/new/?provider=PL").content.decode()
+    assert _radios(page)[0] == "2025-26-Q1"
+    response = client.post(
+        "/kpi/returns/new/",
+        {"provider": "PL", "quarter": "2026-27-Q2", "file": _upload(UK_FILE)},
+    )
+    assert response.status_code == 302
+    assert KpiReturn.objects.get(provider=larch).quarter == "2026-27-Q2"
+
+
+# --- The upload form's messages (GOV.UK) ----------------------------------------------------------
+
+
+def _upload(text: str, name: str = "q.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+
+def _summary_and_inline(page: str) -> tuple[str, str]:
+    summary = page[page.index("govuk-error-summary") : page.index("<h1")]
+    return summary, page[page.index("<h1") :]
+
+
+def test_an_empty_upload_gives_govuk_messages(client, larch, on_5_october_2026):
+    """Each field's own message, in the error summary (linked) and beside the field."""
+    response = _lena(client, larch).post("/kpi/returns/new/", {})
+    page = response.content.decode()
+    assert "This field is required" not in page
+    summary, form = _summary_and_inline(page)
+    assert '<a href="#id_quarter_0">Select the quarter</a>' in summary
+    assert '<a href="#id_file">Select a visit file</a>' in summary
+    assert "Error:</span> Select the quarter" in form
+    assert "Error:</span> Select a visit file" in form
+    assert page.count('class="govuk-error-message"') == 2
+
+
+def test_an_empty_file_says_so(client, larch, on_5_october_2026):
+    response = _lena(client, larch).post(
+        "/kpi/returns/new/", {"quarter": "2026-27-Q2", "file": _upload("")}
+    )
+    assert "The selected file is empty" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [("?provider=", "Select the provider"), ("?provider=NOPE", "Select a provider from the list")],
+)
+def test_a_contract_manager_gets_govuk_messages_for_the_provider(
+    client, carl, larch, on_5_october_2026, query, says
+):
+    client.force_login(carl)
+    page = client.get(f"/kpi/returns/new/{query}").content.decode()
+    assert f'<a href="#id_provider">{says}</a>' in page and "This field is required" not in page

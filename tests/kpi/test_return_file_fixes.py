@@ -13,7 +13,7 @@ from kpi.models import KpiReturn
 from kpi.returns import ReturnRejected
 from kpi.services import kpi_return_submit
 
-from .test_returns import AFTER_Q4, HEADER, Q4, after_q4, submit  # noqa: F401 - a fixture
+from .test_returns import AFTER_Q4, HEADER, Q4, after_q4, owes_q4, submit  # noqa: F401 - fixtures
 
 
 def test_a_visit_with_one_actual_time_is_delivered(provider_a):
@@ -125,7 +125,12 @@ def test_api_non_utf8_and_overflow_answer_400_with_rows(api_as, olivia, after_q4
     assert KpiReturn.objects.count() == 0
 
 
-def test_the_upload_page_shows_a_non_utf8_file_in_the_error_summary(client, olivia, after_q4):  # noqa: F811
+def test_the_upload_page_shows_a_non_utf8_file_in_the_error_summary(
+    client,
+    olivia,
+    owes_q4,  # noqa: F811
+    after_q4,  # noqa: F811
+):
     client.force_login(olivia)
     response = client.post(
         "/kpi/returns/new/",

@@ -2,7 +2,7 @@
 only ended quarters, late returns; the API and the upload form; scoping (A1)."""
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -280,7 +280,15 @@ def test_a_provider_sees_only_its_own_returns_and_404_for_others(
 # --- Pages ---------------------------------------------------------------------------------------
 
 
-def test_the_upload_form_shows_the_figures_back(client, olivia, after_q4):
+@pytest.fixture
+def owes_q4(provider_a):
+    """Provider A joined the PDPS in January 2025, so it owes 2025-26-Q4 (K6): the upload page
+    offers only the quarters a provider owes."""
+    provider_a.joined_on = date(2025, 1, 1)
+    provider_a.save()
+
+
+def test_the_upload_form_shows_the_figures_back(client, olivia, owes_q4, after_q4):
     client.force_login(olivia)
     response = client.post(
         "/kpi/returns/new/", {"quarter": "2025-26-Q4", "file": _upload(GOOD)}, follow=True
@@ -290,7 +298,7 @@ def test_the_upload_form_shows_the_figures_back(client, olivia, after_q4):
     assert "KPI return for 2025-26-Q4" in page and "75.0%" in page
 
 
-def test_the_upload_form_lists_every_bad_row(client, olivia, after_q4):
+def test_the_upload_form_lists_every_bad_row(client, olivia, owes_q4, after_q4):
     client.force_login(olivia)
     bad = HEADER + "V1,SU1,nope,30,,\nV2,SU1,2026-01-05T09:00,,,\n"
     response = client.post("/kpi/returns/new/", {"quarter": "2025-26-Q4", "file": _upload(bad)})
