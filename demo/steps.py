@@ -180,8 +180,26 @@ def demo_provider() -> tuple[Provider, Branch]:
     return provider, provider.branches.order_by("ref").first()
 
 
+def users_table(provider: Provider | None = None, branch: Branch | None = None) -> list[str]:
+    """The demo users as a table to print: role, username, password (and where the provider
+    users work)."""
+    rows = [("Role", "Username", "Password", "")]
+    for credential in CREDENTIALS:
+        where = ""
+        if provider is not None and credential.role == Role.PROVIDER_ORG:
+            where = f"{provider.name} ({provider.ref})"
+        elif branch is not None and credential.role == Role.PROVIDER_BRANCH:
+            where = f"{branch.name} branch ({branch.ref}) of {branch.provider.name}"
+        rows.append((credential.label, credential.username, credential.password, where))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, [*widths, 0], strict=True)).rstrip()
+        for row in rows
+    ]
+
+
 def load_users(out: OutputWrapper) -> None:
-    """One user per role (the passwords are in CREDENTIALS)."""
+    """One user per role (printed at the end: role, username and password)."""
     provider, branch = demo_provider()
     created = []
     for credential in CREDENTIALS:

@@ -1,5 +1,6 @@
 """`manage.py load_demo`: the Lancashire market, through the services, with one user per role."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -8,7 +9,7 @@ from django.core.management import call_command
 from django.test import RequestFactory
 
 from core.models import AuditEvent
-from demo.steps import CREDENTIALS, STEPS
+from demo.steps import CREDENTIALS, STEPS, users_table
 from providers.models import Branch, PdpsStatus, Provider, Role, User
 from wards.models import Coverage, RegisterVersion, Ward
 
@@ -29,6 +30,26 @@ def load() -> str:
 def counts() -> dict[str, int]:
     models = (Ward, Provider, Branch, Coverage, RegisterVersion, User, AuditEvent)
     return {m.__name__: m.objects.count() for m in models}
+
+
+def printed_row(output: str, credential) -> str:
+    """The line of the printed users table for `credential`: role, username, password."""
+    cells = [credential.label, credential.username, credential.password]
+    row = re.compile(r"^\s*" + r"\s{2,}".join(re.escape(c) for c in cells) + r"(\s|$)")
+    for line in output.splitlines():
+        if row.match(line):
+            return line
+    raise AssertionError(f"no row for {credential.username} in:\n{output[-2000:]}")
+
+
+def test_printed_summary_is_a_table_of_every_demo_users_role_username_and_password():
+    """Issue 8.4: the closing message lists the users, not the name of a Python constant."""
+    lines = users_table()
+    assert lines[0].split() == ["Role", "Username", "Password"]
+    text = "\n".join(lines)
+    for credential in CREDENTIALS:
+        assert printed_row(text, credential)
+    assert "CREDENTIALS" not in text
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +101,7 @@ def test_every_roles_user_can_sign_in_with_the_printed_password(demo_output):
     request = RequestFactory().post("/sign-in/")
     assert {c.role for c in CREDENTIALS} == set(Role.values)
     for credential in CREDENTIALS:
-        assert f"{credential.username} / {credential.password}" in demo_output
+        assert printed_row(demo_output, credential)
         user = authenticate(request, username=credential.username, password=credential.password)
         assert user is not None, credential.username
         assert user.role == credential.role
@@ -105,12 +126,14 @@ def test_running_twice_changes_nothing_and_prints_the_credentials_again(demo_out
     assert counts() == before
     assert "already loaded" in again
     for credential in CREDENTIALS:
-        assert f"{credential.username} / {credential.password}" in again
+        assert printed_row(again, credential)
 
 
 def test_demo_prints_progress_for_every_step(demo_output):
     for number in range(1, len(STEPS) + 1):
         assert f"[{number}/{len(STEPS)}]" in demo_output
+    assert "CREDENTIALS" not in demo_output  # a Python name means nothing to a person
+    assert "Demo users: sign in at /sign-in/ with" in demo_output
 
 
 def test_demo_is_the_same_every_time():

@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from demo.steps import CREDENTIALS, STEPS, demo_provider
+from demo.steps import STEPS, demo_provider, users_table
 
 
 class Command(BaseCommand):
@@ -28,14 +28,6 @@ class Command(BaseCommand):
 
     def print_credentials(self) -> None:
         provider, branch = demo_provider()
-        self.stdout.write("Sign in as (username / password):")
-        width = max(len(c.label) for c in CREDENTIALS)
-        for credential in CREDENTIALS:
-            where = ""
-            if credential.username == "provider":
-                where = f"  ({provider.name}, {provider.ref})"
-            elif credential.username == "branch":
-                where = f"  ({provider.name}, {branch.name} branch {branch.ref})"
-            self.stdout.write(
-                f"  {credential.label:<{width}}  {credential.username} / {credential.password}{where}"
-            )
+        self.stdout.write("Demo users: sign in at /sign-in/ with")
+        for line in users_table(provider, branch):
+            self.stdout.write(f"  {line}")
