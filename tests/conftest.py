@@ -17,18 +17,60 @@ from .factories import BranchFactory, ProviderFactory, UserFactory, WardFactory
 PASSWORD = "correct-horse-battery"
 
 
+def in_ci() -> bool:
+    """Running under continuous integration (.ci/run sets CI=true)."""
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
 def pytest_collection_modifyitems(config, items):
-    """Skip what this machine cannot run, saying why (the run lists skips with -ra)."""
+    """Skip what this machine cannot run, saying why (the run lists skips with -ra).
+
+    In CI a browser test must never be skipped (a failed Chromium install once turned 37 of them
+    into a green run): a missing Chromium stops the run instead. PostgreSQL and Redis tests are
+    skipped on the SQLite leg as anywhere else."""
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
     has_redis = bool(os.environ.get("REDIS_URL"))
-    has_chromium = os.path.exists(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    has_chromium = os.path.exists(chromium)
+    browser_items = [item for item in items if "browser" in item.keywords]
+    if browser_items and not has_chromium and in_ci():
+        raise pytest.UsageError(
+            f"CI: {len(browser_items)} browser test(s) selected but Chromium is missing at "
+            f"{chromium}; they must run in CI, not be skipped (scripts/test.sh installs Debian's "
+            "chromium as root)."
+        )
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
         if "redis" in item.keywords and not has_redis:
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
         if "browser" in item.keywords and not has_chromium:
-            item.add_marker(pytest.mark.skip(reason="needs Debian's Chromium at /usr/bin/chromium"))
+            item.add_marker(pytest.mark.skip(reason=f"needs Debian's Chromium at {chromium}"))
+
+
+_SKIPPED_BROWSER_TESTS: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    """Remember browser tests skipped for any reason (a marker, importorskip, pytest.skip)."""
+    if report.skipped and "browser" in report.keywords:
+        _SKIPPED_BROWSER_TESTS.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI, a skipped browser test fails the run: it tested nothing."""
+    if _SKIPPED_BROWSER_TESTS and in_ci() and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _SKIPPED_BROWSER_TESTS and in_ci():
+        terminalreporter.section("browser tests skipped in CI", sep="=", red=True, bold=True)
+        terminalreporter.line(
+            f"{len(_SKIPPED_BROWSER_TESTS)} browser test(s) were skipped; in CI that fails the run:"
+        )
+        for nodeid in _SKIPPED_BROWSER_TESTS:
+            terminalreporter.line(f"  {nodeid}")
 
 
 @pytest.fixture
