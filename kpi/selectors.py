@@ -89,8 +89,8 @@ def band_description(band: str | None, rules: PortalSettings) -> str:
     """K2 in words, with the thresholds from the settings: 'Medium risk: below the 95% target,
     at or above 80%'. Colour is never the only sign of a band."""
     target, floor = (
-        pct(float(value)).replace(".0%", "%")  # 95%, but 92.5%
-        for value in (rules.response_rate_target, rules.medium_risk_floor)
+        pct_threshold(rules.response_rate_target),
+        pct_threshold(rules.medium_risk_floor),
     )
     return {
         "low": f"Low risk: at or above the {target} target",
@@ -286,3 +286,8 @@ def offers_behind(
 def pct(value: float | None) -> str:
     """'96.4%' or '–' for no figure."""
     return "–" if value is None else f"{Decimal(str(value * 100)).quantize(Decimal('0.1'))}%"
+
+
+def pct_threshold(value) -> str:
+    """A setting's percentage as people say it: '95%', but '92.5%'."""
+    return pct(float(value)).replace(".0%", "%")

@@ -1,6 +1,7 @@
 from django import template
 
 from kpi.selectors import pct as _pct
+from kpi.selectors import pct_threshold
 
 register = template.Library()
 
@@ -9,6 +10,12 @@ register = template.Library()
 def pct(value):
     """0.9642 -> '96.4%'; None -> '–'."""
     return _pct(value)
+
+
+@register.filter
+def threshold(value):
+    """A setting's percentage: Decimal('0.950') -> '95%'."""
+    return pct_threshold(value)
 
 
 @register.filter

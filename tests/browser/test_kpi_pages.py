@@ -141,3 +141,79 @@ def test_provider_self_view_marks_you_in_the_market_spread(
     page.get_by_role("link", name="Last 90 days", exact=True).click()
     assert_accessible(page)
     problems.assert_none()
+
+
+@pytest.fixture
+def medium_market(ward, branch_a1, branch_b1):
+    """In the last 90 days Amber answered 17 offers of 19 (89.5%: medium risk, K2) and Birch 20
+    of 20."""
+    now = timezone.now()
+    for branch, answered, missed in ((branch_a1, 17, 2), (branch_b1, 20, 0)):
+        for n in range(answered + missed):
+            sent = now - timedelta(days=5 + n, hours=3)
+            Offer.objects.create(
+                package=PackageFactory(ward=ward, status="offered"),
+                branch=branch,
+                provider=branch.provider,
+                sent_at=sent,
+                deadline=sent + timedelta(days=3),
+                placement_response="unable_to_accept" if n < answered else "no_response",
+                reason="no_capacity" if n < answered else "",
+                outcome="not_awarded",
+            )
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_my_kpis_in_the_medium_band_is_amber_and_says_so(
+    request, live_server, problems, medium_market, olivia, size
+):
+    """K2: 89.5% is below the 95% target: an amber panel saying "Medium risk", never green."""
+    page = request.getfixturevalue("page" if size == "desktop" else "phone_page")
+    signed_in(page, live_server, olivia)
+    page.goto(f"{live_server.url}/kpi/my/")
+    panel = page.locator(".kpi-standing")
+    expect(panel).to_contain_text("89.5%")
+    expect(panel).to_contain_text("Medium risk: below the 95% target, at or above 80%")
+    assert "kpi-panel--medium" in (panel.get_attribute("class") or "")
+    assert panel.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(244, 119, 56)"
+    screenshot(page, f"kpi-my-medium-{size}")
+    assert_accessible(page)
+    problems.assert_none()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_return_upload_lists_quarters_owed_and_gives_govuk_errors(
+    request, live_server, problems, olivia, size
+):
+    """K6: the quarters owed with their due dates, the oldest chosen; an upload with no file says
+    "Select a visit file" in the error summary and beside the field."""
+    provider = olivia.provider
+    provider.joined_on = date(2025, 10, 1)  # first owes 2025-26-Q3
+    provider.save()
+    page = request.getfixturevalue("page" if size == "desktop" else "phone_page")
+    signed_in(page, live_server, olivia)
+    page.goto(f"{live_server.url}/kpi/returns/new/")
+    first = str(Quarter.parse("2025-26-Q3"))
+    expect(page.locator(f'input[name="quarter"][value="{first}"]')).to_be_checked()
+    expect(page.get_by_text("Overdue: was due 15 January 2026")).to_be_visible()
+    page.get_by_role("button", name="Upload the return").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Select a visit file")
+    expect(page.locator("#id_file-error")).to_contain_text("Select a visit file")
+    screenshot(page, f"kpi-return-upload-error-{size}")
+    assert_accessible(page)
+    problems.assert_none()
+
+
+def test_a_contract_manager_chooses_the_provider_then_sees_nothing_owed(
+    page, live_server, problems, provider_a, carl
+):
+    """K6: the provider first; a provider that joined this quarter owes nothing yet, said plainly."""
+    signed_in(page, live_server, carl)
+    page.goto(f"{live_server.url}/kpi/returns/new/")
+    page.get_by_label("Which provider is this return for?").select_option("PA")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("Amber Homecare Ltd has no KPI returns to make.")).to_be_visible()
+    screenshot(page, "kpi-return-nothing-owed")
+    assert_accessible(page)
+    problems.assert_none()
