@@ -174,6 +174,8 @@ class PackageForm(GovukForm, forms.ModelForm):
         to_field_name="code",
         empty_label="Choose a ward",
         error_messages={"invalid_choice": "Choose a ward from the list"},
+        # Over 200 wards: static/js/select-autocomplete.js turns the select into a type-ahead.
+        widget=forms.Select(attrs={"data-portal-autocomplete": "ward"}),
     )
     hours_per_week = forms.DecimalField(
         label="Hours of care a week",

@@ -413,3 +413,21 @@ def test_I4_history_csv_summer_times_are_british_summer_time(client, nina, answe
     as_user(client, nina)
     rows = {r["branch_ref"]: r for r in history(client.get(reverse("brokerage:history-csv")))}
     assert rows["A1"]["responded_at"] == "2026-06-16 00:30"
+
+
+# --- I1: the ward list is a type-ahead, loaded from static files (strict CSP) -----------------------
+
+
+def test_I1_create_package_page_enhances_the_ward_select_from_static_files(client, nina, ward):
+    as_user(client, nina)
+    body = client.get(reverse("brokerage:package-create")).content.decode()
+    assert re.search(r'<select name="ward"[^>]*data-portal-autocomplete="ward"', body)
+    assert '<option value="E05012001">Fishwick, Preston (E05012001)</option>' in body  # no JS
+    for path in (
+        "/static/accessible-autocomplete/accessible-autocomplete.min.js",
+        "/static/accessible-autocomplete/accessible-autocomplete.min.css",
+        "/static/js/select-autocomplete.js",
+    ):
+        assert path in body
+    # Only base.html's one nonced line is inline: the initialiser is a file the CSP allows.
+    assert len(re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", body)) == 1

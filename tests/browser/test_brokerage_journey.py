@@ -45,7 +45,9 @@ def create_and_send(page, live_server, start) -> None:
     page.goto(f"{live_server.url}/packages/new/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Create a package")
     page.get_by_label("Package reference").fill("ASC-2026-0142")
-    page.get_by_label("Ward", exact=True).select_option("E05012001")
+    # The ward select is a type-ahead once JavaScript runs (accessible-autocomplete).
+    page.get_by_label("Ward", exact=True).fill("Fishw")
+    page.get_by_role("option", name="Fishwick, Preston (E05012001)").click()
     page.get_by_label("Postcode").fill("pr1 4ab")
     page.get_by_label("Homecare – Single Carer", exact=True).check()
     page.get_by_label("Hours of care a week").fill("10.5")
