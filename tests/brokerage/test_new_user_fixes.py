@@ -187,6 +187,18 @@ def test_L1_api_refuses_a_past_start_with_400_on_start_date(api_as, alice, offer
     assert ok.status_code == 200 and ok.json()["offered_start_date"] == str(today())
 
 
+def test_L1_api_near_midnight_uses_londons_today(api_as, alice, offer_a1, monkeypatch):
+    """The API, with no `now` of its own, takes today from the clock in Europe/London."""
+    monkeypatch.setattr(timezone, "now", lambda: SUMMER_NEAR_MIDNIGHT)
+    Offer.objects.filter(pk=offer_a1.pk).update(deadline=SUMMER_NEAR_MIDNIGHT + timedelta(days=1))
+    url = f"/api/v1/offers/{offer_a1.pk}/respond/"
+    client = api_as(alice)
+    utc_today = client.post(url, {"response": "offer_made", "start_date": "2026-06-15"})
+    assert utc_today.status_code == 400 and "start_date" in utc_today.json()
+    london_today = client.post(url, {"response": "offer_made", "start_date": "2026-06-16"})
+    assert london_today.status_code == 200, london_today.json()
+
+
 # --- L3: a cancellation dated before the award is refused ---------------------------------------
 
 
