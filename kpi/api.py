@@ -160,6 +160,9 @@ class KpiReturnViewSet(
 
     @extend_schema(request=KpiReturnUploadSerializer, responses={201: KpiReturnSerializer})
     def create(self, request, *args, **kwargs):
+        # The role first: a navigator posting an empty form is told it may not, not what is missing.
+        if not (request.user.is_provider_user or request.user.has_role(*RETURN_MAKERS_ON_BEHALF)):
+            raise PermissionDenied("Only providers and contract managers make KPI returns.")
         upload = KpiReturnUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         provider = return_provider(request.user, upload.validated_data.get("provider"))

@@ -18,6 +18,7 @@ from .selectors import register_changes, register_since, register_versions
 from .services import (
     WardRequestConflict,
     WardRequestRefused,
+    may_decide_ward_requests,
     register_export_rows,
     ward_request_create,
     ward_request_withdraw,
@@ -309,6 +310,9 @@ class WardRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(self._read([ward_request])[0])
 
     def _bulk(self, request, fn):
+        # The role first: a provider posting a bad body learns it may not, not what a body needs.
+        if not may_decide_ward_requests(request.user):
+            raise PermissionDenied("Only contract managers approve or reject ward requests.")
         body = BulkDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         ids = body.validated_data["ids"]

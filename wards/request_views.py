@@ -14,13 +14,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from providers.models import Branch, Role
+from providers.models import Branch
 
 from .filters import WardRequestFilter
 from .forms import DecisionForm, WardRequestForm
 from .models import Coverage, Ward, WardRequest, WardRequestAction, WardRequestStatus
 from .services import (
     WardRequestRefused,
+    may_decide_ward_requests,
     ward_request_create,
     ward_request_withdraw,
     ward_requests_approve,
@@ -33,10 +34,6 @@ PAGE_SIZE = 50
 def _provider_only(request: HttpRequest) -> None:
     if not request.user.is_provider_user:
         raise PermissionDenied("These pages are for provider users.")
-
-
-def _may_decide(user) -> bool:
-    return user.has_role(Role.CONTRACT_MANAGER)
 
 
 def _districts() -> list[str]:
@@ -183,7 +180,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
     if user.is_council and "status" not in params:
         params["status"] = WardRequestStatus.PENDING
     filterset = WardRequestFilter(params, queryset=_requests_queryset(user))
-    may_decide = _may_decide(user)
+    may_decide = may_decide_ward_requests(user)
     form, problem = None, ""
     if may_decide:
         data = request.POST if request.method == "POST" else None
@@ -216,7 +213,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     here, the provider may withdraw it while pending."""
     ward_request = get_object_or_404(_requests_queryset(request.user), pk=pk)
     form, problem = None, ""
-    if _may_decide(request.user):
+    if may_decide_ward_requests(request.user):
         data = request.POST.copy() if request.method == "POST" else None
         if data is not None:
             data.setlist("requests", [str(ward_request.pk)])

@@ -446,7 +446,8 @@ class WardRequestConflict(WardRequestRefused):
     """The request's state forbids it: already decided or withdrawn (API 409)."""
 
 
-def _may_decide(actor) -> bool:
+def may_decide_ward_requests(actor) -> bool:
+    """W3: contract managers (and administrators, who hold every role) decide ward requests."""
     return actor is not None and actor.is_authenticated and actor.has_role(Role.CONTRACT_MANAGER)
 
 
@@ -608,7 +609,7 @@ def ward_requests_approve(
     contract managers approving the same request at once one wins and the other gets
     WardRequestConflict ("already approved"); nothing is half-approved.
     """
-    if not _may_decide(actor):
+    if not may_decide_ward_requests(actor):
         raise PermissionDenied("Only contract managers approve ward requests.")
     ids = sorted(set(ids))
     if not ids:
@@ -649,7 +650,7 @@ def ward_requests_reject(
 ) -> list[WardRequest]:
     """Reject the pending requests `ids` with a comment the provider will see (W3). Contract
     managers only; a request already decided raises WardRequestConflict. Coverage is unchanged."""
-    if not _may_decide(actor):
+    if not may_decide_ward_requests(actor):
         raise PermissionDenied("Only contract managers reject ward requests.")
     if not comment.strip():
         raise WardRequestRefused(

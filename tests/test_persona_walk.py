@@ -1,0 +1,531 @@
+"""The persona walk (issue 8.2): every named URL of the site, as every persona, gets the status it
+should, and never a 500.
+
+The world: provider A (branches a1 and a2) and provider B (branch b1) cover one ward; every object a
+URL names belongs to provider A (its offer, notifications, ward request, KPI return, triggers, risk
+profile). So Alice (branch a1) and Olivia (A's head office) may reach them, and Bob (provider B)
+must get 404 for each (A1), never 403 and never the object. Council-only pages answer a provider 403
+before any lookup (A2). A page needing sign-in sends the anonymous to it (302); the API answers 401.
+
+`EXPECTED` holds one row per URL name. A URL added to the site without a row fails
+`test_every_named_url_has_an_expectation`, so the next view that raises or leaks is found here.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from brokerage.models import Offer, Package
+from brokerage.services import offer_respond, package_award, package_send_now
+from kpi.models import KpiTrigger, RiskProfile
+from kpi.quarters import Quarter
+from kpi.services import kpi_return_submit
+from providers.models import Role
+from tests.factories import (
+    BranchFactory,
+    PackageFactory,
+    ProviderFactory,
+    UserFactory,
+    WardFactory,
+)
+from wards.models import WardRequest
+from wards.services import register_change, ward_request_create
+
+# Provider A's name and its branch's both carry this; provider B's user must never read it (A1).
+PROVIDER_A_MARK = "Amber"
+PERSONAS = ("anon", "branch", "org", "other", "nav", "cm", "rev", "admin")
+
+
+def row(anon, branch, org, other, nav, cm, rev, admin_) -> dict[str, int]:
+    return dict(zip(PERSONAS, (anon, branch, org, other, nav, cm, rev, admin_), strict=True))
+
+
+# Shorthands for the common rows: signed-in pages (302 for the anonymous) and API (401).
+def page(branch, org, other, nav, cm, rev, admin_, anon=302) -> dict[str, int]:
+    return row(anon, branch, org, other, nav, cm, rev, admin_)
+
+
+def api(branch, org, other, nav, cm, rev, admin_, anon=401) -> dict[str, int]:
+    return row(anon, branch, org, other, nav, cm, rev, admin_)
+
+
+EVERYONE = page(200, 200, 200, 200, 200, 200, 200)
+PROVIDERS_ONLY = page(200, 200, 200, 403, 403, 403, 403)
+COUNCIL_ONLY = page(403, 403, 403, 200, 200, 200, 200)
+PROVIDER_A_OBJECT = page(200, 200, 404, 200, 200, 200, 200)
+ALLOWED_POST = {200, 201, 302, 400, 409}
+NAVIGATOR_ONLY = page(403, 403, 403, 200, 403, 403, 200)
+CONTRACTS_ONLY = page(403, 403, 403, 403, 200, 403, 200)
+API_POST_ONLY = api(405, 405, 405, 405, 405, 405, 405)
+COUNCIL_READ = api(403, 403, 403, 200, 200, 200, 200)
+
+
+@dataclass(frozen=True)
+class Walk:
+    """How to reach one URL name: its kwargs from the world, and what each persona gets."""
+
+    kwargs: object  # a callable world -> dict, or None
+    expect: dict[str, int]
+    query: str = ""
+    post: dict[str, int] | None = None  # for actions: an empty POST as each persona
+    post_format: str = "json"
+
+
+def _kw(**builders):
+    return lambda world: {key: build(world) for key, build in builders.items()}
+
+
+EXPECTED: dict[str, Walk] = {
+    "home": Walk(None, page(200, 200, 200, 200, 200, 200, 200)),
+    "login": Walk(None, row(200, 200, 200, 200, 200, 200, 200, 200)),
+    "logout": Walk(
+        None,
+        row(405, 405, 405, 405, 405, 405, 405, 405),
+        post=row(302, 302, 302, 302, 302, 302, 302, 302),
+    ),
+    "healthz": Walk(None, row(200, 200, 200, 200, 200, 200, 200, 200)),
+    # providers
+    "providers:list": Walk(None, page(302, 302, 302, 200, 200, 200, 200)),
+    "providers:detail": Walk(_kw(ref=lambda w: w.provider_a.ref), PROVIDER_A_OBJECT),
+    "providers:branch": Walk(_kw(pk=lambda w: w.branch_a1.pk), PROVIDER_A_OBJECT),
+    # wards and the register
+    "wards:list": Walk(None, EVERYONE),
+    "wards:list-csv": Walk(None, EVERYONE),
+    "wards:mine": Walk(None, PROVIDERS_ONLY),
+    "wards:requests": Walk(None, EVERYONE),
+    "wards:request-create": Walk(
+        None, PROVIDERS_ONLY, post=page(200, 200, 200, 403, 403, 403, 403)
+    ),
+    "wards:request": Walk(_kw(pk=lambda w: w.ward_request.pk), PROVIDER_A_OBJECT),
+    "wards:request-withdraw": Walk(
+        _kw(pk=lambda w: w.ward_request.pk),
+        page(405, 405, 405, 405, 405, 405, 405),
+        post=page(302, 302, 404, 403, 403, 403, 403),
+    ),
+    "wards:register-versions": Walk(None, COUNCIL_ONLY),
+    "wards:register-compare": Walk(
+        None, page(403, 403, 403, 302, 302, 302, 302), query="?version=2&since=1"
+    ),
+    "wards:import": Walk(None, CONTRACTS_ONLY, post=page(403, 403, 403, 403, 200, 403, 200)),
+    "wards:register-version-csv": Walk(_kw(number=lambda w: 1), EVERYONE),
+    "wards:register-version-changes": Walk(_kw(number=lambda w: 2), COUNCIL_ONLY),
+    "wards:register-version-changes-csv": Walk(_kw(number=lambda w: 2), COUNCIL_ONLY),
+    "ward_health:health": Walk(None, COUNCIL_ONLY),
+    "ward_health:cleanse-csv": Walk(None, COUNCIL_ONLY),
+    "ward_health:ward": Walk(_kw(code=lambda w: w.ward.code), COUNCIL_ONLY),
+    # brokerage: the navigators' packages
+    "brokerage:packages": Walk(None, COUNCIL_ONLY),
+    "brokerage:package-create": Walk(
+        None, NAVIGATOR_ONLY, post=page(403, 403, 403, 200, 403, 403, 200)
+    ),
+    "brokerage:package": Walk(_kw(pk=lambda w: w.offered.pk), COUNCIL_ONLY),
+    "brokerage:package-edit": Walk(
+        _kw(pk=lambda w: w.draft.pk), NAVIGATOR_ONLY, post=page(403, 403, 403, 200, 403, 403, 200)
+    ),
+    "brokerage:package-queue": Walk(
+        _kw(pk=lambda w: w.draft.pk),
+        row(405, 405, 405, 405, 405, 405, 405, 405),
+        post=page(403, 403, 403, 302, 403, 403, 200),
+    ),
+    "brokerage:package-send-now": Walk(
+        _kw(pk=lambda w: w.draft.pk),
+        row(405, 405, 405, 405, 405, 405, 405, 405),
+        post=page(403, 403, 403, 302, 403, 403, 200),
+    ),
+    "brokerage:package-withdraw": Walk(
+        _kw(pk=lambda w: w.offered.pk), NAVIGATOR_ONLY, post=page(403, 403, 403, 200, 403, 403, 200)
+    ),
+    "brokerage:package-award": Walk(
+        _kw(pk=lambda w: w.offered.pk), NAVIGATOR_ONLY, post=page(403, 403, 403, 200, 403, 403, 200)
+    ),
+    "brokerage:package-cancel": Walk(
+        _kw(pk=lambda w: w.awarded.pk), NAVIGATOR_ONLY, post=page(403, 403, 403, 200, 403, 403, 200)
+    ),
+    # brokerage: the providers' offers
+    "brokerage:inbox": Walk(None, EVERYONE),
+    "brokerage:history": Walk(None, EVERYONE),
+    "brokerage:history-csv": Walk(None, EVERYONE),
+    "brokerage:offer": Walk(
+        _kw(pk=lambda w: w.offer_a1.pk),
+        PROVIDER_A_OBJECT,
+        post=page(200, 200, 404, 403, 403, 403, 403),
+    ),
+    "brokerage:notifications": Walk(_kw(pk=lambda w: w.branch_a1.pk), PROVIDER_A_OBJECT),
+    # KPIs
+    "kpi:my": Walk(None, PROVIDERS_ONLY),
+    "kpi:my-offers": Walk(None, PROVIDERS_ONLY),
+    "kpi:dashboard": Walk(None, CONTRACTS_ONLY),
+    "kpi:dashboard-csv": Walk(_kw(figure=lambda w: "bands"), CONTRACTS_ONLY),
+    "kpi:rates-csv": Walk(None, EVERYONE),
+    "kpi:returns": Walk(None, EVERYONE),
+    "kpi:return-upload": Walk(
+        None, page(200, 200, 200, 403, 200, 403, 200), post=page(200, 200, 200, 403, 200, 403, 200)
+    ),
+    "kpi:return": Walk(_kw(pk=lambda w: w.kpi_return.pk), PROVIDER_A_OBJECT),
+    "kpi:triggers": Walk(None, EVERYONE),
+    "kpi:trigger-reset": Walk(
+        _kw(ref=lambda w: w.provider_a.ref),
+        CONTRACTS_ONLY,
+        post=page(403, 403, 403, 403, 200, 403, 200),
+    ),
+    "kpi:risk": Walk(None, CONTRACTS_ONLY),
+    "kpi:risk-detail": Walk(
+        _kw(ref=lambda w: w.provider_a.ref),
+        CONTRACTS_ONLY,
+        post=page(403, 403, 403, 403, 200, 403, 200),
+    ),
+    "kpi:settings": Walk(None, CONTRACTS_ONLY, post=page(403, 403, 403, 403, 200, 403, 200)),
+    # The API (/api/v1/), token-authenticated as provider systems are.
+    "api-token": Walk(
+        None,
+        row(405, 405, 405, 405, 405, 405, 405, 405),
+        post=row(400, 400, 400, 400, 400, 400, 400, 400),
+    ),
+    "ward-list": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
+    "ward-detail": Walk(_kw(code=lambda w: w.ward.code), api(200, 200, 200, 200, 200, 200, 200)),
+    "register-version-list": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
+    "register-version-detail": Walk(
+        _kw(number=lambda w: 1), api(200, 200, 200, 200, 200, 200, 200)
+    ),
+    "register-version-changes": Walk(
+        _kw(number=lambda w: 2), api(200, 200, 200, 200, 200, 200, 200)
+    ),
+    "register-version-export-csv": Walk(
+        _kw(number=lambda w: 1), api(200, 200, 200, 200, 200, 200, 200)
+    ),
+    "ward-request-list": Walk(
+        None, api(200, 200, 200, 200, 200, 200, 200), post=api(400, 400, 400, 403, 403, 403, 403)
+    ),
+    "ward-request-detail": Walk(
+        _kw(pk=lambda w: w.ward_request.pk), api(200, 200, 404, 200, 200, 200, 200)
+    ),
+    "ward-request-approve": Walk(
+        _kw(pk=lambda w: w.ward_request.pk),
+        API_POST_ONLY,
+        post=api(403, 403, 404, 403, 200, 403, 409),
+    ),
+    "ward-request-reject": Walk(
+        _kw(pk=lambda w: w.ward_request.pk),
+        API_POST_ONLY,
+        post=api(403, 403, 404, 403, 400, 403, 400),
+    ),
+    "ward-request-withdraw": Walk(
+        _kw(pk=lambda w: w.ward_request.pk),
+        API_POST_ONLY,
+        post=api(200, 409, 404, 403, 403, 403, 403),
+    ),
+    "ward-request-bulk-approve": Walk(
+        None,
+        API_POST_ONLY,
+        post=api(403, 403, 403, 403, 400, 403, 400),
+    ),
+    "ward-request-bulk-reject": Walk(
+        None,
+        API_POST_ONLY,
+        post=api(403, 403, 403, 403, 400, 403, 400),
+    ),
+    "provider-list": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
+    "provider-detail": Walk(
+        _kw(ref=lambda w: w.provider_a.ref), api(200, 200, 404, 200, 200, 200, 200)
+    ),
+    "branch-list": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
+    "branch-detail": Walk(_kw(pk=lambda w: w.branch_a1.pk), api(200, 200, 404, 200, 200, 200, 200)),
+    "package-list": Walk(None, COUNCIL_READ, post=api(403, 403, 403, 400, 403, 403, 400)),
+    "package-detail": Walk(_kw(pk=lambda w: w.offered.pk), COUNCIL_READ),
+    "package-shortlist": Walk(_kw(pk=lambda w: w.offered.pk), COUNCIL_READ),
+    "package-award": Walk(
+        _kw(pk=lambda w: w.offered.pk),
+        api(403, 403, 403, 405, 405, 405, 405),
+        post=api(403, 403, 403, 400, 403, 403, 400),
+    ),
+    "package-cancel": Walk(
+        _kw(pk=lambda w: w.awarded.pk),
+        api(403, 403, 403, 405, 405, 405, 405),
+        post=api(403, 403, 403, 400, 403, 403, 400),
+    ),
+    "package-queue": Walk(
+        _kw(pk=lambda w: w.draft.pk),
+        api(403, 403, 403, 405, 405, 405, 405),
+        post=api(403, 403, 403, 200, 403, 403, 409),
+    ),
+    "package-send-now": Walk(
+        _kw(pk=lambda w: w.draft.pk),
+        api(403, 403, 403, 405, 405, 405, 405),
+        post=api(403, 403, 403, 200, 403, 403, 409),
+    ),
+    "package-withdraw": Walk(
+        _kw(pk=lambda w: w.offered.pk),
+        api(403, 403, 403, 405, 405, 405, 405),
+        post=api(403, 403, 403, 400, 403, 403, 400),
+    ),
+    "offer-list": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
+    "offer-detail": Walk(_kw(pk=lambda w: w.offer_a1.pk), api(200, 200, 404, 200, 200, 200, 200)),
+    "offer-respond": Walk(
+        _kw(pk=lambda w: w.offer_a1.pk),
+        API_POST_ONLY,
+        post=api(400, 400, 404, 403, 403, 403, 403),
+    ),
+    "offer-export": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
+    "kpi-response-rates": Walk(
+        None, api(200, 200, 200, 200, 200, 200, 200), query="?quarter=2025-26-Q4"
+    ),
+    "kpi-return-list": Walk(
+        None,
+        api(200, 200, 200, 200, 200, 200, 200),
+        post=api(400, 400, 400, 403, 400, 403, 400),
+        post_format="multipart",
+    ),
+    "kpi-return-detail": Walk(
+        _kw(pk=lambda w: w.kpi_return.pk), api(200, 200, 404, 200, 200, 200, 200)
+    ),
+    "kpi-trigger-list": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
+    "kpi-trigger-detail": Walk(
+        _kw(pk=lambda w: w.trigger.pk), api(200, 200, 404, 200, 200, 200, 200)
+    ),
+    "schema": Walk(None, api(200, 200, 200, 200, 200, 200, 200, anon=200)),
+    "api-docs": Walk(None, api(200, 200, 200, 200, 200, 200, 200, anon=200)),
+}
+
+API_NAMES = {name for name, walk in EXPECTED.items() if ":" not in name} - {
+    "home",
+    "login",
+    "logout",
+    "healthz",
+    "schema",
+    "api-docs",
+}
+
+
+def _named_patterns(resolver=None, namespace: str | None = None):
+    """Every (qualified name, pattern) of the site outside the admin, which is walked separately."""
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.app_name == "admin":
+                continue
+            inner = pattern.namespace
+            qualified = f"{namespace}:{inner}" if namespace and inner else inner or namespace
+            yield from _named_patterns(pattern, qualified)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield (f"{namespace}:{pattern.name}" if namespace else pattern.name), pattern
+
+
+def test_every_named_url_has_an_expectation():
+    """A new URL fails here until it is given a row in EXPECTED (and so is walked)."""
+    names = {name for name, _ in _named_patterns()}
+    # DRF's format-suffix twins (`.json`) share their view's name.
+    missing = sorted(names - set(EXPECTED))
+    assert not missing, f"URLs with no persona-walk expectation: {missing}"
+    stale = sorted(set(EXPECTED) - names)
+    assert not stale, f"expectations for URLs that no longer exist: {stale}"
+
+
+# --- the world ---------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    provider_a: object
+    branch_a1: object
+    ward: object
+    draft: Package
+    offered: Package
+    awarded: Package
+    offer_a1: Offer
+    ward_request: WardRequest
+    kpi_return: object
+    trigger: KpiTrigger
+    users: dict
+
+
+VISITS = (
+    "visit_ref,service_user_ref,planned_start,planned_minutes,actual_start,actual_end\n"
+    "V1,SU1,2025-05-01T09:00,30,2025-05-01T09:05,2025-05-01T09:35\n"
+)
+
+
+def _offered_package(nina, ward, reference: str) -> Package:
+    package = PackageFactory(reference=reference, ward=ward, status="draft")
+    package_send_now(actor=nina, package=package)
+    package.refresh_from_db()
+    return package
+
+
+@pytest.fixture
+def world(db) -> World:
+    provider_a = ProviderFactory(ref="PA", name="Amber Homecare Ltd", joined_on=date(2024, 1, 5))
+    provider_b = ProviderFactory(ref="PB", name="Birch Care Services")
+    a1 = BranchFactory(provider=provider_a, ref="A1", name="Amberley Preston")
+    a2 = BranchFactory(provider=provider_a, ref="A2", name="Chorley")
+    b1 = BranchFactory(provider=provider_b, ref="B1", name="Lancaster")
+    ward = WardFactory(code="E05012001", name="Fishwick", district="Preston")
+    other_ward = WardFactory(code="E05012002", name="Ribbleton", district="Preston")
+    register_change(add=[(a1, ward), (b1, ward)], note="First register")
+    register_change(add=[(a2, other_ward)], note="Chorley takes Ribbleton")
+    users = {
+        "anon": None,
+        "branch": UserFactory(
+            username="alice", role=Role.PROVIDER_BRANCH, provider=provider_a, branch=a1
+        ),
+        "org": UserFactory(username="olivia", role=Role.PROVIDER_ORG, provider=provider_a),
+        "other": UserFactory(
+            username="bob", role=Role.PROVIDER_BRANCH, provider=provider_b, branch=b1
+        ),
+        "nav": UserFactory(username="nina", role=Role.NAVIGATOR),
+        "cm": UserFactory(username="carl", role=Role.CONTRACT_MANAGER),
+        "rev": UserFactory(username="rita", role=Role.REVIEWER),
+        "admin": UserFactory(username="adam", role=Role.ADMIN, is_staff=True, is_superuser=True),
+    }
+    nina, alice = users["nav"], users["branch"]
+    offered = _offered_package(nina, ward, "PKG-OFFERED")
+    offer_a1 = offered.offers.get(branch=a1)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    offer_respond(actor=alice, offer=offer_a1, response="offer_made", start_date=tomorrow)
+    awarded = _offered_package(nina, ward, "PKG-AWARDED")
+    won = awarded.offers.get(branch=a1)
+    offer_respond(actor=alice, offer=won, response="offer_made", start_date=tomorrow)
+    package_award(actor=nina, package=awarded, offer=won)
+    (ward_request,) = ward_request_create(
+        actor=alice, branch=a1, wards=[other_ward], action="add", reason="New carers there"
+    )
+    kpi_return = kpi_return_submit(
+        actor=users["org"],
+        provider=provider_a,
+        quarter=Quarter.parse("2025-26-Q1"),
+        file=io.BytesIO(VISITS.encode()),
+        file_name="visits.csv",
+    )
+    now = timezone.now()
+    trigger = KpiTrigger.objects.create(
+        provider=provider_a, quarter="2025-26-Q2", level=1, missing=True, created_at=now, as_of=now
+    )
+    RiskProfile.objects.create(provider=provider_a, level="medium", summary="Slow to answer")
+    return World(
+        provider_a=provider_a,
+        branch_a1=a1,
+        ward=ward,
+        draft=PackageFactory(reference="PKG-DRAFT", ward=ward, status="draft"),
+        offered=offered,
+        awarded=awarded,
+        offer_a1=offer_a1,
+        ward_request=ward_request,
+        kpi_return=kpi_return,
+        trigger=trigger,
+        users=users,
+    )
+
+
+def _client_for(persona: str, world: World, *, api_client: bool):
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    user = world.users[persona]
+    if api_client:
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _body(response) -> str:
+    if response.streaming:
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return response.content.decode(errors="replace")
+
+
+def _url(name: str, walk: Walk, world: World) -> str:
+    kwargs = walk.kwargs(world) if walk.kwargs else {}
+    return reverse(name, kwargs=kwargs) + walk.query
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_persona_gets_the_status_it_should(name, world):
+    """A1 (404 for another provider's objects), roles (403), sign-in (302/401), never a 500."""
+    walk = EXPECTED[name]
+    url = _url(name, walk, world)
+    got = {}
+    for persona in PERSONAS:
+        client = _client_for(persona, world, api_client=name in API_NAMES)
+        response = client.get(url)
+        got[persona] = response.status_code
+        if persona == "other" and response.status_code == 200:
+            assert PROVIDER_A_MARK not in _body(response), (
+                f"{url} shows provider B's user provider A's records"
+            )
+    assert 500 not in got.values(), f"{url} raised: {got}"
+    wrong = {
+        p: f"got {got[p]}, expected {walk.expect[p]}" for p in PERSONAS if got[p] != walk.expect[p]
+    }
+    assert not wrong, f"{url}: {wrong}"
+
+
+POST_NAMES = sorted(name for name, walk in EXPECTED.items() if walk.post is not None)
+
+
+@pytest.mark.parametrize("name", POST_NAMES)
+def test_each_persona_posting_an_action_gets_the_status_it_should(name, world):
+    """Actions answer a GET with 405, so their permission checks are walked with an empty POST:
+    first as everyone who may not (nothing changes), then as those who may (a clear 400 or a
+    redirect back to the form, never a 500)."""
+    walk = EXPECTED[name]
+    url = _url(name, walk, world)
+    may = [p for p in PERSONAS if walk.post[p] in ALLOWED_POST]
+    got = {}
+    for persona in [p for p in PERSONAS if p not in may] + may:
+        client = _client_for(persona, world, api_client=name in API_NAMES)
+        options = {"format": walk.post_format} if name in API_NAMES else {}
+        got[persona] = client.post(url, {}, **options).status_code
+    assert 500 not in got.values(), f"{url} raised: {got}"
+    wrong = {
+        p: f"got {got[p]}, expected {walk.post[p]}" for p in PERSONAS if got[p] != walk.post[p]
+    }
+    assert not wrong, f"POST {url}: {wrong}"
+
+
+# --- the admin ---------------------------------------------------------------------------------
+
+
+def _admin_urls(world: World) -> list[str]:
+    """The admin's index, each registered model's list and add pages, and the change and history
+    pages of its first row."""
+    urls = [reverse("admin:index")]
+    for model, model_admin in admin.site._registry.items():
+        info = (model._meta.app_label, model._meta.model_name)
+        urls.append(reverse("admin:{}_{}_changelist".format(*info)))
+        if model_admin.has_add_permission(_FakeRequest(world.users["admin"])):
+            urls.append(reverse("admin:{}_{}_add".format(*info)))
+        first = model._default_manager.order_by("pk").first()
+        if first is not None:
+            urls.append(reverse("admin:{}_{}_change".format(*info), args=[first.pk]))
+            urls.append(reverse("admin:{}_{}_history".format(*info), args=[first.pk]))
+    return urls
+
+
+@dataclass
+class _FakeRequest:
+    user: object
+
+
+def test_the_admin_opens_for_the_administrator_and_no_one_else(world):
+    """Every admin page of every registered model: 200 for the administrator, a redirect to the
+    admin's sign-in for everyone else (no role but the administrator is staff), never a 500."""
+    problems = []
+    for url in _admin_urls(world):
+        for persona in PERSONAS:
+            status = _client_for(persona, world, api_client=False).get(url).status_code
+            expected = 200 if persona == "admin" else 302
+            if status != expected:
+                problems.append(f"{persona} {url}: got {status}, expected {expected}")
+    assert not problems, "\n".join(problems)
