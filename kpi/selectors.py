@@ -226,15 +226,30 @@ def standing(rate: float | None, market: Market) -> dict | None:
     """Where a rate stands among the market's provider rates (K4).
 
     `percentile`: the share of providers with a lower rate (0-100). `top`: the smallest whole
-    ten per cent band of best providers that includes this one ("you are in the top 30%").
+    ten per cent band of best providers that includes this one ("you are in the top 30%");
+    `bottom` the same from the other end. `place` says whichever is the smaller band, so the
+    lowest provider reads "the bottom 10%", never "the top 100%".
     """
     if rate is None or not market.rates:
         return None
     n = len(market.rates)
     below = sum(1 for r in market.rates if r < rate)
     above = sum(1 for r in market.rates if r > rate)
-    top = min(100, max(10, math.ceil(100 * (above + 1) / n / 10) * 10))
-    return {"percentile": round(100 * below / n, 1), "top": top, "providers": n}
+    top = _tenth_band(above + 1, n)
+    bottom = _tenth_band(below + 1, n)
+    place = f"top {top}%" if top <= 50 or top <= bottom else f"bottom {bottom}%"
+    return {
+        "percentile": round(100 * below / n, 1),
+        "top": top,
+        "bottom": bottom,
+        "place": place,
+        "providers": n,
+    }
+
+
+def _tenth_band(position: int, n: int) -> int:
+    """The smallest whole ten per cent (10-100) of `n` providers that holds the `position`-th."""
+    return min(100, max(10, math.ceil(100 * position / n / 10) * 10))
 
 
 def rates_by_quarter(

@@ -103,8 +103,28 @@ def test_standing_says_which_top_band_a_provider_is_in(db):
     market = Market(providers=10, rates=[i / 10 for i in range(10)])
     assert standing(0.9, market)["top"] == 10
     assert standing(0.7, market)["top"] == 30
-    assert standing(0.0, market) == {"percentile": 0.0, "top": 100, "providers": 10}
+    assert standing(0.0, market) == {
+        "percentile": 0.0,
+        "top": 100,
+        "bottom": 10,
+        "place": "bottom 10%",
+        "providers": 10,
+    }
     assert standing(None, market) is None
+
+
+def test_standing_never_tells_the_lowest_provider_it_is_in_the_top_100_percent(db):
+    """K4: the best half read 'top n%'; the rest read the smaller band from the bottom."""
+    from kpi.selectors import Market
+
+    market = Market(providers=10, rates=[i / 10 for i in range(10)])
+    assert standing(0.9, market)["place"] == "top 10%"
+    assert standing(0.5, market)["place"] == "top 50%"
+    assert standing(0.4, market)["place"] == "bottom 50%"
+    assert standing(0.1, market)["place"] == "bottom 20%"
+    two = Market(providers=2, rates=[0.5, 0.9])
+    assert standing(0.9, two)["place"] == "top 50%"
+    assert standing(0.5, two)["place"] == "bottom 50%"
 
 
 def test_a_provider_with_no_counted_offers_has_no_row(rate_market, make_offer, branch_a1):
