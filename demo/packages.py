@@ -1,4 +1,4 @@
-"""Demo step: eight weeks of brokerage history through the real services, so every page has
+"""Demo step: four weeks of brokerage history through the real services, so every page has
 something true to show: offers answered, expired, awarded, withdrawn and cancelled; packages
 queued for the next distribution; and open offers in the demo branch's inbox."""
 
@@ -7,9 +7,11 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from unittest import mock
 
 from django.core.management.base import OutputWrapper
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from brokerage import services
@@ -22,6 +24,7 @@ from brokerage.models import (
     PackageStatus,
     ServiceLevel,
 )
+from kpi.quarters import Quarter
 from providers.models import Role, User
 from wards.models import Coverage, Ward
 
@@ -73,9 +76,28 @@ SURNAMES = [
     "Greenhalgh",
     "Haworth",
 ]
-DAYS = 56
+DAYS = 28
 PER_DAY = 6
 DEMO_PREFIX = "LCC-DEMO-"
+
+
+# How readily providers answer: roughly each one's response rate (K1). A third or more are under
+# 80%, as in the March 2025 forum notes ("61% of providers at high risk ... 50% in Q4").
+KEENNESS = [0.98, 0.95, 0.9, 0.85, 0.7, 0.5, 0.2]
+IMPROVEMENT_PER_QUARTER = 0.03
+
+
+@cache
+def _base_keenness(provider_ref: str) -> float:
+    return random.Random(f"keenness-{provider_ref}").choice(KEENNESS)
+
+
+def keenness(provider_ref: str, day: date) -> float:
+    """The chance the provider answers an offer sent on `day`: steady for each provider, and a
+    little better each quarter as the council's KPI action plans bite."""
+    now, then = Quarter.containing(timezone.localdate()), Quarter.containing(day)
+    quarters_ago = (now.year - then.year) * 4 + now.number - then.number
+    return max(0.05, _base_keenness(provider_ref) - IMPROVEMENT_PER_QUARTER * quarters_ago)
 
 
 def _weighted_level(rng: random.Random) -> str:
@@ -139,16 +161,19 @@ def _answer(rng: random.Random, offer: Offer, keen: float, when: datetime, actor
 
 
 def load_packages(out: OutputWrapper) -> None:
-    """Eight weeks of packages, offers, answers and awards; today's queue and open offers."""
+    """Four weeks of packages, offers, answers and awards; today's queue and open offers."""
     if Package.objects.filter(reference__startswith=DEMO_PREFIX).exists():
-        out.write("  packages: already loaded")
+        # A demo loaded before the branch user moved branch: give its inbox offers to answer.
+        if _open_offers_for_demo_branch(random.Random(2612), None):
+            out.write("  packages: already loaded; open offers sent to the demo branch")
+        else:
+            out.write("  packages: already loaded")
         return
     rng = random.Random(2611)
     navigator = User.objects.filter(role=Role.NAVIGATOR).order_by("pk").first()
     covered = list(
         Ward.objects.filter(pk__in=Coverage.objects.in_force().values("ward_id")).order_by("code")
     )
-    keenness = {}
     today = timezone.localdate()
     number = 0
     # E-mails for history are recorded as sent rather than sent again from the demo worker.
@@ -178,26 +203,25 @@ def load_packages(out: OutputWrapper) -> None:
                     p.pk for p in Package.objects.filter(reference__in=[b.reference for b in batch])
                 ]
             ).select_related("package", "provider"):
-                keen = keenness.setdefault(
-                    offer.provider_id, rng.choice([0.98, 0.95, 0.9, 0.85, 0.7, 0.5, 0.2])
-                )
-                _answer(rng, offer, keen, slot, None)
+                _answer(rng, offer, keenness(offer.provider.ref, day), slot, None)
             if back >= 3:
                 # Most awards come after every answer is in (42 hours), some after the deadline.
                 early, late = slot + timedelta(hours=42), slot + timedelta(days=3, hours=2)
                 _settle(rng, batch[: len(batch) // 2], navigator, early)
                 services.offers_close_expired(as_of=slot + timedelta(days=3, minutes=1))
                 _settle(rng, batch[len(batch) // 2 :], navigator, late)
-        # The history's e-mails went out long ago: record them as sent when their offers were.
-        history = list(
-            Notification.objects.filter(state=NotificationState.PENDING).select_related("offer")
+        # The history's e-mails went out long ago: record them as sent when their offers were
+        # (one UPDATE: a bulk_update of thousands of rows took most of this step's time).
+        sent_at = Subquery(Offer.objects.filter(pk=OuterRef("offer_id")).values("sent_at")[:1])
+        Notification.objects.filter(state=NotificationState.PENDING).update(
+            state=NotificationState.SENT,
+            attempts=1,
+            created_at=sent_at,
+            claimed_at=sent_at,
+            sent_at=sent_at,
         )
-        for note in history:
-            note.state, note.attempts = NotificationState.SENT, 1
-            note.created_at = note.claimed_at = note.sent_at = note.offer.sent_at
-        Notification.objects.bulk_update(
-            history, ["state", "attempts", "created_at", "claimed_at", "sent_at"], batch_size=1000
-        )
+    # Packages were created the day before they went out, not today (K8 counts them by month).
+    Package.objects.filter(reference__startswith=DEMO_PREFIX).update(created_at=F("queued_at"))
     _open_offers_for_demo_branch(rng, navigator)
     out.write(f"  packages: {Package.objects.count()} ({Offer.objects.count()} offers)")
 
@@ -238,19 +262,31 @@ def _settle(rng: random.Random, batch: list[Package], navigator, when: datetime)
             )
 
 
-def _open_offers_for_demo_branch(rng: random.Random, navigator) -> None:
-    """Make sure the demo branch user has open offers to answer, one near its deadline."""
+def _open_offers_for_demo_branch(rng: random.Random, navigator) -> bool:
+    """Make sure the demo branch user has open offers to answer, one near its deadline. Returns
+    whether it sent any (none when the branch already has two or more waiting)."""
     from demo.steps import demo_provider
 
     _, branch = demo_provider()
+    if Offer.objects.filter(branch=branch).awaiting_answer().count() >= 2:
+        return False
+    navigator = navigator or User.objects.filter(role=Role.NAVIGATOR).order_by("pk").first()
     wards = list(Ward.objects.filter(coverage__branch=branch, coverage__ended_at__isnull=True)[:3])
     if not wards:
-        return
+        return False
     now = timezone.now()
-    for i, (ward, sent_hours_ago) in enumerate([(wards[0], 2), (wards[-1], 62), (wards[0], 20)]):
+    taken = set(
+        Package.objects.filter(reference__startswith=f"{DEMO_PREFIX}9").values_list(
+            "reference", flat=True
+        )
+    )
+    numbers = (n for n in range(90000, 100000) if f"{DEMO_PREFIX}{n:05d}" not in taken)
+    for number, (ward, sent_hours_ago) in zip(
+        numbers, [(wards[0], 2), (wards[-1], 62), (wards[0], 20)], strict=False
+    ):
         package = _new_package(
             rng,
-            90000 + i,
+            number,
             ward,
             navigator,
             now - timedelta(hours=sent_hours_ago + 1),
@@ -263,3 +299,4 @@ def _open_offers_for_demo_branch(rng: random.Random, navigator) -> None:
             package_ids=[package.pk],
             actor=navigator,
         )
+    return True

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from django.core.management.base import OutputWrapper
+from django.db.models import Count, Q
 
 from providers.models import Branch, PdpsStatus, Provider, Role, User
 from providers.services import provider_set_status, user_create
@@ -174,10 +175,26 @@ def load_ward_cleanse(out: OutputWrapper) -> None:
     out.write(f"  register v{version.number}: ward cleanse removes {version.removed} ward pairs")
 
 
+DEMO_PROVIDER_BRANCHES = 3
+
+
 def demo_provider() -> tuple[Provider, Branch]:
-    """The provider the demo's provider users work for (the first active one) and its first branch."""
-    provider = Provider.objects.on_framework().filter(ref__startswith="HC").order_by("ref").first()
-    return provider, provider.branches.order_by("ref").first()
+    """The provider the demo's provider users work for and the branch of the branch user.
+
+    The first active provider with at least three active branches, each covering wards, so the
+    organisation user sees offers from all its branches and the branch user only its own (A1).
+    """
+    covering = Coverage.objects.in_force().values("branch_id")
+    active = Branch.objects.filter(is_active=True, pk__in=covering)
+    candidates = (
+        Provider.objects.on_framework()
+        .filter(ref__startswith="HC")
+        .annotate(covering=Count("branches", filter=Q(branches__in=active)))
+        .filter(covering__gte=DEMO_PROVIDER_BRANCHES)
+        .order_by("ref")
+    )
+    provider = candidates.first()
+    return provider, active.filter(provider=provider).order_by("ref").first()
 
 
 def users_table(provider: Provider | None = None, branch: Branch | None = None) -> list[str]:
@@ -201,11 +218,18 @@ def users_table(provider: Provider | None = None, branch: Branch | None = None) 
 def load_users(out: OutputWrapper) -> None:
     """One user per role (printed at the end: role, username and password)."""
     provider, branch = demo_provider()
-    created = []
+    created, moved = [], []
     for credential in CREDENTIALS:
-        if User.objects.filter(username=credential.username).exists():
-            continue
         is_provider = credential.role in (Role.PROVIDER_ORG, Role.PROVIDER_BRANCH)
+        existing = User.objects.filter(username=credential.username).first()
+        if existing is not None:
+            # A demo loaded before the provider users moved to a provider with several branches.
+            want = (provider.pk, branch.pk if credential.role == Role.PROVIDER_BRANCH else None)
+            is_demo = existing.email == f"{credential.username}@portal-demo.example"
+            if is_provider and is_demo and (existing.provider_id, existing.branch_id) != want:
+                User.objects.filter(pk=existing.pk).update(provider_id=want[0], branch_id=want[1])
+                moved.append(credential.username)
+            continue
         user_create(
             username=credential.username,
             role=credential.role,
@@ -215,9 +239,12 @@ def load_users(out: OutputWrapper) -> None:
             branch_ref=branch.ref if credential.role == Role.PROVIDER_BRANCH else None,
         )
         created.append(credential.username)
+    if moved:
+        out.write(f"  users: {', '.join(moved)} moved to {provider.name} ({provider.ref})")
     out.write(f"  users: {len(created)} created" if created else "  users: already created")
 
 
+from .history import load_history  # noqa: E402
 from .kpi import load_kpi  # noqa: E402
 from .packages import load_packages  # noqa: E402 - it uses demo_provider above
 
@@ -227,6 +254,7 @@ STEPS: list[Step] = [
     load_pdps_status,
     load_ward_cleanse,
     load_users,
+    load_history,
     load_packages,
     load_kpi,
 ]

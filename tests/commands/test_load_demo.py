@@ -107,12 +107,86 @@ def test_every_roles_user_can_sign_in_with_the_printed_password(demo_output):
         assert user.role == credential.role
 
 
-def test_provider_users_belong_to_the_first_active_provider_and_its_first_branch(demo_output):
+def test_org_user_works_for_a_provider_with_three_branches_each_with_offers(demo_output):
+    """Issue 8.8: "an organisation user sees all its branches' offers" can be seen in the demo;
+    the branch user works at one of those branches and sees its own offers alone (A1)."""
+    from brokerage.models import Offer
+
     org, branch_user = User.objects.get(username="provider"), User.objects.get(username="branch")
-    first = Provider.objects.on_framework().order_by("ref").first()
-    assert org.provider == first and org.branch is None
-    assert branch_user.provider == first
-    assert branch_user.branch == first.branches.order_by("ref").first()
+    provider = org.provider
+    assert org.branch is None and provider.pdps_status == PdpsStatus.ACTIVE
+    branches = Branch.objects.visible_to(org).filter(is_active=True)
+    assert branches.count() >= 3
+    seen = Offer.objects.visible_to(org)
+    for branch in branches:
+        assert seen.filter(branch=branch).exists(), branch
+    assert not seen.exclude(provider=provider).exists()
+    assert branch_user.provider == provider and branch_user.branch in branches
+    own = Offer.objects.visible_to(branch_user)
+    assert own.exists() and not own.exclude(branch=branch_user.branch).exists()
+    assert own.count() < seen.count()
+
+
+def test_history_spans_four_quarters_with_rates_on_the_dashboard(demo_output, client):
+    """Issue 8.8: offers sent, answered and awarded in at least four financial quarters ending
+    with the current or the last one, each with a market rate on the dashboard (K1, K8)."""
+    from django.utils import timezone
+
+    from brokerage.models import Offer
+    from kpi.figures import quarter_figures
+    from kpi.quarters import Quarter
+
+    now = timezone.now()
+    figures = [f for f in quarter_figures(now) if f.market.rate is not None]
+    assert len(figures) >= 4
+    assert figures[-1].quarter in (Quarter.containing(now), Quarter.containing(now).previous())
+    for fig in figures[-4:]:
+        assert fig.market.providers >= 50, fig.quarter  # most of the market, not a handful
+        in_quarter = Offer.objects.filter(
+            sent_at__gte=fig.quarter.start_at, sent_at__lt=fig.quarter.end_at
+        )
+        assert in_quarter.filter(placement_response="offer_made").exists()
+        assert in_quarter.filter(placement_response="unable_to_accept").exists()
+        assert in_quarter.filter(placement_response="no_response").exists()
+        assert in_quarter.filter(outcome="awarded").exists()
+        assert fig.offer_rate
+
+    client.force_login(User.objects.get(username="contract"))
+    response = client.get("/kpi/dashboard/")
+    assert response.status_code == 200
+    assert "No offers counted yet." not in response.content.decode()
+
+
+def test_my_kpis_for_the_demo_provider_has_figures_for_four_quarters(demo_output, client):
+    """Issue 8.8: K4's own figures are there to see, quarter by quarter."""
+    client.force_login(User.objects.get(username="provider"))
+    response = client.get("/kpi/my/")
+    assert response.status_code == 200
+    quarters = [r for r in response.context["rows"] if not r["period"].code.startswith("rolling")]
+    with_figures = [r for r in quarters if r["row"] is not None and r["row"].rate is not None]
+    assert len(with_figures) >= 4, [r["period"].code for r in with_figures]
+
+
+def test_demo_provider_has_returned_its_kpi_returns(demo_output):
+    """K5: the demo provider's users see returns made, not a provider that never returns."""
+    from kpi.models import KpiReturn
+
+    provider = User.objects.get(username="provider").provider
+    assert KpiReturn.objects.filter(provider=provider).count() >= 4
+
+
+def test_packages_are_dated_when_they_came_in_not_when_the_demo_was_loaded(demo_output):
+    """K8's new packages per month needs packages spread over the months, not all made today."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from brokerage.models import Package
+    from kpi.figures import new_packages_per_month
+
+    months = new_packages_per_month(timezone.now())
+    assert sum(1 for m in months if m["long"] + m["short"] > 0) >= 10
+    assert Package.objects.filter(created_at__lt=timezone.now() - timedelta(days=300)).exists()
 
 
 def test_admin_user_can_use_the_django_admin(demo_output):
