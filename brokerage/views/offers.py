@@ -72,11 +72,15 @@ def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The offer as A3 allows, and the respond form while the window is open (P8)."""
     offer = get_offer_or_404(request.user, pk)  # 404 before 403: not yours is not there (A1)
     now = timezone.now()
-    problem = services.response_window_problem(offer, now)
+    # A closed window is no error on its own: the page says so in place of the form. It becomes
+    # the error summary's problem (and the title's "Error: ", WCAG 2.4.2) only when an answer is
+    # sent after all.
+    problem = None
     form = RespondForm(initial=RespondForm.initial_for(offer))
     if request.method == "POST":
         if not request.user.is_provider_user:
             raise PermissionDenied("Only the provider offered the package can answer it.")
+        problem = services.response_window_problem(offer, now)
         if not problem:
             form = RespondForm(request.POST)
             problem = _respond(request, offer, form)
