@@ -23,3 +23,18 @@ function labelScrollingTables() {
 
 labelScrollingTables();
 window.addEventListener("resize", labelScrollingTables);
+
+// GOV.UK Frontend's Radios script marks a radio that reveals a follow-up question with
+// aria-expanded (alphagov/govuk-frontend#979). ARIA does not allow that attribute on a radio, and
+// audits (axe `aria-allowed-attr`, critical) fail the page for it. The revealed question stays
+// tied to its radio by aria-controls and follows it in reading order, so the attribute is taken
+// off each time the script sets it.
+const noExpandedOnRadios = new MutationObserver((changes) => {
+  for (const change of changes) {
+    if (change.target.hasAttribute("aria-expanded")) change.target.removeAttribute("aria-expanded");
+  }
+});
+for (const radio of document.querySelectorAll(".govuk-radios__input[aria-controls]")) {
+  radio.removeAttribute("aria-expanded");
+  noExpandedOnRadios.observe(radio, { attributes: true, attributeFilter: ["aria-expanded"] });
+}

@@ -145,3 +145,20 @@ def assert_accessible(page, *, skip_rules: tuple[str, ...] = ()) -> None:
         for v in result["violations"]
     ]
     assert not violations, f"axe found problems on {page.url}:\n" + "\n".join(violations)
+
+
+def assert_page_never_scrolls_sideways(page) -> None:
+    # clientWidth, not window.innerWidth: on a phone Chromium zooms out to show an overflowing page
+    # whole, and innerWidth grows with the page (568 for a 568 px page on a 390 px screen).
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+                          && (!el.closest('.portal-table-container')
+                              || getComputedStyle(el).position === 'absolute'))
+            .slice(0, 5).map(el => el.tagName + '.' + el.className + ': ' +
+                                   (el.textContent || '').trim().slice(0, 60))"""
+    )
+    assert overflow <= 0, f"the page is {overflow}px wider than the screen: {wide}"

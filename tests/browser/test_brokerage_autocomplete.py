@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from brokerage.models import Package
 from tests.factories import WardFactory
 
-from .conftest import SCREENSHOTS, screenshot, signed_in
+from .conftest import SCREENSHOTS, assert_page_never_scrolls_sideways, screenshot, signed_in
 from .conftest import assert_accessible as axe_clean
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -64,9 +64,7 @@ def close_up(page, name: str) -> None:
 
 
 def assert_no_horizontal_scroll(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
-        f"{page.url} scrolls sideways"
-    )
+    assert_page_never_scrolls_sideways(page)
 
 
 def test_navigator_types_part_of_a_ward_name_and_gets_that_ward(

@@ -19,7 +19,14 @@ from tests.factories import PackageFactory, WardFactory
 from wards.models import WardRequest
 from wards.services import register_change, register_current_version
 
-from .conftest import DESKTOP, _watched_page, assert_accessible, screenshot, signed_in
+from .conftest import (
+    DESKTOP,
+    _watched_page,
+    assert_accessible,
+    assert_page_never_scrolls_sideways,
+    screenshot,
+    signed_in,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -156,7 +163,7 @@ def test_provider_pages_on_a_phone(browser, live_server, problems, market, olivi
     signed_in(phone, live_server, olivia)
     phone.goto(f"{live_server.url}/wards/mine/")
     expect(phone.locator("main")).to_contain_text("Chorley East")
-    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert_page_never_scrolls_sideways(phone)
     screenshot(phone, "wards-my-wards-phone")
     context.close()
     problems.assert_none()
