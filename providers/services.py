@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -130,3 +132,78 @@ def provider_set_status(
         reason=reason,
     )
     return provider
+
+
+@transaction.atomic
+def providers_upsert(
+    *, fields_by_ref: dict[str, dict[str, Any]], actor: User | None = None
+) -> tuple[dict[str, Provider], int]:
+    """Create each provider of `fields_by_ref` that does not exist yet (active on the PDPS) with its
+    fields, and update the fields that differ on the others; one write per new or changed provider,
+    audited. Returns (every provider named, by ref; the number created)."""
+    existing = {p.ref: p for p in Provider.objects.filter(ref__in=fields_by_ref)}
+    created = 0
+    for ref, fields in fields_by_ref.items():
+        provider = existing.get(ref)
+        if provider is None:
+            existing[ref] = provider = Provider.objects.create(ref=ref, **fields)
+            created += 1
+            audit_record(
+                actor=actor,
+                action="provider.create",
+                obj=provider,
+                after={"ref": ref, **{k: str(v) for k, v in fields.items()}},
+            )
+        elif changed := [k for k, v in fields.items() if getattr(provider, k) != v]:
+            before = {k: str(getattr(provider, k)) for k in changed}
+            for field in changed:
+                setattr(provider, field, fields[field])
+            provider.save(update_fields=changed)
+            audit_record(
+                actor=actor,
+                action="provider.update",
+                obj=provider,
+                before=before,
+                after={k: str(fields[k]) for k in changed},
+            )
+    return existing, created
+
+
+@transaction.atomic
+def branches_upsert(
+    *,
+    fields_by_key: dict[tuple[str, str], dict[str, str]],
+    providers: dict[str, Provider],
+    actor: User | None = None,
+) -> tuple[dict[tuple[str, str], Branch], int]:
+    """Create or update each branch of `fields_by_key`, keyed (provider ref, branch ref), of the
+    `providers` given by ref; one write per new or changed branch, audited. Returns (the branches
+    by key; the number created)."""
+    existing = {
+        (b.provider.ref, b.ref): b
+        for b in Branch.objects.filter(provider__in=providers.values()).select_related("provider")
+    }
+    branches: dict[tuple[str, str], Branch] = {}
+    created = 0
+    for key, fields in fields_by_key.items():
+        branch = existing.get(key)
+        if branch is None:
+            branch = Branch.objects.create(provider=providers[key[0]], ref=key[1], **fields)
+            created += 1
+            audit_record(
+                actor=actor, action="branch.create", obj=branch, after={"ref": key[1], **fields}
+            )
+        elif changed := [k for k, v in fields.items() if getattr(branch, k) != v]:
+            before = {k: getattr(branch, k) for k in changed}
+            for field in changed:
+                setattr(branch, field, fields[field])
+            branch.save(update_fields=changed)
+            audit_record(
+                actor=actor,
+                action="branch.update",
+                obj=branch,
+                before=before,
+                after={k: fields[k] for k in changed},
+            )
+        branches[key] = branch
+    return branches, created
