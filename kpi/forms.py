@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
+from django.utils import timezone
 
 from brokerage.forms import GovukForm
 from providers.models import Provider
@@ -112,7 +115,15 @@ class RiskProfileForm(GovukForm, forms.Form):
 
 class ActionPlanForm(GovukForm, forms.Form):
     action = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
-    due_on = forms.DateField(label="Due by", help_text="For example, 30/09/2026 or 2026-09-30.")
+    due_on = forms.DateField(label="Due by")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An example a few weeks ahead, worked out per form so it never shows a date gone by.
+        example = timezone.localdate() + timedelta(weeks=6)
+        due_on = self.fields["due_on"]
+        due_on.help_text = f"For example, {example:%d/%m/%Y} or {example:%Y-%m-%d}."
+        due_on.widget.attrs["aria-describedby"] = f"{self['due_on'].auto_id}-hint"
 
 
 class ActionPlanStatusForm(GovukForm, forms.Form):

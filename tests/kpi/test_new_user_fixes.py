@@ -364,3 +364,17 @@ def test_a_contract_manager_gets_govuk_messages_for_the_provider(
     client.force_login(carl)
     page = client.get(f"/kpi/returns/new/{query}").content.decode()
     assert f'<a href="#id_provider">{says}</a>' in page and "This field is required" not in page
+
+
+def test_the_action_plan_date_hint_gives_a_date_ahead_not_one_gone_by():
+    """K9: the hint's example moves with the days (it once said 30/09/2026 for ever)."""
+    from datetime import date as date_
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kpi.forms import ActionPlanForm
+
+    hint = ActionPlanForm().fields["due_on"].help_text
+    example = date_.fromisoformat(hint.rstrip(".").split(" or ")[1])
+    assert example > timezone.localdate() + timedelta(weeks=4)
