@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_bulk, audit_record
+from core.errors import InvalidInput, StateConflict
 
 from .models import (
     ANSWERS,
@@ -25,16 +26,12 @@ from .models import (
 from .notifications import notify_offers
 
 
-class BrokerageError(Exception):
+class BrokerageError(StateConflict):
     """The package's or offer's state forbids this (the API answers 409 with this message)."""
 
 
-class InvalidResponse(ValueError):
+class InvalidResponse(InvalidInput, ValueError):
     """A response with missing or wrong fields; `errors` maps field to messages (API 400)."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
 
 
 PACKAGE_FIELDS = (

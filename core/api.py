@@ -1,7 +1,12 @@
-"""Shared API pieces."""
+"""Shared API pieces: pagination, the CSV renderer, and the one exception handler."""
 
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from core.errors import as_domain_error
 
 
 class Pagination(PageNumberPagination):
@@ -27,3 +32,15 @@ class CSVRenderer(BaseRenderer):
 
 
 CSV_DOWNLOAD_RENDERERS = [JSONRenderer, CSVRenderer]
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """The one place a service's refusal becomes HTTP (STYLE 19, API.md "Status codes"): a
+    domain error (`core.errors`) answers its status with its body (400 `{field: [messages]}`, 403,
+    404, 409 `{"detail": ...}`); a model's ValidationError is a 400 and an IntegrityError a 409.
+    Everything else (DRF's own errors, Django's PermissionDenied and Http404) as DRF does."""
+    error = as_domain_error(exc)
+    if error is None:
+        return drf_exception_handler(exc, context)
+    set_rollback()
+    return Response(error.body(), status=error.status_code)
