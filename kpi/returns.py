@@ -19,6 +19,7 @@ from typing import IO
 from django.conf import settings
 
 from core.csvio import ImportRejected, RowError, text_stream
+from core.errors import DomainError
 
 from .quarters import LONDON, Quarter
 
@@ -33,9 +34,11 @@ COLUMNS = (
 XLSX_MAGIC = b"PK\x03\x04"
 
 
-class ReturnRejected(ImportRejected):
+class ReturnRejected(ImportRejected, DomainError):
     """The file was refused whole. `errors` holds the listed errors; `error_count` and `bad_rows`
-    count every one, listed or not."""
+    count every one, listed or not. The API answers 400 with `body()`, API.md's shape."""
+
+    status_code = 400
 
     def __init__(self, errors: list[RowError], *, error_count: int, bad_rows: int):
         self.error_count = error_count
@@ -50,6 +53,15 @@ class ReturnRejected(ImportRejected):
                 {"column": error.column, "message": error.message}
             )
         return [{"row": row, "errors": errs} for row, errs in grouped.items()]
+
+    def body(self) -> dict:
+        # Not `{field: [messages]}`: the row numbers stay numbers, and the counts come too.
+        return {
+            "rows": self.rows(),
+            "error_count": self.error_count,
+            "bad_rows": self.bad_rows,
+            "detail": self.summary(),
+        }
 
 
 @dataclass

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.errors import StateConflict
 from providers.models import PdpsStatus, Provider
 
 from .models import (
@@ -28,7 +29,7 @@ from .quarters import LONDON, Quarter, quarters_between
 from .returns import tally_visits, visit_rows
 
 
-class KpiError(Exception):
+class KpiError(StateConflict):
     """The state forbids this (the API answers 409 with this message)."""
 
 
