@@ -7,11 +7,12 @@ not `offer_made`. Times are Europe/London, to the minute, as the pages show them
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+
+from core.csvio import csv_response
 
 from .models import DeclineReason, Outcome, PlacementResponse, ServiceLevel, Urgency
 
@@ -45,11 +46,6 @@ HISTORY_COLUMNS = [
 ]
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 def _minute(moment) -> str:
@@ -105,9 +101,4 @@ def history_rows(offers) -> Iterator[list]:
 
 
 def history_csv_response(offers, filename: str = "offer-history.csv") -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(r) for r in history_rows(offers)), content_type="text/csv"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(filename, history_rows(offers), stream=True)

@@ -4,15 +4,13 @@ another provider's rates are not theirs to see (A1)."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from core.csvio import csv_response
 from wards.models import Ward
 
 from .health import (
@@ -69,15 +67,6 @@ def _period(request: HttpRequest) -> tuple[Period, str]:
 
 def _filters(request: HttpRequest) -> dict[str, str]:
     return {k: request.GET.get(k, "").strip() for k in ("q", "district", "cover")}
-
-
-def _csv(name: str, header: Iterable[str], rows: Iterable[Iterable]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return response
 
 
 def _fmt(value) -> str:
@@ -141,10 +130,10 @@ def ward_health_page(request: HttpRequest) -> HttpResponse:
     wards = ward_health(period, sort=sort, **filters)
     if request.GET.get("format") == "csv":
         rows = wards.values_list(*(f for _, f in WARD_COLUMNS))
-        return _csv(
+        return csv_response(
             f"ward-health-{period.start}-to-{period.end}.csv",
-            [c for c, _ in WARD_COLUMNS],
             ([_fmt(v) for v in row] for row in rows),
+            header=[c for c, _ in WARD_COLUMNS],
         )
     page = Paginator(wards, PAGE_SIZE).get_page(request.GET.get("page"))
     districts = district_health(period)
@@ -182,10 +171,10 @@ def cleanse_csv(request: HttpRequest) -> HttpResponse:
     _council_only(request)
     period, _ = _period(request)
     rows = cleanse_candidates(period, district=request.GET.get("district", "").strip())
-    return _csv(
+    return csv_response(
         f"ward-cleanse-candidates-{period.start}-to-{period.end}.csv",
-        CLEANSE_COLUMNS,
         ([_fmt(row[c]) for c in CLEANSE_COLUMNS] for row in rows),
+        header=CLEANSE_COLUMNS,
     )
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from providers.models import User
+
 from .models import Offer, Outcome, Package, PlacementResponse
 
 FULL_MARKS_WITHIN_DAYS = 0
@@ -46,3 +51,13 @@ def shortlist(package: Package) -> list[dict]:
             }
         )
     return rows
+
+
+def offer_queryset(user: User) -> QuerySet[Offer]:
+    """The offers `user` may see (A1), with what every offer list and page shows of them."""
+    return Offer.objects.visible_to(user).select_related("package__ward", "provider", "branch")
+
+
+def get_offer_or_404(user: User, pk: int) -> Offer:
+    """One offer `user` may see; Http404 when it is not there or not theirs (A1)."""
+    return get_object_or_404(offer_queryset(user), pk=pk)

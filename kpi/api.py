@@ -6,20 +6,26 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from brokerage.models import Offer
 from providers.models import Provider, Role
 
 from . import services
 from .models import KpiReturn, KpiTrigger
 from .quarters import Quarter
-from .selectors import Period, market_summary, provider_rates, standing
+from .returns import ReturnRejected
+from .selectors import Period, response_rates_payload
 
 RETURN_MAKERS_ON_BEHALF = (Role.CONTRACT_MANAGER,)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The object's state forbids this."
+    default_code = "conflict"
 
 
 class ProviderRefSerializer(serializers.Serializer):
@@ -40,37 +46,6 @@ def rate_period(params, now=None) -> Period:
     if rolling is not None:
         raise ValidationError({"rolling": ["Give a number of days from 1 to 730, such as 90."]})
     raise ValidationError({"quarter": ["Give ?quarter=2026-27-Q1 or ?rolling=90."]})
-
-
-def rate_row_dict(row) -> dict:
-    return {
-        "provider": {"ref": row.provider.ref, "name": row.provider.name},
-        "offers": row.offers,
-        "responded": row.responded,
-        "no_response": row.no_response,
-        "rate": None if row.rate is None else round(row.rate, 4),
-        "band": row.band,
-        "offer_made": row.offer_made,
-        "offer_rate": None if row.offer_rate is None else round(row.offer_rate, 4),
-        "awarded": row.awarded,
-        "award_rate": None if row.award_rate is None else round(row.award_rate, 4),
-    }
-
-
-def response_rates_payload(user, period: Period) -> dict:
-    """The one answer for pages, API and exports: market from every provider; rows scoped (A1)."""
-    rows = provider_rates(period)
-    market = market_summary(rows)
-    payload = {"period": period.code, "market": market.as_dict()}
-    if user.is_council:
-        payload["results"] = [rate_row_dict(r) for r in rows]
-        return payload
-    own = provider_rates(period, offers=Offer.objects.visible_to(user))
-    payload["results"] = [rate_row_dict(r) for r in own]
-    place = standing(own[0].rate if own else None, market)
-    payload["percentile"] = place["percentile"] if place else None
-    payload["top"] = place["top"] if place else None
-    return payload
 
 
 class ResponseRatesView(APIView):
@@ -160,15 +135,27 @@ class KpiReturnViewSet(
         upload.is_valid(raise_exception=True)
         provider = return_provider(request.user, upload.validated_data.get("provider"))
         file = upload.validated_data["file"]
-        # A refused file (ReturnRejected: 400 with every bad row) and a quarter already returned
-        # (KpiError: 409) reach the client through core.api.exception_handler.
-        kpi_return = services.kpi_return_submit(
-            actor=request.user,
-            provider=provider,
-            quarter=upload.validated_data["quarter"],
-            file=file,
-            file_name=file.name,
-        )
+        try:
+            kpi_return = services.kpi_return_submit(
+                actor=request.user,
+                provider=provider,
+                quarter=upload.validated_data["quarter"],
+                file=file,
+                file_name=file.name,
+            )
+        except ReturnRejected as exc:
+            # Not a ValidationError: that would turn the row numbers into strings.
+            return Response(
+                {
+                    "rows": exc.rows(),
+                    "error_count": exc.error_count,
+                    "bad_rows": exc.bad_rows,
+                    "detail": exc.summary(),
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        except services.KpiError as exc:
+            raise Conflict(str(exc)) from exc
         return Response(KpiReturnSerializer(kpi_return).data, status=status.HTTP_201_CREATED)
 
 

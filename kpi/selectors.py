@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from brokerage.models import Offer, Outcome, PlacementResponse
 from core.models import PortalSettings
-from providers.models import Provider
+from providers.models import Provider, User
 
 from .quarters import LONDON, Quarter
 
@@ -306,3 +306,35 @@ def pct(value: float | None) -> str:
 def pct_threshold(value) -> str:
     """A setting's percentage as people say it: '95%', but '92.5%'."""
     return pct(float(value)).replace(".0%", "%")
+
+
+def rate_row_dict(row: RateRow) -> dict:
+    """One provider's response rates as the API and the pages give them (rates to 4 places)."""
+    return {
+        "provider": {"ref": row.provider.ref, "name": row.provider.name},
+        "offers": row.offers,
+        "responded": row.responded,
+        "no_response": row.no_response,
+        "rate": None if row.rate is None else round(row.rate, 4),
+        "band": row.band,
+        "offer_made": row.offer_made,
+        "offer_rate": None if row.offer_rate is None else round(row.offer_rate, 4),
+        "awarded": row.awarded,
+        "award_rate": None if row.award_rate is None else round(row.award_rate, 4),
+    }
+
+
+def response_rates_payload(user: User, period: Period) -> dict:
+    """The one answer for pages, API and exports: market from every provider; rows scoped (A1)."""
+    rows = provider_rates(period)
+    market = market_summary(rows)
+    payload = {"period": period.code, "market": market.as_dict()}
+    if user.is_council:
+        payload["results"] = [rate_row_dict(r) for r in rows]
+        return payload
+    own = provider_rates(period, offers=Offer.objects.visible_to(user))
+    payload["results"] = [rate_row_dict(r) for r in own]
+    place = standing(own[0].rate if own else None, market)
+    payload["percentile"] = place["percentile"] if place else None
+    payload["top"] = place["top"] if place else None
+    return payload

@@ -6,8 +6,6 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from wards.models import Coverage
-
 from .models import Branch, Provider
 
 
@@ -48,10 +46,5 @@ def branch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     branch = get_object_or_404(
         Branch.objects.visible_to(request.user).select_related("provider"), pk=pk
     )
-    coverage = (
-        Coverage.objects.visible_to(request.user)
-        .in_force()
-        .filter(branch=branch)
-        .select_related("ward")
-    )
-    return render(request, "providers/branch_detail.html", {"branch": branch, "coverage": coverage})
+    # The wards it covers come from wards' `{% branch_coverage %}` tag: providers sits below wards.
+    return render(request, "providers/branch_detail.html", {"branch": branch})

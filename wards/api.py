@@ -1,7 +1,4 @@
-import csv
-
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -19,7 +16,7 @@ from .services import (
     WardRequestConflict,
     WardRequestRefused,
     may_decide_ward_requests,
-    register_export_rows,
+    register_csv_response,
     ward_request_create,
     ward_request_withdraw,
     ward_requests_approve,
@@ -74,15 +71,6 @@ class RegisterVersionSerializer(serializers.ModelSerializer):
             data["note"] = ""
             data["published_by"] = None
         return data
-
-
-def register_csv_response(number: int, user=None) -> HttpResponse:
-    """Register version `number` as a CSV download in the import's format (W2, W4); with `user`,
-    only the coverage that user may see (A1)."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="ward-register-v{number}.csv"'
-    csv.writer(response).writerows(register_export_rows(number, user=user))
-    return response
 
 
 class RegisterVersionViewSet(viewsets.ReadOnlyModelViewSet):

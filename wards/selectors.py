@@ -4,7 +4,14 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from providers.models import Branch, User
+
 from .models import Coverage, RegisterVersion
+
+
+def branch_coverage(branch: Branch, *, user: User) -> QuerySet[Coverage]:
+    """The coverage in force of `branch` that `user` may see (A1), with each ward."""
+    return Coverage.objects.visible_to(user).in_force().filter(branch=branch).select_related("ward")
 
 
 def register_versions() -> QuerySet[RegisterVersion]:

@@ -1,7 +1,5 @@
 """The wards list and the register pages (W1, W2): versions, downloads and comparisons."""
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -9,7 +7,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from .api import register_csv_response
+from core.csvio import csv_response
+
 from .filters import WardFilter
 from .models import Ward
 from .selectors import (
@@ -19,7 +18,7 @@ from .selectors import (
     register_since,
     register_versions,
 )
-from .services import WARD_COLUMNS
+from .services import WARD_COLUMNS, register_csv_response
 
 
 @login_required
@@ -35,12 +34,8 @@ def ward_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def ward_list_csv(request: HttpRequest) -> HttpResponse:
     """The council's wards in the import's format `ward_code,ward_name,district` (W4)."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="wards.csv"'
-    writer = csv.writer(response)
-    writer.writerow(WARD_COLUMNS)
-    writer.writerows(Ward.objects.order_by("code").values_list("code", "name", "district"))
-    return response
+    rows = Ward.objects.order_by("code").values_list("code", "name", "district")
+    return csv_response("wards.csv", rows, header=WARD_COLUMNS)
 
 
 def _council_only(request: HttpRequest) -> None:
@@ -115,10 +110,5 @@ def register_version_changes_csv(request: HttpRequest, number: int) -> HttpRespo
     except ValueError as error:
         return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
     changes = register_changes(number=version.number, since=since)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"ward-register-v{version.number}-since-v{since}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
-    writer.writerow(CHANGE_COLUMNS)
-    writer.writerows(register_changes_rows(changes))
-    return response
+    return csv_response(name, register_changes_rows(changes), header=CHANGE_COLUMNS)

@@ -13,12 +13,12 @@ from django.shortcuts import get_object_or_404
 
 from core.models import PortalSettings
 
-from ..api import NAVIGATORS, PACKAGE_READERS
 from ..models import (
     Offer,
     Outcome,
     Package,
 )
+from ..permissions import NAVIGATORS, PACKAGE_READERS
 
 PAGE_SIZE = 50
 RACE_MESSAGE = (

@@ -15,7 +15,6 @@ from core.models import PortalSettings
 from providers.models import Branch, Role
 
 from .. import services
-from ..api import get_offer_or_404, offer_queryset
 from ..exports import history_csv_response
 from ..filters import OfferFilter
 from ..forms import RespondForm
@@ -26,6 +25,7 @@ from ..models import (
     Outcome,
     PlacementResponse,
 )
+from ..selectors import get_offer_or_404, offer_queryset
 from .common import (
     PAGE_SIZE,
     _mark_deadlines,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Count, Q
@@ -14,11 +15,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.errors import PAGE_ERRORS, add_domain_error
 from core.models import AuditEvent
 
 from .. import services
-from ..api import NAVIGATORS
 from ..filters import PackageFilter
 from ..forms import AwardForm, CancelForm, PackageForm, WithdrawForm
 from ..models import (
@@ -29,6 +28,7 @@ from ..models import (
     PackageStatus,
     PlacementResponse,
 )
+from ..permissions import may_act_on_packages
 from ..selectors import shortlist
 from ..wording import hours
 from .common import (
@@ -71,7 +71,7 @@ def package_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "status_counts": status_counts,
             "uncovered_count": counts["uncovered"],
-            "can_act": request.user.has_role(*NAVIGATORS),
+            "can_act": may_act_on_packages(request.user),
         },
     )
 
@@ -82,7 +82,7 @@ def package_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             package = services.package_create(actor=request.user, **form.package_fields())
-        except PAGE_ERRORS as exc:
+        except (ValidationError, IntegrityError) as exc:
             _add_model_errors(form, exc)
         else:
             return _after_save(request, package, request.POST.get("action", "draft"))
@@ -95,7 +95,8 @@ def _add_model_errors(form: PackageForm, exc: Exception) -> None:
     if isinstance(exc, IntegrityError):
         form.add_error("reference", "A package with this reference already exists")
         return
-    add_domain_error(form, exc)
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 def _after_save(request: HttpRequest, package: Package, action: str) -> HttpResponse:
@@ -128,7 +129,7 @@ def package_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.package_update(actor=request.user, package=package, **form.package_fields())
         except services.BrokerageError as exc:
             messages.error(request, str(exc))
-        except PAGE_ERRORS as exc:
+        except (ValidationError, IntegrityError) as exc:
             _add_model_errors(form, exc)
             return render(
                 request, "brokerage/package_form.html", {"form": form, "package": package}
@@ -211,7 +212,7 @@ def _package_page(request: HttpRequest, package: Package, problem: str = "") -> 
             "answered_count": answered,
             "made_count": made,
             "events": _audit_trail(package, offers),
-            "can_act": request.user.has_role(*NAVIGATORS),
+            "can_act": may_act_on_packages(request.user),
             "problem": problem,
         },
     )
@@ -290,7 +291,8 @@ def package_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         except services.BrokerageError as exc:
             problem = str(exc)
         except services.InvalidResponse as exc:
-            add_domain_error(form, exc)
+            for message in exc.errors.get("reason", []):
+                form.add_error("reason", message)
         else:
             messages.success(request, f"Package {package.reference} withdrawn")
             return redirect("brokerage:package", pk=package.pk)
@@ -389,7 +391,9 @@ def package_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         except services.BrokerageError as exc:
             problem = str(exc)
         except services.InvalidResponse as exc:
-            add_domain_error(form, exc, fields={"date": "on"})
+            for field, errors in exc.errors.items():
+                for message in errors:
+                    form.add_error("on" if field == "date" else field, message)
         else:
             package.refresh_from_db()
             messages.success(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 
 from providers.models import Role
 
@@ -52,15 +51,6 @@ def provider_only(view):
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def _csv_response(name: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return response
 
 
 def _period(request, default: str = "rolling-90") -> Period:

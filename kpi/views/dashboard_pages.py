@@ -6,15 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from ..api import response_rates_payload
+from core.csvio import csv_response
+
 from ..charts import Bar, bar_chart, hbar_chart, stacked_bands
 from ..figures import dashboard
-from ..selectors import (
-    pct,
-)
+from ..selectors import pct, response_rates_payload
 from .common import (
     SHORT_LEVEL_NAMES,
-    _csv_response,
     _period,
     council_kpi,
 )
@@ -141,7 +139,7 @@ def _num(value: float | None) -> str:
 @council_kpi
 def dashboard_csv(request: HttpRequest, figure: str) -> HttpResponse:
     header, rows = _figure_rows(dashboard(), figure)
-    return _csv_response(f"{figure}.csv", header, rows)
+    return csv_response(f"{figure}.csv", rows, header=header)
 
 
 @login_required
@@ -176,9 +174,10 @@ def response_rates_csv(request: HttpRequest) -> HttpResponse:
             "",
         ]
     )
-    return _csv_response(
+    return csv_response(
         f"response-rates-{payload['period']}.csv",
-        [
+        rows,
+        header=[
             "provider_ref",
             "provider_name",
             "offers",
@@ -189,5 +188,4 @@ def response_rates_csv(request: HttpRequest) -> HttpResponse:
             "offer_rate",
             "award_rate",
         ],
-        rows,
     )

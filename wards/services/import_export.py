@@ -10,10 +10,11 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.http import HttpResponse
 from django.utils.dateparse import parse_date
 
-from core.csvio import ImportRejected, RowError, read_rows
-from providers.models import CqcRating
+from core.csvio import ImportRejected, RowError, csv_response, read_rows
+from providers.models import CqcRating, User
 from providers.services import branches_upsert, providers_upsert
 
 from ..models import Coverage, RegisterVersion, Ward, ward_code_validator
@@ -284,3 +285,9 @@ def register_export_rows(number: int | None = None, *, user=None) -> list[list[s
         "ward__code",
     )
     return [list(REGISTER_COLUMNS), *(list(r) for r in rows)]
+
+
+def register_csv_response(number: int, user: User | None = None) -> HttpResponse:
+    """Register version `number` as a CSV download in the import's format (W2, W4), for the page
+    and the API alike; with `user`, only the coverage that user may see (A1)."""
+    return csv_response(f"ward-register-v{number}.csv", register_export_rows(number, user=user))

@@ -1,0 +1,22 @@
+"""Who may do what in brokerage: the one place its roles are named, for pages and API alike.
+
+Navigators queue, send, award and cancel packages; contract managers and reviewers read them;
+provider users see only their own offers (A1, through `Offer.objects.visible_to`).
+"""
+
+from __future__ import annotations
+
+from providers.models import Role, User
+
+NAVIGATORS = (Role.NAVIGATOR,)
+PACKAGE_READERS = (Role.NAVIGATOR, Role.CONTRACT_MANAGER, Role.REVIEWER)
+
+
+def may_read_packages(user: User) -> bool:
+    """Navigators, contract managers and reviewers (and administrators) see every package."""
+    return user.is_authenticated and user.has_role(*PACKAGE_READERS)
+
+
+def may_act_on_packages(user: User) -> bool:
+    """Only navigators (and administrators) change packages."""
+    return user.is_authenticated and user.has_role(*NAVIGATORS)
