@@ -1,14 +1,12 @@
-"""Packages and offers API, as API.md says. Scoping goes through `visible_to` (A1); state
-conflicts answer 409 with a plain `detail`."""
+"""Packages and offers API, as API.md says. Scoping goes through `visible_to` (A1); the services'
+refusals reach the client through `core.api.exception_handler` (400, 409 with a plain `detail`)."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,30 +20,6 @@ from .filters import OfferFilter, PackageFilter
 from .models import DeclineReason, Offer, Outcome, Package, PlacementResponse, normalise_postcode
 from .permissions import may_act_on_packages, may_read_packages
 from .selectors import offer_queryset, shortlist
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The object's state forbids this."
-    default_code = "conflict"
-
-
-def _call(fn, **kwargs):
-    """Run a service, turning its refusals into API errors."""
-    try:
-        return fn(**kwargs)
-    except services.InvalidResponse as exc:
-        raise ValidationError(exc.errors) from exc
-    except services.BrokerageError as exc:
-        raise Conflict(str(exc)) from exc
-    except DjangoValidationError as exc:
-        raise ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        ) from exc
-    except IntegrityError as exc:  # the database's do-once constraints lost a race
-        raise Conflict(
-            "Someone else changed this at the same moment; reload and try again."
-        ) from exc
 
 
 class PackageAccess(BasePermission):
@@ -154,13 +128,12 @@ class PackageViewSet(
         )
 
     def perform_create(self, serializer):
-        serializer.instance = _call(
-            services.package_create, actor=self.request.user, **serializer.validated_data
+        serializer.instance = services.package_create(
+            actor=self.request.user, **serializer.validated_data
         )
 
     def perform_update(self, serializer):
-        serializer.instance = _call(
-            services.package_update,
+        serializer.instance = services.package_update(
             actor=self.request.user,
             package=serializer.instance,
             **serializer.validated_data,
@@ -176,13 +149,13 @@ class PackageViewSet(
     @action(detail=True, methods=["post"])
     def queue(self, request, pk=None):
         package = self.get_object()
-        return self._done(_call(services.package_queue, actor=request.user, package=package))
+        return self._done(services.package_queue(actor=request.user, package=package))
 
     @extend_schema(request=None, responses=PackageSerializer)
     @action(detail=True, methods=["post"], url_path="send-now")
     def send_now(self, request, pk=None):
         package = self.get_object()
-        _call(services.package_send_now, actor=request.user, package=package)
+        services.package_send_now(actor=request.user, package=package)
         return self._done(package)
 
     @extend_schema(request=WithdrawSerializer, responses=PackageSerializer)
@@ -192,8 +165,7 @@ class PackageViewSet(
         data = WithdrawSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._done(
-            _call(
-                services.package_withdraw,
+            services.package_withdraw(
                 actor=request.user,
                 package=package,
                 **data.validated_data,
@@ -209,8 +181,7 @@ class PackageViewSet(
         offer = Offer.objects.filter(pk=data.validated_data["offer"], package=package).first()
         if offer is None:
             raise ValidationError({"offer": ["No offer with that id for this package."]})
-        _call(
-            services.package_award,
+        services.package_award(
             actor=request.user,
             package=package,
             offer=offer,
@@ -226,8 +197,7 @@ class PackageViewSet(
         data.is_valid(raise_exception=True)
         v = data.validated_data
         return self._done(
-            _call(
-                services.package_cancel,
+            services.package_cancel(
                 actor=request.user,
                 package=package,
                 reason=v["reason"],
@@ -334,9 +304,7 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
             raise PermissionDenied("Only the provider offered the package can answer it.")
         data = RespondSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        offer = _call(
-            services.offer_respond, actor=request.user, offer=offer, **data.validated_data
-        )
+        offer = services.offer_respond(actor=request.user, offer=offer, **data.validated_data)
         return Response(OfferSerializer(offer_queryset(request.user).get(pk=offer.pk)).data)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,16 +16,9 @@ from providers.models import Provider, Role
 from . import services
 from .models import KpiReturn, KpiTrigger
 from .quarters import Quarter
-from .returns import ReturnRejected
 from .selectors import Period, response_rates_payload
 
 RETURN_MAKERS_ON_BEHALF = (Role.CONTRACT_MANAGER,)
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The object's state forbids this."
-    default_code = "conflict"
 
 
 class ProviderRefSerializer(serializers.Serializer):
@@ -135,27 +128,15 @@ class KpiReturnViewSet(
         upload.is_valid(raise_exception=True)
         provider = return_provider(request.user, upload.validated_data.get("provider"))
         file = upload.validated_data["file"]
-        try:
-            kpi_return = services.kpi_return_submit(
-                actor=request.user,
-                provider=provider,
-                quarter=upload.validated_data["quarter"],
-                file=file,
-                file_name=file.name,
-            )
-        except ReturnRejected as exc:
-            # Not a ValidationError: that would turn the row numbers into strings.
-            return Response(
-                {
-                    "rows": exc.rows(),
-                    "error_count": exc.error_count,
-                    "bad_rows": exc.bad_rows,
-                    "detail": exc.summary(),
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        except services.KpiError as exc:
-            raise Conflict(str(exc)) from exc
+        # A refused file (ReturnRejected: 400 with every bad row) and a quarter already returned
+        # (KpiError: 409) reach the client through core.api.exception_handler.
+        kpi_return = services.kpi_return_submit(
+            actor=request.user,
+            provider=provider,
+            quarter=upload.validated_data["quarter"],
+            file=file,
+            file_name=file.name,
+        )
         return Response(KpiReturnSerializer(kpi_return).data, status=status.HTTP_201_CREATED)
 
 

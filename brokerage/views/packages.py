@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Count, Q
@@ -15,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.errors import PAGE_ERRORS, add_domain_error
 from core.models import AuditEvent
 
 from .. import services
@@ -82,7 +82,7 @@ def package_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             package = services.package_create(actor=request.user, **form.package_fields())
-        except (ValidationError, IntegrityError) as exc:
+        except PAGE_ERRORS as exc:
             _add_model_errors(form, exc)
         else:
             return _after_save(request, package, request.POST.get("action", "draft"))
@@ -95,8 +95,7 @@ def _add_model_errors(form: PackageForm, exc: Exception) -> None:
     if isinstance(exc, IntegrityError):
         form.add_error("reference", "A package with this reference already exists")
         return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
+    add_domain_error(form, exc)
 
 
 def _after_save(request: HttpRequest, package: Package, action: str) -> HttpResponse:
@@ -129,7 +128,7 @@ def package_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.package_update(actor=request.user, package=package, **form.package_fields())
         except services.BrokerageError as exc:
             messages.error(request, str(exc))
-        except (ValidationError, IntegrityError) as exc:
+        except PAGE_ERRORS as exc:
             _add_model_errors(form, exc)
             return render(
                 request, "brokerage/package_form.html", {"form": form, "package": package}
@@ -291,8 +290,7 @@ def package_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         except services.BrokerageError as exc:
             problem = str(exc)
         except services.InvalidResponse as exc:
-            for message in exc.errors.get("reason", []):
-                form.add_error("reason", message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Package {package.reference} withdrawn")
             return redirect("brokerage:package", pk=package.pk)
@@ -391,9 +389,7 @@ def package_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         except services.BrokerageError as exc:
             problem = str(exc)
         except services.InvalidResponse as exc:
-            for field, errors in exc.errors.items():
-                for message in errors:
-                    form.add_error("on" if field == "date" else field, message)
+            add_domain_error(form, exc, fields={"date": "on"})
         else:
             package.refresh_from_db()
             messages.success(
