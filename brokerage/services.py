@@ -12,7 +12,10 @@ from django.utils import timezone
 
 from core.audit import audit_bulk, audit_record
 from core.errors import InvalidInput, StateConflict
+from providers.models import Branch
+from wards.models import Coverage
 
+from .distribution import distribute_packages
 from .models import (
     ANSWERS,
     DeclineReason,
@@ -141,9 +144,6 @@ def package_queue(*, actor, package: Package, now: datetime | None = None) -> Pa
 
 def _has_receiving_branch(package: Package) -> bool:
     """Whether any branch would be offered this package now (P4)."""
-    from providers.models import Branch
-    from wards.models import Coverage
-
     covering = Coverage.objects.in_force().filter(ward_id=package.ward_id).values("branch_id")
     return Branch.objects.receiving_offers().filter(pk__in=covering).exists()
 
@@ -153,8 +153,6 @@ def package_send_now(*, actor, package: Package, now: datetime | None = None):
 
     Refuses, changing nothing, when no active branch covers the ward. Returns the distribution result.
     """
-    from .distribution import distribute_packages
-
     now = now or timezone.now()
     with transaction.atomic():
         package = _locked(package)
