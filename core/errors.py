@@ -50,9 +50,9 @@ class InvalidInput(DomainError):
 
     status_code = 400
 
-    def __init__(self, errors: dict[str, list[str]]):
+    def __init__(self, errors: dict[str, list[str]], *, detail: str = ""):
         self.errors = errors
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        super().__init__(detail or "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
 
     def body(self) -> dict:
         return self.errors

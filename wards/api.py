@@ -1,9 +1,8 @@
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from core.api import CSV_DOWNLOAD_RENDERERS
@@ -13,8 +12,6 @@ from .filters import WardFilter, WardRequestFilter
 from .models import RegisterVersion, Ward, WardRequest, WardRequestAction
 from .selectors import register_changes, register_since, register_versions
 from .services import (
-    WardRequestConflict,
-    WardRequestRefused,
     may_decide_ward_requests,
     register_csv_response,
     ward_request_create,
@@ -124,12 +121,6 @@ class RegisterVersionViewSet(viewsets.ReadOnlyModelViewSet):
 # --- Ward requests (W3) ---------------------------------------------------------------------------
 
 
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request's state forbids this."
-    default_code = "conflict"
-
-
 class WardRequestSerializer(serializers.ModelSerializer):
     branch = serializers.SerializerMethodField()
     provider = serializers.SerializerMethodField()
@@ -206,20 +197,6 @@ class BulkDecisionSerializer(DecisionSerializer):
     ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
 
 
-def _decide(fn, **kwargs):
-    """Run a ward-request service, turning its refusals into API errors (403, 409, 400)."""
-    try:
-        return fn(**kwargs)
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except WardRequestConflict as exc:
-        raise Conflict(str(exc)) from exc
-    except WardRequestRefused as exc:
-        raise ValidationError({exc.field: exc.messages}) from exc
-    except WardRequest.DoesNotExist as exc:
-        raise NotFound(str(exc)) from exc
-
-
 class WardRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Ward requests (W3): providers ask, contract managers approve or reject.
 
@@ -246,8 +223,7 @@ class WardRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             raise PermissionDenied("Only provider users ask for ward changes.")
         body = WardRequestCreateSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
-        created = _decide(
-            ward_request_create,
+        created = ward_request_create(
             actor=request.user,
             branch=body.validated_data["branch"],
             wards=body.validated_data["ward_objects"],
@@ -266,8 +242,7 @@ class WardRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         ward_request = self.get_object()
         body = DecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        _decide(
-            ward_requests_approve,
+        ward_requests_approve(
             actor=request.user,
             ids=[ward_request.pk],
             comment=body.validated_data["comment"],
@@ -281,8 +256,7 @@ class WardRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         ward_request = self.get_object()
         body = DecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        _decide(
-            ward_requests_reject,
+        ward_requests_reject(
             actor=request.user,
             ids=[ward_request.pk],
             comment=body.validated_data["comment"],
@@ -294,7 +268,7 @@ class WardRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def withdraw(self, request, pk=None):
         """The provider takes back its pending request; 409 once decided."""
         ward_request = self.get_object()
-        _decide(ward_request_withdraw, actor=request.user, request=ward_request)
+        ward_request_withdraw(actor=request.user, request=ward_request)
         return Response(self._read([ward_request])[0])
 
     def _bulk(self, request, fn):
@@ -307,7 +281,7 @@ class WardRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         visible = set(self.get_queryset().filter(pk__in=ids).values_list("pk", flat=True))
         if missing := sorted(set(ids) - visible):
             raise NotFound(f"No ward request {', '.join(map(str, missing))}")
-        _decide(fn, actor=request.user, ids=ids, comment=body.validated_data["comment"])
+        fn(actor=request.user, ids=ids, comment=body.validated_data["comment"])
         return Response({"results": self._read(self.get_queryset().filter(pk__in=ids))})
 
     @extend_schema(request=BulkDecisionSerializer, responses=WardRequestSerializer(many=True))

@@ -20,7 +20,7 @@ from .filters import WardRequestFilter
 from .forms import DecisionForm, WardRequestForm
 from .models import Coverage, Ward, WardRequest, WardRequestAction, WardRequestStatus
 from .services import (
-    WardRequestRefused,
+    WARD_REQUEST_REFUSALS,
     may_decide_ward_requests,
     ward_request_create,
     ward_request_withdraw,
@@ -123,7 +123,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
                 action=form.cleaned_data["action"],
                 reason=form.cleaned_data["reason"],
             )
-        except WardRequestRefused as refused:
+        except WARD_REQUEST_REFUSALS as refused:
             problem = ". ".join(refused.messages)
         else:
             noun = "request" if len(created) == 1 else "requests"
@@ -166,7 +166,7 @@ def _decide(request: HttpRequest, form: DecisionForm) -> str:
         else:
             ward_requests_reject(actor=request.user, ids=ids, comment=comment)
             messages.success(request, f"{len(ids)} rejected. The provider can see your comment.")
-    except WardRequestRefused as refused:
+    except WARD_REQUEST_REFUSALS as refused:
         return ". ".join(refused.messages)
     return ""
 
@@ -244,7 +244,7 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     ward_request = get_object_or_404(WardRequest.objects.visible_to(request.user), pk=pk)
     try:
         ward_request_withdraw(actor=request.user, request=ward_request)
-    except WardRequestRefused as refused:
+    except WARD_REQUEST_REFUSALS as refused:
         messages.error(request, ". ".join(refused.messages))
     else:
         messages.success(request, f"Request {pk} withdrawn.")

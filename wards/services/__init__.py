@@ -21,6 +21,7 @@ from .import_export import (
 )
 from .register import register_change, register_current_version
 from .requests import (
+    WARD_REQUEST_REFUSALS,
     WardRequestConflict,
     WardRequestRefused,
     may_decide_ward_requests,
@@ -38,6 +39,7 @@ __all__ = [
     "WARD_COLUMNS",
     "RegisterImportResult",
     "WardImportResult",
+    "WARD_REQUEST_REFUSALS",
     "WardRequestConflict",
     "WardRequestRefused",
     "may_decide_ward_requests",

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_bulk, audit_record
+from core.errors import InvalidInput, NotFound, StateConflict
 from providers.models import Branch, PdpsStatus, Role
 
 from ..models import (
@@ -24,17 +25,26 @@ from ..models import (
 from .register import register_change
 
 
-class WardRequestRefused(Exception):
+class WardRequestRefused(InvalidInput):
     """A ward request cannot be made or decided as asked; `messages` says why, for a person."""
 
     def __init__(self, messages: list[str] | str, *, field: str = "ward"):
         self.messages = [messages] if isinstance(messages, str) else list(messages)
         self.field = field  # the input the messages are about (API 400 `{field: [messages]}`)
+        super().__init__({field: self.messages}, detail="; ".join(self.messages))
+
+
+class WardRequestConflict(StateConflict):
+    """The request's state forbids it: already decided or withdrawn (API 409); `messages` says
+    why, for a person."""
+
+    def __init__(self, messages: list[str] | str):
+        self.messages = [messages] if isinstance(messages, str) else list(messages)
         super().__init__("; ".join(self.messages))
 
 
-class WardRequestConflict(WardRequestRefused):
-    """The request's state forbids it: already decided or withdrawn (API 409)."""
+# What a page catches around a ward-request service to show why not.
+WARD_REQUEST_REFUSALS = (WardRequestRefused, WardRequestConflict)
 
 
 def may_decide_ward_requests(actor) -> bool:
@@ -151,7 +161,7 @@ def _lock_pending(ids: list[int]) -> list[WardRequest]:
         .order_by("pk")
     )
     if missing := set(ids) - {r.pk for r in locked}:
-        raise WardRequest.DoesNotExist(f"No ward request {', '.join(map(str, sorted(missing)))}")
+        raise NotFound(f"No ward request {', '.join(map(str, sorted(missing)))}")
     decided = [r for r in locked if r.status != WardRequestStatus.PENDING]
     if decided:
         raise WardRequestConflict(
