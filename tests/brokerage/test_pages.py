@@ -761,7 +761,7 @@ def test_answered_offers_in_the_inbox_add_no_queries(
     for offer in Offer.objects.filter(branch=branch_a1, placement_response__isnull=True)[:15]:
         make_offer(offer, alice)
     with django_assert_max_num_queries(with_10):
-        client.get(reverse("brokerage:inbox"))
+        assert client.get(reverse("brokerage:inbox")).status_code == 200
 
 
 def test_history_filters_by_the_date_sent(client, alice, live_a1, offer_a1):

@@ -121,6 +121,7 @@ def test_dashboard_query_count_is_constant_as_providers_grow(
     _grow_market(make_offer, 20)
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get("/kpi/dashboard/")
+    assert response.status_code == 200
     page = response.content.decode()
     assert "Birch Care Services" in page and "<svg" in page
 

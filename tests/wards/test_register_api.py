@@ -93,7 +93,7 @@ def test_list_query_count_does_not_grow_with_versions(
 ):
     client = api_as(nina)
     with django_assert_max_num_queries(4):
-        client.get(LIST)
+        assert client.get(LIST).status_code == 200
 
 
 def test_council_user_sees_register_versions_page_with_download_links(client, carl, versions):
