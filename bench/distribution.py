@@ -110,7 +110,8 @@ def run(scale: str) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from brokerage.distribution import distribute_packages
-    from brokerage.models import Notification, Offer
+    from brokerage.models import Offer
+    from notifications.models import Notification
 
     providers, branches, wards, per_branch, packages = SCALES[scale]
     results: dict = {}
@@ -119,7 +120,7 @@ def run(scale: str) -> dict:
             build_market(providers, branches, wards, per_branch, packages, random.Random(7))
         eleven = datetime(2026, 3, 2, 11, 0, tzinfo=ZoneInfo("Europe/London"))
         with (
-            mock.patch("brokerage.notifications._enqueue"),
+            mock.patch("notifications.outbox._send_on_commit"),
             CaptureQueriesContext(connection) as queries,
             timed("distribute", results),
         ):

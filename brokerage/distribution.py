@@ -17,12 +17,12 @@ from django.utils import timezone
 
 from core.audit import audit_bulk
 from core.models import PortalSettings
+from notifications.models import NotificationKind
 from providers.models import Branch, PdpsStatus, Provider
 from wards.models import Coverage
 
 from .models import (
     DistributionRun,
-    NotificationKind,
     Offer,
     Outcome,
     Package,

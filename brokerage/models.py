@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -217,6 +218,8 @@ class Offer(models.Model):
         blank=True, help_text="The navigator's feedback to a responder not chosen (L2)."
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Its e-mails in the outbox (P7); lets the outbox be filtered by offer (`offer=`, `offer__…`).
+    emails = GenericRelation("notifications.Notification", related_query_name="offer")
 
     objects = OfferQuerySet.as_manager()
 
@@ -247,60 +250,6 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.package.reference} to {self.branch}"
-
-
-class NotificationKind(models.TextChoices):
-    OFFER = "offer", "New package offered"
-    AWARDED = "awarded", "Package awarded to you"
-    NOT_AWARDED = "not_awarded", "Package not awarded to you"
-    WITHDRAWN = "withdrawn", "Package withdrawn"
-
-
-class NotificationState(models.TextChoices):
-    PENDING = "pending", "Waiting to send"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed, will retry"
-    GAVE_UP = "gave_up", "Failed"
-
-
-class NotificationQuerySet(models.QuerySet):
-    def visible_to(self, user) -> NotificationQuerySet:
-        """E-mails sent to the branches the user may see (A1)."""
-        return self.filter(branch__in=Branch.objects.visible_to(user))
-
-
-class Notification(models.Model):
-    """One e-mail to a branch about an offer. The unique (offer, kind) row is the sent-marker that
-    makes sending idempotent (P5, P7)."""
-
-    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="notifications")
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="notifications")
-    kind = models.CharField(max_length=12, choices=NotificationKind.choices)
-    to_email = models.EmailField(blank=True)
-    state = models.CharField(
-        max_length=8, choices=NotificationState.choices, default=NotificationState.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField()
-    # When a worker last took it for sending: a send stuck longer than that is retried.
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    objects = NotificationQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["offer", "kind"], name="one_notification_per_offer_kind"
-            )
-        ]
-        indexes = [models.Index(fields=["branch", "created_at"]), models.Index(fields=["state"])]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.to_email or 'no address'}"
 
 
 class DistributionRun(models.Model):

@@ -1,75 +1,24 @@
-"""E-mails to branches (P7). A Notification row per (offer, kind) is the sent-marker: creating it is
-idempotent, the task claims it before sending, so no e-mail goes out twice."""
+"""E-mails to branches about their offers (P7), through the one outbox (`notifications`): this
+module renders each e-mail when it is recorded; the outbox records it once per (offer, kind), claims
+it before sending, retries it with back-off and resends it from the one job."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import connection, transaction
-from django.db.models import F
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from providers.models import Branch
+from notifications.models import Notification, NotificationKind, NotificationState
+from notifications.outbox import Outgoing, notifications_enqueue
 
-from .models import Notification, NotificationKind, NotificationState, Offer
+from .models import Offer
 
-log = logging.getLogger(__name__)
-TASK_CHUNK = 200
-# With back-off of 1, 2, 4 ... minutes capped at 30, ten tries span about three and a half hours.
-MAX_ATTEMPTS = 10
-
-
-def _enqueue(notification_ids: list[int]) -> None:
-    """Send after commit, in chunks so one task never holds too much."""
-    if not notification_ids:
-        return
-    from .tasks import send_notifications
-
-    for start in range(0, len(notification_ids), TASK_CHUNK):
-        chunk = notification_ids[start : start + TASK_CHUNK]
-        transaction.on_commit(lambda c=chunk: send_notifications.delay(c))
-
-
-def notify_offers(offer_ids: Iterable[int], kind: str) -> list[int]:
-    """Record one notification per offer for `kind` (skipping any already recorded) and send them
-    after commit. Returns the ids of the notifications created now."""
-    offer_ids = list(offer_ids)
-    if not offer_ids:
-        return []
-    now = timezone.now()
-    created = []
-    for start in range(0, len(offer_ids), 500):
-        chunk = offer_ids[start : start + 500]
-        created += _insert_notifications(chunk, kind, now)
-    _enqueue(created)
-    return created
-
-
-def _insert_notifications(offer_ids: list[int], kind: str, now) -> list[int]:
-    """INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING id: set-based and idempotent."""
-    n, o, b = Notification._meta.db_table, Offer._meta.db_table, Branch._meta.db_table
-    marks = ", ".join(["%s"] * len(offer_ids))
-    sql = (
-        f"INSERT INTO {n} (offer_id, branch_id, kind, to_email, state, attempts, last_error, created_at) "  # noqa: S608 - table names from models
-        f"SELECT o.id, o.branch_id, %s, b.notification_email, %s, 0, '', %s "
-        f"FROM {o} o JOIN {b} b ON b.id = o.branch_id WHERE o.id IN ({marks}) "
-        f"ON CONFLICT (offer_id, kind) DO NOTHING RETURNING id"
-    )
-    params = [
-        kind,
-        NotificationState.PENDING,
-        connection.ops.adapt_datetimefield_value(now),
-        *offer_ids,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
-
+RENDER_CHUNK = 500
 
 SUBJECTS = {
     NotificationKind.OFFER: "New package of care {ref}: {ward}, answer by {deadline}",
@@ -79,66 +28,62 @@ SUBJECTS = {
 }
 
 
-def build_email(notification: Notification) -> EmailMessage:
-    """The e-mail for one notification. Before award it carries no personal details (A3)."""
-    offer = notification.offer
+def notify_offers(offer_ids: Iterable[int], kind: str) -> list[int]:
+    """Record one e-mail per offer for `kind` (skipping any already recorded) and send them after
+    commit. Returns the ids of the e-mails recorded now."""
+    offer_ids = list(offer_ids)
+    created: list[int] = []
+    for start in range(0, len(offer_ids), RENDER_CHUNK):
+        chunk = offer_ids[start : start + RENDER_CHUNK]
+        offers = Offer.objects.filter(pk__in=chunk).select_related(
+            "package__ward", "branch__provider"
+        )
+        created += notifications_enqueue(offer_email(offer, kind) for offer in offers)
+    return created
+
+
+def offer_email(offer: Offer, kind: str) -> Outgoing:
+    """The e-mail about one offer, to its branch. Before award it carries no personal details (A3)."""
     package = offer.package
     deadline = timezone.localtime(offer.deadline)
-    subject = SUBJECTS[notification.kind].format(
+    subject = SUBJECTS[kind].format(
         ref=package.reference, ward=package.ward.name, deadline=f"{deadline:%H:%M %a %-d %b}"
     )
     link = settings.PORTAL_BASE_URL.rstrip("/") + reverse("brokerage:offer", args=[offer.pk])
-    body = render_to_string(
-        f"brokerage/email/{notification.kind}.txt",
-        {
-            "offer": offer,
-            "package": package,
-            "deadline": deadline,
-            "link": link,
-            "branch": offer.branch,
-        },
-    )
-    return EmailMessage(subject=subject, body=body, to=[notification.to_email])
-
-
-def _claim(notification_id: int) -> bool:
-    """Take the notification for sending; False when another worker has it or it is done."""
-    claimable = [NotificationState.PENDING, NotificationState.FAILED]
-    return bool(
-        Notification.objects.filter(pk=notification_id, state__in=claimable).update(
-            state=NotificationState.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now()
-        )
+    context = {
+        "offer": offer,
+        "package": package,
+        "deadline": deadline,
+        "link": link,
+        "branch": offer.branch,
+    }
+    return Outgoing(
+        about=offer,
+        kind=kind,
+        to=[offer.branch.notification_email],
+        subject=subject,
+        body=render_to_string(f"brokerage/email/{kind}.txt", context),
+        provider_id=offer.branch.provider_id,
+        branch_id=offer.branch_id,
     )
 
 
-def send_notification(notification_id: int) -> str:
-    """Send one notification if not yet sent; returns its new state. Raises on a failed send so
-    the task can retry with back-off."""
-    if not _claim(notification_id):
-        return "skipped"
-    notification = Notification.objects.select_related(
-        "offer__package__ward", "offer__branch__provider"
-    ).get(pk=notification_id)
-    if not notification.to_email:
-        Notification.objects.filter(pk=notification_id).update(
-            state=NotificationState.GAVE_UP,
-            last_error="The branch has no notification e-mail address.",
-        )
-        return NotificationState.GAVE_UP
-    try:
-        build_email(notification).send(fail_silently=False)
-    except Exception as exc:
-        state = (
-            NotificationState.GAVE_UP
-            if notification.attempts >= MAX_ATTEMPTS
-            else NotificationState.FAILED
-        )
-        Notification.objects.filter(pk=notification_id).update(
-            state=state, last_error=str(exc)[:500]
-        )
-        log.warning("E-mail %s to %s failed: %s", notification_id, notification.to_email, exc)
-        raise
-    Notification.objects.filter(pk=notification_id).update(
-        state=NotificationState.SENT, sent_at=timezone.now(), last_error=""
-    )
-    return NotificationState.SENT
+# The API's three words for an offer e-mail's state (P7, P11); None before one is recorded.
+EMAIL_STATE = {
+    NotificationState.PENDING: "pending",
+    NotificationState.SENDING: "pending",
+    NotificationState.SENT: "sent",
+    NotificationState.FAILED: "failed",
+    NotificationState.GAVE_UP: "failed",
+}
+
+
+def with_email_state(offers: QuerySet[Offer]) -> QuerySet[Offer]:
+    """Annotate each offer with `offer_email_state`, its offer e-mail's outbox state (one
+    subquery); `EMAIL_STATE` turns it into the API's word."""
+    state = Notification.objects.filter(
+        content_type=ContentType.objects.get_for_model(Offer),
+        object_id=OuterRef("pk"),
+        kind=NotificationKind.OFFER,
+    ).values("state")[:1]
+    return offers.annotate(offer_email_state=Subquery(state))

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core.audit import audit_bulk, audit_record
 from core.errors import InvalidInput, StateConflict
+from notifications.models import NotificationKind
 from providers.models import Branch
 from wards.models import Coverage
 
@@ -19,7 +20,6 @@ from .distribution import distribute_packages
 from .models import (
     ANSWERS,
     DeclineReason,
-    NotificationKind,
     Offer,
     Outcome,
     Package,

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("wards.api_urls")),
     path("", include("providers.api_urls")),
     path("", include("brokerage.api_urls")),
+    path("", include("notifications.api_urls")),
     path("", include("kpi.api_urls")),
 ]
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("wards/", include("wards.urls")),
     path("ward-health/", include("brokerage.health_urls")),
     path("", include("brokerage.urls")),
+    path("", include("notifications.urls")),
     path("kpi/", include("kpi.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

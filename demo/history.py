@@ -15,6 +15,7 @@ import random
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import OutputWrapper
 from django.db import connection
 from django.db.models import F
@@ -24,9 +25,6 @@ from brokerage.distribution import deadlines
 from brokerage.models import (
     SHORT_TERM_LEVELS,
     DistributionRun,
-    Notification,
-    NotificationKind,
-    NotificationState,
     Offer,
     Outcome,
     Package,
@@ -36,6 +34,7 @@ from brokerage.models import (
 )
 from brokerage.services import cancellation_claim_hours
 from core.audit import audit_bulk
+from notifications.models import Notification, NotificationKind, NotificationState
 from providers.models import Branch, PdpsStatus, Role, User
 from wards.models import Coverage, Ward
 
@@ -215,29 +214,33 @@ def load_history(out: OutputWrapper) -> None:
 
 
 def _record_emails() -> None:
-    """Every e-mail the services would have sent about the history's offers, recorded as sent when
-    it went: the offer to every branch; the award, the not-awarded note to those who answered, or
-    the withdrawal to those who answered (P7, L2, L3). Two INSERT ... SELECTs, as notify_offers."""
+    """Every e-mail the services would have sent about the history's offers, recorded in the outbox
+    as sent when it went: the offer to every branch; the award, the not-awarded note to those who
+    answered, or the withdrawal to those who answered (P7, L2, L3). Two INSERT ... SELECTs; the
+    subject is the real one's start, the body is not kept for history."""
     n, o = Notification._meta.db_table, Offer._meta.db_table
     b, p = Branch._meta.db_table, Package._meta.db_table
     # The closing e-mail's kind is the offer's outcome (awarded, not_awarded, withdrawn).
     assert {Outcome.AWARDED, Outcome.NOT_AWARDED, Outcome.WITHDRAWN} <= set(NotificationKind)
     insert = (
-        f"INSERT INTO {n} (offer_id, branch_id, kind, to_email, state, attempts, last_error, "  # noqa: S608 - table names from the models
-        f"created_at, claimed_at, sent_at) SELECT o.id, o.branch_id, {{kind}}, b.notification_email, "
-        f"%s, 1, '', o.{{at}}, o.{{at}}, o.{{at}} FROM {o} o JOIN {b} b ON b.id = o.branch_id "
+    offer_type = ContentType.objects.get_for_model(Offer).pk
+        f"INSERT INTO {n} (kind, content_type_id, object_id, provider_id, branch_id, to_email, "  # noqa: S608 - table names from the models
+        f"subject, body, state, attempts, last_error, created_at, claimed_at, sent_at) "
+        f"SELECT {{kind}}, {offer_type}, o.id, b.provider_id, o.branch_id, b.notification_email, "
+        f"%s || p.reference, '', %s, 1, '', o.{{at}}, o.{{at}}, o.{{at}} "
+        f"FROM {o} o JOIN {b} b ON b.id = o.branch_id "
         f"JOIN {p} p ON p.id = o.package_id WHERE p.reference LIKE %s"
     )
     like = f"{HISTORY_PREFIX}%"
     with connection.cursor() as cursor:
         cursor.execute(
             insert.format(kind="%s", at="sent_at"),
-            [NotificationKind.OFFER, NotificationState.SENT, like],
+            [NotificationKind.OFFER, "New package of care ", NotificationState.SENT, like],
         )
         cursor.execute(
             insert.format(kind="o.outcome", at="closed_at")
             + " AND (o.outcome = %s OR o.responded_at IS NOT NULL)",
-            [NotificationState.SENT, like, Outcome.AWARDED],
+            ["Package ", NotificationState.SENT, like, Outcome.AWARDED],
         )
 
 

@@ -17,14 +17,13 @@ from django.utils import timezone
 from brokerage import services
 from brokerage.distribution import distribute_packages
 from brokerage.models import (
-    Notification,
-    NotificationState,
     Offer,
     Package,
     PackageStatus,
     ServiceLevel,
 )
 from kpi.quarters import Quarter
+from notifications.models import Notification, NotificationState
 from providers.models import Role, User
 from wards.models import Coverage, Ward
 
@@ -177,7 +176,7 @@ def load_packages(out: OutputWrapper) -> None:
     today = timezone.localdate()
     number = 0
     # E-mails for history are recorded as sent rather than sent again from the demo worker.
-    with mock.patch("brokerage.notifications._enqueue"):
+    with mock.patch("notifications.outbox._send_on_commit"):
         for back in range(DAYS, -1, -1):
             day = today - timedelta(days=back)
             slot = _slot(day)
@@ -212,8 +211,9 @@ def load_packages(out: OutputWrapper) -> None:
                 _settle(rng, batch[len(batch) // 2 :], navigator, late)
         # The history's e-mails went out long ago: record them as sent when their offers were
         # (one UPDATE: a bulk_update of thousands of rows took most of this step's time).
-        sent_at = Subquery(Offer.objects.filter(pk=OuterRef("offer_id")).values("sent_at")[:1])
-        Notification.objects.filter(state=NotificationState.PENDING).update(
+        sent_at = Subquery(Offer.objects.filter(pk=OuterRef("object_id")).values("sent_at")[:1])
+        pending = Notification.objects.about("brokerage", "offer")
+        pending.filter(state=NotificationState.PENDING).update(
             state=NotificationState.SENT,
             attempts=1,
             created_at=sent_at,

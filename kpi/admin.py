@@ -51,7 +51,7 @@ class KpiReturnAdmin(admin.ModelAdmin):
 
 @admin.register(KpiTrigger)
 class KpiTriggerAdmin(admin.ModelAdmin):
-    list_display = ["provider", "quarter", "level", "missing", "created_at", "reset", "emailed_at"]
+    list_display = ["provider", "quarter", "level", "missing", "created_at", "reset"]
     list_filter = ["level", "quarter"]
     readonly_fields = [f.name for f in KpiTrigger._meta.fields]
 

@@ -173,8 +173,6 @@ class KpiTrigger(models.Model):
         related_name="triggers",
         help_text="The reset that cleared this trigger from the count.",
     )
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    emailed_to = models.TextField(blank=True)
 
     objects = TriggerQuerySet.as_manager()
 

@@ -8,11 +8,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import StateConflict
+from notifications.models import NotificationKind
+from notifications.outbox import Outgoing, notifications_enqueue
 from providers.models import PdpsStatus, Provider
 
 from .models import (
@@ -229,9 +233,8 @@ def _breaches(as_of: datetime, rules: KpiSettings) -> dict[int, list[Quarter]]:
 
 def _raise_for_provider(provider_id: int, quarters: list[Quarter], as_of: datetime) -> list[int]:
     """Raise this provider's new triggers, in quarter order, under a lock on its row so that two
-    workers at once cannot both count the same level. Returns the new triggers' ids."""
-    from .tasks import send_trigger_email_task
-
+    workers at once cannot both count the same level. Each new trigger's e-mail is recorded in the
+    outbox in the same transaction and sent after commit (K7, P7). Returns the new triggers."""
     created = []
     with transaction.atomic():
         provider = Provider.objects.select_for_update().get(pk=provider_id)
@@ -270,8 +273,7 @@ def _raise_for_provider(provider_id: int, quarters: list[Quarter], as_of: dateti
                 },
             )
             created.append(trigger)
-        for trigger in created:
-            transaction.on_commit(lambda pk=trigger.pk: send_trigger_email_task.delay(pk))
+        notifications_enqueue(trigger_email(trigger) for trigger in created)
     return created
 
 
@@ -318,6 +320,20 @@ def kpi_triggers_reset(
         reason=reason.strip(),
     )
     return reset
+
+
+def trigger_email(trigger: KpiTrigger) -> Outgoing:
+    """K7: the trigger's e-mail, rendered now. Levels 1 and 2 go to the provider (it sees them on its
+    notifications page); level 3 goes to the council's contract managers, so it names no provider."""
+    context = {"trigger": trigger, "base_url": settings.PORTAL_BASE_URL}
+    return Outgoing(
+        about=trigger,
+        kind=NotificationKind.TRIGGER,
+        to=trigger_recipients(trigger),
+        subject=render_to_string("kpi/email/trigger_subject.txt", context).strip(),
+        body=render_to_string("kpi/email/trigger_body.txt", context),
+        provider_id=trigger.provider_id if trigger.level < 3 else None,
+    )
 
 
 def trigger_recipients(trigger: KpiTrigger) -> list[str]:

@@ -158,6 +158,7 @@ EXPECTED: dict[str, Walk] = {
         post=page(200, 200, 404, 403, 403, 403, 403),
     ),
     "brokerage:notifications": Walk(_kw(pk=lambda w: w.branch_a1.pk), PROVIDER_A_OBJECT),
+    "notifications:provider": Walk(_kw(ref=lambda w: w.provider_a.ref), PROVIDER_A_OBJECT),
     # KPIs
     "kpi:my": Walk(None, PROVIDERS_ONLY),
     "kpi:my-offers": Walk(None, PROVIDERS_ONLY),
@@ -273,6 +274,7 @@ EXPECTED: dict[str, Walk] = {
         post=api(400, 400, 404, 403, 403, 403, 403),
     ),
     "offer-export": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
+    "notification-list": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
     "kpi-response-rates": Walk(
         None, api(200, 200, 200, 200, 200, 200, 200), query="?quarter=2025-26-Q4"
     ),

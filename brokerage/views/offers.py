@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from core.models import PortalSettings
+from notifications.models import Notification
 from providers.models import Branch, Role
 
 from .. import services
@@ -20,7 +21,6 @@ from ..filters import OfferFilter
 from ..forms import RespondForm
 from ..models import (
     ANSWERS,
-    Notification,
     Offer,
     Outcome,
     PlacementResponse,
@@ -156,14 +156,13 @@ def offer_history_csv(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def branch_notifications(request: HttpRequest, pk: int) -> HttpResponse:
-    """The e-mails sent to a branch and how each fared (P7)."""
+    """The e-mails of every kind sent to a branch and how each fared (P7)."""
     branch = get_object_or_404(
         Branch.objects.visible_to(request.user).select_related("provider"), pk=pk
     )
     notifications = (
         Notification.objects.visible_to(request.user)
         .filter(branch=branch)
-        .select_related("offer__package")
         .order_by("-created_at", "-id")
     )
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "csp",
     "core",
     "providers",
+    "notifications",
     "wards",
     "brokerage",
     "kpi",
@@ -269,10 +270,10 @@ PORTAL_BEAT_SCHEDULES = [
         "hour": "*",
         "day_of_week": "*",
     },
-    # P7: e-mails never handed to a worker, or stuck, are sent again.
+    # P7, P10, K7: e-mails of every kind never handed to a worker, or stuck, are sent again.
     {
         "name": "Resend stuck e-mails",
-        "task": "brokerage.tasks.resend_stuck_notifications",
+        "task": "notifications.tasks.resend_notifications",
         "minute": "*/10",
         "hour": "*",
         "day_of_week": "*",

@@ -9,7 +9,8 @@ from django.db import connection
 
 from brokerage import services
 from brokerage.distribution import distribute_packages
-from brokerage.models import Notification, Offer, PlacementResponse
+from brokerage.models import Offer, PlacementResponse
+from notifications.models import Notification
 from tests.factories import BranchFactory, CoverageFactory, PackageFactory, WardFactory
 
 from .conftest import MONDAY_11

@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from brokerage.distribution import distribute_packages
-from brokerage.models import Notification, Offer, PackageStatus
+from brokerage.models import Offer, PackageStatus
+from notifications.models import Notification
 from providers.models import PdpsStatus
 from tests.factories import PackageFactory
 

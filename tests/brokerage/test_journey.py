@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from brokerage.models import Notification, Offer
+from brokerage.models import Offer
 from brokerage.tasks import close_expired_offers_task, distribute_packages_task
+from notifications.models import Notification
 from tests.factories import BranchFactory, CoverageFactory
 from tests.worker import running_worker, tasks_through_broker, wait_for
 

@@ -6,8 +6,9 @@ import pytest
 from django.core import mail
 
 from brokerage.distribution import distribute_packages
-from brokerage.models import Notification
-from brokerage.notifications import notify_offers, send_notification
+from brokerage.notifications import notify_offers
+from notifications.models import Notification
+from notifications.outbox import notification_send as send_notification
 
 from .conftest import MONDAY_11
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def pending(queued_package, market):
-    with mock.patch("brokerage.notifications._enqueue"):
+    with mock.patch("notifications.outbox._send_on_commit"):
         distribute_packages(as_of=MONDAY_11)
     return list(Notification.objects.order_by("pk"))
 
@@ -33,7 +34,7 @@ def test_recording_the_same_notification_twice_creates_one_row(pending):
 
 
 def test_failed_send_is_recorded_and_retried_with_back_off(pending):
-    from brokerage.tasks import send_notifications
+    from notifications.tasks import send_notifications
 
     smtp_down = mock.patch("django.core.mail.EmailMessage.send", side_effect=OSError("SMTP down"))
     no_retry = mock.patch.object(send_notifications, "retry", side_effect=RuntimeError("retry"))
@@ -51,20 +52,20 @@ def test_failed_send_is_recorded_and_retried_with_back_off(pending):
 def test_branch_without_address_is_recorded_not_lost(queued_package, market):
     market["a1"].notification_email = ""
     market["a1"].save()
-    with mock.patch("brokerage.notifications._enqueue"):
+    with mock.patch("notifications.outbox._send_on_commit"):
         distribute_packages(as_of=MONDAY_11)
     note = Notification.objects.get(branch=market["a1"])
     assert send_notification(note.pk) == "gave_up"
-    assert "no notification e-mail" in Notification.objects.get(pk=note.pk).last_error
+    assert "no e-mail address" in Notification.objects.get(pk=note.pk).last_error
 
 
 def test_stuck_notifications_are_sent_again(pending):
     from django.utils import timezone
 
-    from brokerage.tasks import resend_stuck_notifications
+    from notifications.outbox import notifications_resend
 
     Notification.objects.update(created_at=timezone.now() - timezone.timedelta(hours=1))
-    assert resend_stuck_notifications() == 2
+    assert notifications_resend(as_of=timezone.now()) == 2
 
 
 def test_notification_scope_follows_branches(pending, alice, olivia, bob):

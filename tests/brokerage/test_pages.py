@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from brokerage import services
 from brokerage.distribution import distribute_packages
-from brokerage.models import Notification, Offer, Package
+from brokerage.models import Offer, Package
 from core.models import PortalSettings
+from notifications.models import Notification
 from tests.factories import PackageFactory, WardFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from brokerage import services
 from brokerage.distribution import deadlines, distribute_packages
-from brokerage.models import Notification, Offer, Package, normalise_postcode
+from brokerage.models import Offer, Package, normalise_postcode
 from core.models import AuditEvent
 from core.schedules import ensure_schedules
+from notifications.models import Notification
 
 from .conftest import MONDAY_11
 
@@ -117,18 +118,18 @@ def test_deadline_is_the_same_whichever_zone_the_moment_carries():
 def test_a_stuck_send_is_retried_by_when_it_was_claimed_not_created(queued_package, market):
     from unittest import mock
 
-    from brokerage.tasks import resend_stuck_notifications
+    from notifications.outbox import notifications_resend
 
-    with mock.patch("brokerage.notifications._enqueue"):
+    with mock.patch("notifications.outbox._send_on_commit"):
         distribute_packages(as_of=MONDAY_11)
     now = timezone.now()
     Notification.objects.update(
         created_at=now - timedelta(hours=2), state="sending", claimed_at=now - timedelta(minutes=5)
     )
-    assert resend_stuck_notifications() == 0  # in flight: left alone
+    assert notifications_resend(as_of=now) == 0  # in flight: left alone
     assert set(Notification.objects.values_list("state", flat=True)) == {"sending"}
     Notification.objects.update(claimed_at=now - timedelta(hours=1))
-    assert resend_stuck_notifications() == 2
+    assert notifications_resend(as_of=now) == 2
 
 
 def test_a_package_skipped_by_the_run_is_caught_up(queued_package, market):

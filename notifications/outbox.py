@@ -1,0 +1,160 @@
+"""The outbox's three moves (P7, P10, K7; STYLE 2, 5): record e-mails and hand them to a worker
+after commit; send one under a claim; hand again to a worker those that never reached one, or whose
+worker died, or whose retry is overdue. Every kind of e-mail goes through here; a new feature adds a
+kind and renders its subject and body, nothing more."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMessage
+from django.db import connection, models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .models import Notification, NotificationState
+
+log = logging.getLogger(__name__)
+TASK_CHUNK = 200
+INSERT_CHUNK = 200
+# With back-off of 1, 2, 4 ... minutes capped at 30, ten tries span about three and a half hours.
+MAX_ATTEMPTS = 10
+# A send claimed longer ago than this died with its worker; one never handed to a worker (broker
+# down at commit) is picked up after PENDING_GRACE; a failed one whose retry is this overdue, too.
+STUCK_AFTER = timedelta(minutes=30)
+PENDING_GRACE = timedelta(minutes=10)
+
+
+def back_off(attempts: int) -> timedelta:
+    """1, 2, 4 ... minutes after the `attempts`-th failure, capped at 30."""
+    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 30 * 60))
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One e-mail to record: what it is about, its kind, its addresses and its rendered text."""
+
+    about: models.Model
+    kind: str
+    to: list[str]
+    subject: str
+    body: str
+    provider_id: int | None = None
+    branch_id: int | None = None
+
+
+def notifications_enqueue(
+    messages: Iterable[Outgoing], *, now: datetime | None = None
+) -> list[int]:
+    """Record each e-mail once per (object, kind), skipping any already recorded, and send the new
+    ones after commit. Returns the ids recorded now. Call it inside the transaction that made the
+    object, so the e-mail exists exactly when the object does."""
+    now = now or timezone.now()
+    rows = list(messages)
+    created: list[int] = []
+    for start in range(0, len(rows), INSERT_CHUNK):
+        created += _insert(rows[start : start + INSERT_CHUNK], now)
+    _send_on_commit(created)
+    return created
+
+
+COLUMNS = (
+    "kind, content_type_id, object_id, provider_id, branch_id, to_email, subject, body, state, "
+    "attempts, last_error, created_at"
+)
+
+
+def _insert(rows: list[Outgoing], now: datetime) -> list[int]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: set-based and idempotent, on PostgreSQL
+    and SQLite alike; two workers recording the same e-mail at once record it once."""
+    if not rows:
+        return []
+    created_at = connection.ops.adapt_datetimefield_value(now)
+    params: list = []
+    for row in rows:
+        ct = ContentType.objects.get_for_model(row.about)
+        to = ", ".join(dict.fromkeys(a for a in row.to if a))
+        params += [row.kind, ct.pk, row.about.pk, row.provider_id, row.branch_id, to]
+        params += [row.subject[:300], row.body, NotificationState.PENDING, 0, "", created_at]
+    values = ", ".join(["(" + ", ".join(["%s"] * 12) + ")"] * len(rows))
+    table = Notification._meta.db_table
+    sql = f"INSERT INTO {table} ({COLUMNS}) VALUES {values} ON CONFLICT DO NOTHING RETURNING id"  # noqa: S608 - table name from the model
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _send_on_commit(notification_ids: list[int]) -> None:
+    """Hand to workers after commit, in chunks so one task never holds too much."""
+    if not notification_ids:
+        return
+    from .tasks import send_notifications
+
+    for start in range(0, len(notification_ids), TASK_CHUNK):
+        chunk = notification_ids[start : start + TASK_CHUNK]
+        transaction.on_commit(lambda c=chunk: send_notifications.delay(c))
+
+
+def _claim(notification_id: int) -> bool:
+    """Take the e-mail for sending; False when another worker has it or it is done (STYLE 5)."""
+    claimable = [NotificationState.PENDING, NotificationState.FAILED]
+    return bool(
+        Notification.objects.filter(pk=notification_id, state__in=claimable).update(
+            state=NotificationState.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now()
+        )
+    )
+
+
+def notification_send(notification_id: int) -> str:
+    """Send one e-mail if it is not sent or being sent; returns its new state ("skipped" when
+    another worker has it or it is done). Raises on a failed send so the task retries with back-off;
+    after MAX_ATTEMPTS it gives up, and the row says why."""
+    if not _claim(notification_id):
+        return "skipped"
+    notification = Notification.objects.get(pk=notification_id)
+    rows = Notification.objects.filter(pk=notification_id)
+    if not notification.recipients:
+        rows.update(state=NotificationState.GAVE_UP, last_error="There is no e-mail address.")
+        return NotificationState.GAVE_UP
+    message = EmailMessage(notification.subject, notification.body, to=notification.recipients)
+    try:
+        message.send(fail_silently=False)
+    except Exception as exc:
+        gave_up = notification.attempts >= MAX_ATTEMPTS
+        rows.update(
+            state=NotificationState.GAVE_UP if gave_up else NotificationState.FAILED,
+            last_error=str(exc)[:500],
+            next_attempt_at=None if gave_up else timezone.now() + back_off(notification.attempts),
+        )
+        log.warning("E-mail %s to %s failed: %s", notification_id, notification.to_email, exc)
+        raise
+    rows.update(
+        state=NotificationState.SENT, sent_at=timezone.now(), last_error="", next_attempt_at=None
+    )
+    return NotificationState.SENT
+
+
+def notifications_resend(*, as_of: datetime) -> int:
+    """The one resend job, for every kind: e-mails never handed to a worker, whose worker died
+    mid-send, or whose retry is overdue (its task lost) go to a worker again. Each is claimed
+    before sending, so one still in its own retry is never sent twice. Returns how many."""
+    stale = as_of - STUCK_AFTER
+    Notification.objects.filter(state=NotificationState.SENDING, claimed_at__lt=stale).update(
+        state=NotificationState.FAILED, next_attempt_at=None
+    )
+    due = Q(state=NotificationState.PENDING, created_at__lt=as_of - PENDING_GRACE) | Q(
+        Q(next_attempt_at__isnull=True, claimed_at__lt=stale)
+        | Q(next_attempt_at__lt=as_of - PENDING_GRACE),
+        state=NotificationState.FAILED,
+    )
+    ids = list(
+        Notification.objects.filter(due, attempts__lt=MAX_ATTEMPTS)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:2000]
+    )
+    _send_on_commit(ids)
+    return len(ids)
