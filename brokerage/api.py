@@ -18,6 +18,7 @@ from . import services
 from .exports import history_csv_response
 from .filters import OfferFilter, PackageFilter
 from .models import DeclineReason, Offer, Outcome, Package, PlacementResponse, normalise_postcode
+from .notifications import EMAIL_STATE
 from .permissions import may_act_on_packages, may_read_packages
 from .selectors import offer_queryset, shortlist
 
@@ -246,6 +247,9 @@ class OfferSerializer(serializers.ModelSerializer):
     person = serializers.SerializerMethodField(
         help_text="The person's details: the awarded provider only (A3)"
     )
+    email_state = serializers.SerializerMethodField(
+        help_text="The offer e-mail's state: pending, sent, failed, or null before one is recorded"
+    )
 
     class Meta:
         model = Offer
@@ -264,7 +268,12 @@ class OfferSerializer(serializers.ModelSerializer):
             "note",
             "feedback",
             "person",
+            "email_state",
         ]
+
+    def get_email_state(self, offer) -> str | None:
+        """P7: the offer e-mail's state in the outbox: pending, sent, failed, or None before one."""
+        return EMAIL_STATE.get(getattr(offer, "offer_email_state", None))
 
     def get_person(self, offer) -> dict | None:
         if offer.outcome != Outcome.AWARDED:

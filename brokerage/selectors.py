@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from providers.models import User
 
 from .models import Offer, Outcome, Package, PlacementResponse
+from .notifications import with_email_state
 
 FULL_MARKS_WITHIN_DAYS = 0
 ZERO_MARKS_AFTER_DAYS = 28
@@ -55,7 +56,8 @@ def shortlist(package: Package) -> list[dict]:
 
 def offer_queryset(user: User) -> QuerySet[Offer]:
     """The offers `user` may see (A1), with what every offer list and page shows of them."""
-    return Offer.objects.visible_to(user).select_related("package__ward", "provider", "branch")
+    offers = Offer.objects.visible_to(user).select_related("package__ward", "provider", "branch")
+    return with_email_state(offers)
 
 
 def get_offer_or_404(user: User, pk: int) -> Offer:

@@ -256,7 +256,7 @@ def test_demo_history_emails_are_recorded_sent_not_left_to_go_out_again(demo_out
 
     from django.utils import timezone
 
-    from brokerage.models import Notification
+    from notifications.models import Notification
 
     day_ago = timezone.now() - timedelta(days=1)
     assert (
