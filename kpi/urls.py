@@ -16,5 +16,11 @@ urlpatterns = [
     path("triggers/<str:ref>/reset/", views.trigger_reset, name="trigger-reset"),
     path("risk/", views.risk_list, name="risk"),
     path("risk/<str:ref>/", views.risk_detail, name="risk-detail"),
+    path("risk/<str:ref>/profile/", views.risk_profile_save, name="risk-profile"),
+    path("risk/<str:ref>/plan/", views.risk_plan_add, name="risk-plan"),
+    path("risk/<str:ref>/plan/status/", views.risk_plan_status, name="risk-plan-status"),
     path("settings/", views.kpi_settings, name="settings"),
+    path("settings/discounted/", views.discount_add, name="discount-add"),
+    path("settings/discounted/remove/", views.discount_remove, name="discount-remove"),
+    path("settings/first-due/", views.first_due_set, name="first-due"),
 ]

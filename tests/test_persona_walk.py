@@ -63,6 +63,7 @@ PROVIDER_A_OBJECT = page(200, 200, 404, 200, 200, 200, 200)
 ALLOWED_POST = {200, 201, 302, 400, 409}
 NAVIGATOR_ONLY = page(403, 403, 403, 200, 403, 403, 200)
 CONTRACTS_ONLY = page(403, 403, 403, 403, 200, 403, 200)
+CONTRACTS_POST_ONLY = page(403, 403, 403, 403, 405, 403, 405)
 API_POST_ONLY = api(405, 405, 405, 405, 405, 405, 405)
 COUNCIL_READ = api(403, 403, 403, 200, 200, 200, 200)
 
@@ -183,6 +184,29 @@ EXPECTED: dict[str, Walk] = {
         post=page(403, 403, 403, 403, 200, 403, 200),
     ),
     "kpi:settings": Walk(None, CONTRACTS_ONLY, post=page(403, 403, 403, 403, 200, 403, 200)),
+    # One view per form on the risk and settings pages: POST only (405 to a GET, after the role).
+    "kpi:risk-profile": Walk(
+        _kw(ref=lambda w: w.provider_a.ref),
+        CONTRACTS_POST_ONLY,
+        post=page(403, 403, 403, 403, 200, 403, 200),
+    ),
+    "kpi:risk-plan": Walk(
+        _kw(ref=lambda w: w.provider_a.ref),
+        CONTRACTS_POST_ONLY,
+        post=page(403, 403, 403, 403, 200, 403, 200),
+    ),
+    "kpi:risk-plan-status": Walk(  # no plan posted: 404
+        _kw(ref=lambda w: w.provider_a.ref),
+        CONTRACTS_POST_ONLY,
+        post=page(403, 403, 403, 403, 404, 403, 404),
+    ),
+    "kpi:discount-add": Walk(
+        None, CONTRACTS_POST_ONLY, post=page(403, 403, 403, 403, 200, 403, 200)
+    ),
+    "kpi:discount-remove": Walk(  # no quarter posted: 404
+        None, CONTRACTS_POST_ONLY, post=page(403, 403, 403, 403, 404, 403, 404)
+    ),
+    "kpi:first-due": Walk(None, CONTRACTS_POST_ONLY, post=page(403, 403, 403, 403, 200, 403, 200)),
     # The API (/api/v1/), token-authenticated as provider systems are.
     "api-token": Walk(
         None,

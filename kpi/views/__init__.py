@@ -5,7 +5,19 @@ Provider users reach their own provider's records only, through `visible_to` (A1
 council-only pages answer 403 to them before any lookup, so nothing leaks (A2).
 """
 
-from .council import kpi_settings, risk_detail, risk_list, trigger_list, trigger_reset
+from .council import (
+    discount_add,
+    discount_remove,
+    first_due_set,
+    kpi_settings,
+    risk_detail,
+    risk_list,
+    risk_plan_add,
+    risk_plan_status,
+    risk_profile_save,
+    trigger_list,
+    trigger_reset,
+)
 from .dashboard_pages import dashboard_csv, dashboard_page, response_rates_csv
 from .mine import my_kpis, my_offers
 from .returns import return_detail, return_list, return_upload
@@ -23,5 +35,11 @@ __all__ = [
     "trigger_reset",
     "risk_list",
     "risk_detail",
+    "risk_profile_save",
+    "risk_plan_add",
+    "risk_plan_status",
     "kpi_settings",
+    "discount_add",
+    "discount_remove",
+    "first_due_set",
 ]

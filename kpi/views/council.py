@@ -10,8 +10,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from brokerage.models import Offer
+from core.errors import add_domain_error
 from providers.models import Provider
 
 from .. import services
@@ -32,12 +33,7 @@ from ..models import (
     KpiTrigger,
     RiskProfile,
 )
-from ..quarters import Quarter, recent_quarters
-from ..selectors import (
-    Period,
-    provider_rates,
-    rates_by_quarter,
-)
+from ..risk_selectors import risk_entries, risk_history
 from .common import (
     COUNCIL_KPI,
     PAGE_SIZE,
@@ -86,65 +82,22 @@ def trigger_reset(request: HttpRequest, ref: str) -> HttpResponse:
 @council_kpi
 def risk_list(request: HttpRequest) -> HttpResponse:
     """Medium- and high-risk providers over the rolling 90 days and the last ended quarter."""
-    now = timezone.now()
-    last = Quarter.containing(now).previous()
-    rows = {}
-    for period in (Period.rolling(now), Period.for_quarter(last)):
-        for row in provider_rates(period):
-            if row.band in ("medium", "high"):
-                rows.setdefault(row.provider_id, {"provider": row.provider, "rates": {}})["rates"][
-                    period.code
-                ] = row
-    profiles = RiskProfile.objects.in_bulk(list(rows), field_name="provider_id")
-    profiled = RiskProfile.objects.exclude(provider_id__in=list(rows)).select_related("provider")
-    for extra in profiled:
-        rows[extra.provider_id] = {"provider": extra.provider, "rates": {}}
-        profiles[extra.provider_id] = extra
-    entries = sorted(rows.values(), key=lambda e: e["provider"].name)
-    for entry in entries:
-        entry["profile"] = profiles.get(entry["provider"].pk)
-        entry["rolling"] = entry["rates"].get("rolling-90")
-        entry["quarter"] = entry["rates"].get(str(last))
+    entries, last = risk_entries(timezone.now())
     return render(request, "kpi/risk_list.html", {"entries": entries, "last": last})
 
 
-@council_kpi
-def risk_detail(request: HttpRequest, ref: str) -> HttpResponse:
-    provider = get_object_or_404(Provider, ref=ref)
+def _risk_page(
+    request: HttpRequest,
+    provider: Provider,
+    *,
+    profile_form: RiskProfileForm | None = None,
+    plan_form: ActionPlanForm | None = None,
+) -> HttpResponse:
+    """The risk page; a form posted with errors is shown bound, the others fresh."""
     profile = RiskProfile.objects.filter(provider=provider).first()
-    initial = {"level": profile.level, "summary": profile.summary} if profile else None
-    profile_form = RiskProfileForm(initial=initial)
-    plan_form = ActionPlanForm()
-    if request.method == "POST":
-        kind = request.POST.get("form")
-        if kind == "profile":
-            profile_form = RiskProfileForm(request.POST)
-            if profile_form.is_valid():
-                services.risk_profile_save(
-                    actor=request.user, provider=provider, **profile_form.cleaned_data
-                )
-                messages.success(request, "Risk profile saved.")
-                return redirect("kpi:risk-detail", ref=ref)
-        elif kind == "plan":
-            plan_form = ActionPlanForm(request.POST)
-            if plan_form.is_valid():
-                services.action_plan_add(
-                    actor=request.user, provider=provider, **plan_form.cleaned_data
-                )
-                messages.success(request, "Action added to the plan.")
-                return redirect("kpi:risk-detail", ref=ref)
-        elif kind == "status":
-            plan = get_object_or_404(ActionPlan, pk=request.POST.get("plan"), provider=provider)
-            status_form = ActionPlanStatusForm(request.POST)
-            if status_form.is_valid():
-                services.action_plan_set_status(
-                    actor=request.user, plan=plan, status=status_form.cleaned_data["status"]
-                )
-                return redirect("kpi:risk-detail", ref=ref)
-    now = timezone.now()
-    quarters = recent_quarters(now, 4)
-    own = rates_by_quarter(quarters, offers=Offer.objects.filter(provider=provider))
-    history = [(q, (own.get(str(q)) or [None])[0]) for q in reversed(quarters)]
+    if profile_form is None:
+        initial = {"level": profile.level, "summary": profile.summary} if profile else None
+        profile_form = RiskProfileForm(initial=initial)
     return render(
         request,
         "kpi/risk_detail.html",
@@ -152,54 +105,134 @@ def risk_detail(request: HttpRequest, ref: str) -> HttpResponse:
             "provider": provider,
             "profile": profile,
             "profile_form": profile_form,
-            "plan_form": plan_form,
+            "plan_form": plan_form or ActionPlanForm(),
             "plans": ActionPlan.objects.filter(provider=provider),
-            "history": history,
+            "history": risk_history(provider, timezone.now()),
             "triggers": KpiTrigger.objects.filter(provider=provider),
         },
     )
 
 
-# --- K6: settings --------------------------------------------------------------------------------
+@council_kpi
+@require_POST
+def risk_profile_save(request: HttpRequest, ref: str) -> HttpResponse:
+    provider = get_object_or_404(Provider, ref=ref)
+    form = RiskProfileForm(request.POST)
+    if not form.is_valid():
+        return _risk_page(request, provider, profile_form=form)
+    services.risk_profile_save(actor=request.user, provider=provider, **form.cleaned_data)
+    messages.success(request, "Risk profile saved.")
+    return redirect("kpi:risk-detail", ref=ref)
 
 
 @council_kpi
-def kpi_settings(request: HttpRequest) -> HttpResponse:
-    discount_form, first_due_form = DiscountedQuarterForm(), FirstDueForm()
-    if request.method == "POST":
-        kind = request.POST.get("form")
-        try:
-            if kind == "discount":
-                discount_form = DiscountedQuarterForm(request.POST)
-                if discount_form.is_valid():
-                    services.discounted_quarter_add(
-                        actor=request.user, **discount_form.cleaned_data
-                    )
-                    messages.success(request, "Quarter discounted.")
-                    return redirect("kpi:settings")
-            elif kind == "undiscount":
-                item = get_object_or_404(DiscountedQuarter, pk=request.POST.get("item"))
-                services.discounted_quarter_remove(actor=request.user, item=item)
-                messages.success(request, f"{item.quarter} is counted again.")
-                return redirect("kpi:settings")
-            elif kind == "first_due":
-                first_due_form = FirstDueForm(request.POST)
-                if first_due_form.is_valid():
-                    services.first_due_quarter_set(
-                        actor=request.user, **first_due_form.cleaned_data
-                    )
-                    messages.success(request, "First due quarter saved.")
-                    return redirect("kpi:settings")
-        except services.KpiError as exc:
-            discount_form.add_error(None, str(exc))
+@require_POST
+def risk_plan_add(request: HttpRequest, ref: str) -> HttpResponse:
+    provider = get_object_or_404(Provider, ref=ref)
+    form = ActionPlanForm(request.POST)
+    if not form.is_valid():
+        return _risk_page(request, provider, plan_form=form)
+    services.action_plan_add(actor=request.user, provider=provider, **form.cleaned_data)
+    messages.success(request, "Action added to the plan.")
+    return redirect("kpi:risk-detail", ref=ref)
+
+
+@council_kpi
+@require_POST
+def risk_plan_status(request: HttpRequest, ref: str) -> HttpResponse:
+    """Mark the posted `plan` met or not met; another provider's plan is 404."""
+    plan_id = request.POST.get("plan")
+    plan = get_object_or_404(
+        ActionPlan, pk=plan_id if str(plan_id).isdigit() else None, provider__ref=ref
+    )
+    form = ActionPlanStatusForm(request.POST)
+    if form.is_valid():
+        services.action_plan_set_status(
+            actor=request.user, plan=plan, status=form.cleaned_data["status"]
+        )
+    return redirect("kpi:risk-detail", ref=ref)
+
+
+# The page's forms each post to their own view; a post to the page itself naming its form (the
+# hidden `form` field the page once switched on) still reaches that view.
+RISK_FORMS = {"profile": risk_profile_save, "plan": risk_plan_add, "status": risk_plan_status}
+
+
+@council_kpi
+def risk_detail(request: HttpRequest, ref: str) -> HttpResponse:
+    if request.method == "POST" and (view := RISK_FORMS.get(request.POST.get("form", ""))):
+        return view(request, ref)
+    return _risk_page(request, get_object_or_404(Provider, ref=ref))
+
+
+# --- K6: settings --------------------------------------------------------------------------------
+
+
+def _settings_page(
+    request: HttpRequest,
+    *,
+    discount_form: DiscountedQuarterForm | None = None,
+    first_due_form: FirstDueForm | None = None,
+) -> HttpResponse:
     return render(
         request,
         "kpi/settings.html",
         {
             "discounted": DiscountedQuarter.objects.all(),
             "overrides": FirstDueQuarter.objects.select_related("provider"),
-            "discount_form": discount_form,
-            "first_due_form": first_due_form,
+            "discount_form": discount_form or DiscountedQuarterForm(),
+            "first_due_form": first_due_form or FirstDueForm(),
             "rules": KpiSettings.load(),
         },
     )
+
+
+@council_kpi
+@require_POST
+def discount_add(request: HttpRequest) -> HttpResponse:
+    form = DiscountedQuarterForm(request.POST)
+    if form.is_valid():
+        try:
+            services.discounted_quarter_add(actor=request.user, **form.cleaned_data)
+        except services.KpiError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Quarter discounted.")
+            return redirect("kpi:settings")
+    return _settings_page(request, discount_form=form)
+
+
+@council_kpi
+@require_POST
+def discount_remove(request: HttpRequest) -> HttpResponse:
+    item_id = request.POST.get("item")
+    item = get_object_or_404(DiscountedQuarter, pk=item_id if str(item_id).isdigit() else None)
+    services.discounted_quarter_remove(actor=request.user, item=item)
+    messages.success(request, f"{item.quarter} is counted again.")
+    return redirect("kpi:settings")
+
+
+@council_kpi
+@require_POST
+def first_due_set(request: HttpRequest) -> HttpResponse:
+    form = FirstDueForm(request.POST)
+    if not form.is_valid():
+        return _settings_page(request, first_due_form=form)
+    services.first_due_quarter_set(actor=request.user, **form.cleaned_data)
+    messages.success(request, "First due quarter saved.")
+    return redirect("kpi:settings")
+
+
+# As on the risk page: a post naming its form reaches that form's view.
+SETTINGS_FORMS = {
+    "discount": discount_add,
+    "undiscount": discount_remove,
+    "first_due": first_due_set,
+}
+
+
+@council_kpi
+def kpi_settings(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and (view := SETTINGS_FORMS.get(request.POST.get("form", ""))):
+        return view(request)
+    return _settings_page(request)
