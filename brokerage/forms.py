@@ -6,13 +6,11 @@ package's or offer's state allows.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
-from django.forms.boundfield import BoundField
-from django.utils import timezone
 
+from core.forms import GovukDateField, GovukForm, GovukModelForm
 from wards.models import Ward
 
 from .models import (
@@ -24,127 +22,6 @@ from .models import (
     Urgency,
     normalise_postcode,
 )
-
-DATE_PARTS = ("day", "month", "year")
-
-ERROR_CLASSES = {
-    forms.Textarea: "govuk-textarea--error",
-    forms.Select: "govuk-select--error",
-}
-
-
-class DateParts(forms.Widget):
-    """The GOV.UK date input: three boxes named `<name>-day`, `<name>-month` and `<name>-year`.
-
-    The page template draws the boxes (`brokerage/includes/date.html`); this widget only reads them.
-    """
-
-    def value_from_datadict(self, data, files, name) -> tuple[str, str, str]:
-        return tuple(str(data.get(f"{name}-{part}", "")).strip() for part in DATE_PARTS)
-
-    def value_omitted_from_data(self, data, files, name) -> bool:
-        return not any(f"{name}-{part}" in data for part in DATE_PARTS)
-
-    def id_for_label(self, id_: str) -> str:
-        # The error summary links to the first box, as the GOV.UK pattern asks.
-        return f"{id_}-day" if id_ else id_
-
-
-class DateBoundField(BoundField):
-    @property
-    def parts(self) -> dict[str, str]:
-        """The day, month and year to show in the boxes: what was typed, or the initial date."""
-        value = self.value()
-        if isinstance(value, date):
-            return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
-        if isinstance(value, tuple | list) and len(value) == 3:
-            return dict(zip(DATE_PARTS, value, strict=True))
-        return dict.fromkeys(DATE_PARTS, "")
-
-
-def date_example(today: date | None = None) -> str:
-    """The hint under a date input: 'For example, 27 3 2026', four weeks after today (Europe/London),
-    so the example is a date the form would accept, never one already past."""
-    day = (today or timezone.localdate(timezone=timezone.get_default_timezone())) + timedelta(
-        weeks=4
-    )
-    return f"For example, {day.day} {day.month} {day.year}"
-
-
-class GovukDateField(forms.Field):
-    """A date typed as day, month and year, with the GOV.UK error messages. Without a `help_text`,
-    a `GovukForm` gives it a worked example (`date_example`) each time the form is built."""
-
-    widget = DateParts
-    bound_field_class = DateBoundField
-
-    def to_python(self, value) -> date | None:
-        if isinstance(value, date) or value is None:
-            return value
-        if not any(value):
-            return None
-        missing = [part for part, typed in zip(DATE_PARTS, value, strict=True) if not typed]
-        if missing:
-            raise forms.ValidationError(f"{self.label} must include a {' and a '.join(missing)}")
-        try:
-            day, month, year = (int(typed) for typed in value)
-            if year < 1000:
-                raise forms.ValidationError("Year must include 4 numbers")
-            return date(year, month, day)
-        except ValueError as exc:
-            raise forms.ValidationError(f"{self.label} must be a real date") from exc
-
-
-class GovukForm:
-    """Mixin: GOV.UK classes on the widgets, error state after validation, and the links the error
-    summary needs (each message points at the input to fix)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
-            widget = field.widget
-            if isinstance(field, GovukDateField) and not field.help_text:
-                field.help_text = date_example()  # per form, so the example moves with the days
-            if isinstance(widget, forms.Textarea):
-                widget.attrs.setdefault("class", "govuk-textarea")
-                widget.attrs.setdefault("rows", 4)
-            elif isinstance(widget, forms.Select) and not isinstance(widget, forms.RadioSelect):
-                widget.attrs.setdefault("class", "govuk-select")
-            elif isinstance(widget, forms.TextInput | forms.NumberInput):
-                widget.attrs.setdefault("class", "govuk-input")
-            if field.help_text:
-                widget.attrs["aria-describedby"] = f"{self[name].auto_id}-hint"
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name not in self.fields:
-                continue
-            widget = self.fields[name].widget
-            error_class = next(
-                (css for kind, css in ERROR_CLASSES.items() if isinstance(widget, kind)),
-                "govuk-input--error",
-            )
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {error_class}".strip()
-            ids = [widget.attrs.get("aria-describedby", ""), f"{self[name].auto_id}-error"]
-            widget.attrs["aria-describedby"] = " ".join(i for i in ids if i)
-
-    def anchor(self, name: str) -> str:
-        """The id of the input an error on field `name` should take the reader to."""
-        if name not in self.fields:
-            return self[next(iter(self.fields))].auto_id
-        bound = self[name]
-        if isinstance(bound.field.widget, forms.RadioSelect):
-            return f"{bound.auto_id}_0"
-        return bound.id_for_label
-
-    @property
-    def error_links(self) -> list[tuple[str, str]]:
-        """(anchor, message) for every error, in the order the fields appear on the page."""
-        links = [(self.anchor("__all__"), str(e)) for e in self.non_field_errors()]
-        for name in self.fields:
-            links += [(self.anchor(name), str(e)) for e in self.errors.get(name, [])]
-        return links
 
 
 class WardChoiceField(forms.ModelChoiceField):
@@ -166,7 +43,7 @@ PACKAGE_REQUIRED = {
 }
 
 
-class PackageForm(GovukForm, forms.ModelForm):
+class PackageForm(GovukModelForm):
     """P1: a package's details, and the personal details only the awarded provider will see (A3)."""
 
     ward = WardChoiceField(
@@ -267,7 +144,7 @@ class PackageForm(GovukForm, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class WithdrawForm(GovukForm, forms.Form):
+class WithdrawForm(GovukForm):
     reason = forms.CharField(
         label="Why is the package being withdrawn?",
         help_text="For example, the person has gone into residential care. Branches that answered are told.",
@@ -276,7 +153,7 @@ class WithdrawForm(GovukForm, forms.Form):
     )
 
 
-class CancelForm(GovukForm, forms.Form):
+class CancelForm(GovukForm):
     on = GovukDateField(
         label="Date the package was cancelled",
         error_messages={"required": "Enter the date the package was cancelled"},
@@ -305,7 +182,7 @@ RESPONSE_CHOICES = [
 ]
 
 
-class RespondForm(GovukForm, forms.Form):
+class RespondForm(GovukForm):
     """P8: Offer Made with a start date and an optional note, or Unable to Accept with a reason."""
 
     response = forms.ChoiceField(

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from brokerage.forms import GovukForm
+from core.forms import GovukForm
 from providers.models import Provider
 
 from .models import ActionPlanStatus, RiskLevel
@@ -24,7 +24,7 @@ class QuarterField(forms.CharField):
             raise forms.ValidationError(str(exc)) from exc
 
 
-class ReturnProviderForm(GovukForm, forms.Form):
+class ReturnProviderForm(GovukForm):
     """A contract manager making a return for a provider chooses the provider first, so that the
     quarters offered are the ones that provider owes (K6)."""
 
@@ -40,7 +40,7 @@ class ReturnProviderForm(GovukForm, forms.Form):
     )
 
 
-class ReturnUploadForm(GovukForm, forms.Form):
+class ReturnUploadForm(GovukForm):
     """K5, K6: the quarter (one the provider owes: `owed`, oldest first and chosen) and the file."""
 
     quarter = forms.ChoiceField(
@@ -88,19 +88,19 @@ class ReturnUploadForm(GovukForm, forms.Form):
         ]
 
 
-class ResetForm(GovukForm, forms.Form):
+class ResetForm(GovukForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Recorded in the audit trail, e.g. the improvement plan agreed.",
     )
 
 
-class DiscountedQuarterForm(GovukForm, forms.Form):
+class DiscountedQuarterForm(GovukForm):
     quarter = QuarterField(help_text="Such as 2025-26-Q1.")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class FirstDueForm(GovukForm, forms.Form):
+class FirstDueForm(GovukForm):
     provider = forms.ModelChoiceField(queryset=Provider.objects.all(), to_field_name="ref")
     quarter = QuarterField(
         required=False, help_text="Leave empty to go back to the first full quarter after joining."
@@ -108,12 +108,12 @@ class FirstDueForm(GovukForm, forms.Form):
     reason = forms.CharField(required=False)
 
 
-class RiskProfileForm(GovukForm, forms.Form):
+class RiskProfileForm(GovukForm):
     level = forms.ChoiceField(choices=RiskLevel.choices, widget=forms.RadioSelect)
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class ActionPlanForm(GovukForm, forms.Form):
+class ActionPlanForm(GovukForm):
     action = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
     due_on = forms.DateField(label="Due by")
 
@@ -126,5 +126,5 @@ class ActionPlanForm(GovukForm, forms.Form):
         due_on.widget.attrs["aria-describedby"] = f"{self['due_on'].auto_id}-hint"
 
 
-class ActionPlanStatusForm(GovukForm, forms.Form):
+class ActionPlanStatusForm(GovukForm):
     status = forms.ChoiceField(choices=ActionPlanStatus.choices)

@@ -5,58 +5,10 @@ from __future__ import annotations
 
 from django import forms
 
+from core.forms import GovukForm
 from providers.models import Branch
 
 from .models import Ward, WardRequestAction
-
-ERROR_CLASSES = {
-    forms.Textarea: "govuk-textarea--error",
-    forms.Select: "govuk-select--error",
-    forms.ClearableFileInput: "govuk-file-upload--error",
-}
-
-
-class GovukForm(forms.Form):
-    """GOV.UK classes on the widgets, the error state after validation, and `error_links` for the
-    error summary (each message points at the input to fix)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.Textarea):
-                widget.attrs.setdefault("class", "govuk-textarea")
-                widget.attrs.setdefault("rows", 3)
-            elif isinstance(widget, forms.ClearableFileInput | forms.FileInput):
-                widget.attrs.setdefault("class", "govuk-file-upload")
-            elif isinstance(widget, forms.Select) and not isinstance(widget, forms.RadioSelect):
-                widget.attrs.setdefault("class", "govuk-select")
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name not in self.fields:
-                continue
-            widget = self.fields[name].widget
-            css = next((c for kind, c in ERROR_CLASSES.items() if isinstance(widget, kind)), "")
-            if css:
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-            widget.attrs["aria-describedby"] = f"{self[name].auto_id}-error"
-
-    def anchor(self, name: str) -> str:
-        if name not in self.fields:
-            name = next(iter(self.fields))
-        bound = self[name]
-        if isinstance(bound.field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
-            return f"{bound.auto_id}_0"
-        return bound.id_for_label
-
-    @property
-    def error_links(self) -> list[tuple[str, str]]:
-        links = [(self.anchor("__all__"), str(e)) for e in self.non_field_errors()]
-        for name in self.fields:
-            links += [(self.anchor(name), str(e)) for e in self.errors.get(name, [])]
-        return links
 
 
 class BranchChoiceField(forms.ModelChoiceField):

@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from brokerage import services
-from brokerage.forms import CancelForm, PackageForm, RespondForm, date_example
+from brokerage.forms import CancelForm, PackageForm, RespondForm
 from brokerage.models import Offer, PackageStatus, PlacementResponse
 from brokerage.wording import hours, sentence
+from core.forms import date_example
 
 from .conftest import MONDAY_11
 

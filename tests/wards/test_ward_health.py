@@ -262,3 +262,11 @@ def test_page_query_count_is_pinned(client, carl, market, django_assert_max_num_
     # session, user, count, page, summary, districts (2), cleanse, and the session's save (3)
     with django_assert_max_num_queries(11):
         assert client.get(HEALTH).status_code == 200
+
+
+def test_ward_page_with_bad_dates_shows_the_error_summary_its_title_announces(client, carl, market):
+    client.force_login(carl)
+    url = reverse("ward_health:ward", args=[market["fishwick"].code])
+    html = client.get(url, {"from": "2026-04-01", "to": "2026-03-01"}).content.decode()
+    assert "<title>Error: " in html
+    assert "govuk-error-summary" in html and '<a href="#from">The start date must be' in html

@@ -1,0 +1,166 @@
+"""The one GOV.UK form base: every page's form (brokerage, wards, kpi) is drawn as GOV.UK Design
+System components through it.
+
+A form built on `GovukForm` (or `GovukModelForm`) gets the GOV.UK classes on its widgets, its hint
+tied to the input (`aria-describedby`), the error state after validation, and `error_links`: each
+message with the id of the input to fix, for the one error summary (`templates/includes/
+error_summary.html`). `GovukDateField` is the GOV.UK date input (three boxes). Forms only parse and
+check what a person typed; the services decide what the state allows.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django import forms
+from django.forms.boundfield import BoundField
+from django.utils import timezone
+
+DATE_PARTS = ("day", "month", "year")
+
+# The error modifier each kind of input takes; anything else is a text input.
+ERROR_CLASSES = {
+    forms.Textarea: "govuk-textarea--error",
+    forms.Select: "govuk-select--error",
+    forms.FileInput: "govuk-file-upload--error",
+}
+
+
+class DateParts(forms.Widget):
+    """The GOV.UK date input: three boxes named `<name>-day`, `<name>-month` and `<name>-year`.
+
+    The page template draws the boxes (`brokerage/includes/date.html`); this widget only reads them.
+    """
+
+    def value_from_datadict(self, data, files, name) -> tuple[str, str, str]:
+        return tuple(str(data.get(f"{name}-{part}", "")).strip() for part in DATE_PARTS)
+
+    def value_omitted_from_data(self, data, files, name) -> bool:
+        return not any(f"{name}-{part}" in data for part in DATE_PARTS)
+
+    def id_for_label(self, id_: str) -> str:
+        # The error summary links to the first box, as the GOV.UK pattern asks.
+        return f"{id_}-day" if id_ else id_
+
+
+class DateBoundField(BoundField):
+    @property
+    def parts(self) -> dict[str, str]:
+        """The day, month and year to show in the boxes: what was typed, or the initial date."""
+        value = self.value()
+        if isinstance(value, date):
+            return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
+        if isinstance(value, tuple | list) and len(value) == 3:
+            return dict(zip(DATE_PARTS, value, strict=True))
+        return dict.fromkeys(DATE_PARTS, "")
+
+
+def date_example(today: date | None = None) -> str:
+    """The hint under a date input: 'For example, 27 3 2026', four weeks after today (Europe/London),
+    so the example is a date the form would accept, never one already past."""
+    day = (today or timezone.localdate(timezone=timezone.get_default_timezone())) + timedelta(
+        weeks=4
+    )
+    return f"For example, {day.day} {day.month} {day.year}"
+
+
+class GovukDateField(forms.Field):
+    """A date typed as day, month and year, with the GOV.UK error messages. Without a `help_text`,
+    a `GovukForm` gives it a worked example (`date_example`) each time the form is built."""
+
+    widget = DateParts
+    bound_field_class = DateBoundField
+
+    def to_python(self, value) -> date | None:
+        if isinstance(value, date) or value is None:
+            return value
+        if not any(value):
+            return None
+        missing = [part for part, typed in zip(DATE_PARTS, value, strict=True) if not typed]
+        if missing:
+            raise forms.ValidationError(f"{self.label} must include a {' and a '.join(missing)}")
+        try:
+            day, month, year = (int(typed) for typed in value)
+            if year < 1000:
+                raise forms.ValidationError("Year must include 4 numbers")
+            return date(year, month, day)
+        except ValueError as exc:
+            raise forms.ValidationError(f"{self.label} must be a real date") from exc
+
+
+def error_anchor(form: forms.BaseForm, name: str) -> str:
+    """The id of the input an error on field `name` of any form should take the reader to: the
+    field's input, the first radio or checkbox of a choice, the day box of a date; a form-wide
+    error goes to the form's first field."""
+    if name not in form.fields:
+        name = next(iter(form.fields))
+    bound = form[name]
+    # CheckboxSelectMultiple is a RadioSelect in Django: both draw `<id>_0` first.
+    if isinstance(bound.field.widget, forms.RadioSelect):
+        return f"{bound.auto_id}_0"
+    return bound.id_for_label
+
+
+def error_links(form: forms.BaseForm | None) -> list[tuple[str, str]]:
+    """(anchor, message) for every error of `form` (none for no form), form-wide errors first,
+    then the fields' in the order they appear on the page."""
+    if not isinstance(form, forms.BaseForm) or not form.errors:
+        return []
+    links = [(error_anchor(form, "__all__"), str(e)) for e in form.non_field_errors()]
+    for name in form.fields:
+        links += [(error_anchor(form, name), str(e)) for e in form.errors.get(name, [])]
+    return links
+
+
+class GovukFormMixin:
+    """GOV.UK classes on the widgets, the hint and error message tied to the input, the error
+    state after validation, and the links the error summary needs."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(field, GovukDateField) and not field.help_text:
+                field.help_text = date_example()  # per form, so the example moves with the days
+            if isinstance(widget, forms.Textarea):
+                # Rows as each form sets them: Django's Textarea already says rows="10".
+                widget.attrs.setdefault("class", "govuk-textarea")
+            elif isinstance(widget, forms.FileInput):
+                widget.attrs.setdefault("class", "govuk-file-upload")
+            elif isinstance(widget, forms.Select) and not isinstance(widget, forms.RadioSelect):
+                widget.attrs.setdefault("class", "govuk-select")
+            elif isinstance(widget, forms.TextInput | forms.NumberInput):
+                widget.attrs.setdefault("class", "govuk-input")
+            if field.help_text:
+                widget.attrs["aria-describedby"] = f"{self[name].auto_id}-hint"
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name not in self.fields:
+                continue
+            widget = self.fields[name].widget
+            error_class = next(
+                (css for kind, css in ERROR_CLASSES.items() if isinstance(widget, kind)),
+                "govuk-input--error",
+            )
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {error_class}".strip()
+            ids = [widget.attrs.get("aria-describedby", ""), f"{self[name].auto_id}-error"]
+            widget.attrs["aria-describedby"] = " ".join(i for i in ids if i)
+
+    def anchor(self, name: str) -> str:
+        """The id of the input an error on field `name` should take the reader to."""
+        return error_anchor(self, name)
+
+    @property
+    def error_links(self) -> list[tuple[str, str]]:
+        """(anchor, message) for every error, in the order the fields appear on the page."""
+        return error_links(self)
+
+
+class GovukForm(GovukFormMixin, forms.Form):
+    """A plain form drawn as GOV.UK components."""
+
+
+class GovukModelForm(GovukFormMixin, forms.ModelForm):
+    """A model form drawn as GOV.UK components."""
