@@ -19,7 +19,7 @@ from .exports import history_csv_response
 from .filters import OfferFilter, PackageFilter
 from .models import DeclineReason, Offer, Outcome, Package, PlacementResponse, normalise_postcode
 from .notifications import EMAIL_STATE
-from .permissions import may_act_on_packages, may_read_packages
+from .permissions import may_act_on_packages, may_answer_offers, may_read_packages
 from .selectors import offer_queryset, shortlist
 
 
@@ -309,7 +309,7 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def respond(self, request, pk=None):
         offer = self.get_object()  # 404 when not yours (A1)
-        if not request.user.is_provider_user:
+        if not may_answer_offers(request.user):
             raise PermissionDenied("Only the provider offered the package can answer it.")
         data = RespondSerializer(data=request.data)
         data.is_valid(raise_exception=True)

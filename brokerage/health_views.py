@@ -5,13 +5,13 @@ another provider's rates are not theirs to see (A1)."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from core.csvio import csv_response
 from wards.models import Ward
+from wards.permissions import council_only
 
 from .health import (
     CLEANSE_MAX_OFFER_RATE,
@@ -27,6 +27,7 @@ from .health import (
 
 PAGE_SIZE = 100
 CLEANSE_SHOWN = 200  # cleanse candidates listed on the page; the CSV has every one
+WARD_HEALTH_IS_FOR_COUNCIL = "Ward health is for council staff."
 WARD_COLUMNS = [
     ("ward_code", "code"),
     ("ward_name", "name"),
@@ -51,11 +52,6 @@ CLEANSE_COLUMNS = [
     "made",
     "offer_rate",
 ]
-
-
-def _council_only(request: HttpRequest) -> None:
-    if not request.user.is_council:
-        raise PermissionDenied("Ward health is for council staff.")
 
 
 def _period(request: HttpRequest) -> tuple[Period, str]:
@@ -123,7 +119,7 @@ def _chart(districts: list[dict]) -> dict:
 
 @login_required
 def ward_health_page(request: HttpRequest) -> HttpResponse:
-    _council_only(request)
+    council_only(request.user, WARD_HEALTH_IS_FOR_COUNCIL)
     period, error = _period(request)
     filters = _filters(request)
     sort = request.GET.get("sort", "ward")
@@ -168,7 +164,7 @@ def ward_health_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def cleanse_csv(request: HttpRequest) -> HttpResponse:
-    _council_only(request)
+    council_only(request.user, WARD_HEALTH_IS_FOR_COUNCIL)
     period, _ = _period(request)
     rows = cleanse_candidates(period, district=request.GET.get("district", "").strip())
     return csv_response(
@@ -180,7 +176,7 @@ def cleanse_csv(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def ward_health_detail(request: HttpRequest, code: str) -> HttpResponse:
-    _council_only(request)
+    council_only(request.user, WARD_HEALTH_IS_FOR_COUNCIL)
     ward = get_object_or_404(Ward, code=code)
     period, error = _period(request)
     totals = ward_health(period, q=ward.code).get(pk=ward.pk)

@@ -20,3 +20,8 @@ def may_read_packages(user: User) -> bool:
 def may_act_on_packages(user: User) -> bool:
     """Only navigators (and administrators) change packages."""
     return user.is_authenticated and user.has_role(*NAVIGATORS)
+
+
+def may_answer_offers(user: User) -> bool:
+    """Provider users answer the offers they may see (P8); everyone else only reads them."""
+    return user.is_authenticated and user.is_provider_user

@@ -11,14 +11,13 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from providers.models import Provider, Role
+from providers.models import Provider
 
 from . import services
 from .models import KpiReturn, KpiTrigger
+from .permissions import may_make_returns, may_make_returns_on_behalf
 from .quarters import Quarter
 from .selectors import Period, response_rates_payload
-
-RETURN_MAKERS_ON_BEHALF = (Role.CONTRACT_MANAGER,)
 
 
 class ProviderRefSerializer(serializers.Serializer):
@@ -97,7 +96,7 @@ def return_provider(user, ref: str | None) -> Provider:
         if ref and ref != user.provider.ref:
             raise ValidationError({"provider": ["You can only make your own provider's return."]})
         return user.provider
-    if not user.has_role(*RETURN_MAKERS_ON_BEHALF):
+    if not may_make_returns_on_behalf(user):
         raise PermissionDenied("Only providers and contract managers make KPI returns.")
     if not ref:
         raise ValidationError({"provider": ["Say which provider this return is for."]})
@@ -122,7 +121,7 @@ class KpiReturnViewSet(
     @extend_schema(request=KpiReturnUploadSerializer, responses={201: KpiReturnSerializer})
     def create(self, request, *args, **kwargs):
         # The role first: a navigator posting an empty form is told it may not, not what is missing.
-        if not (request.user.is_provider_user or request.user.has_role(*RETURN_MAKERS_ON_BEHALF)):
+        if not may_make_returns(request.user):
             raise PermissionDenied("Only providers and contract managers make KPI returns.")
         upload = KpiReturnUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)

@@ -10,9 +10,9 @@ from providers.models import Branch
 
 from .filters import WardFilter, WardRequestFilter
 from .models import RegisterVersion, Ward, WardRequest, WardRequestAction
+from .permissions import may_ask_for_wards, may_decide_ward_requests, may_read_register
 from .selectors import register_changes, register_since, register_versions
 from .services import (
-    may_decide_ward_requests,
     register_csv_response,
     ward_request_create,
     ward_request_withdraw,
@@ -64,7 +64,7 @@ class RegisterVersionSerializer(serializers.ModelSerializer):
         """Council notes and who published stay with the council (A2); providers see the rest."""
         data = super().to_representation(version)
         request = self.context.get("request")
-        if request is not None and not request.user.is_council:
+        if request is not None and not may_read_register(request.user):
             data["note"] = ""
             data["published_by"] = None
         return data
@@ -219,7 +219,7 @@ class WardRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(request=WardRequestCreateSerializer, responses={201: WardRequestSerializer})
     def create(self, request):
-        if not request.user.is_provider_user:
+        if not may_ask_for_wards(request.user):
             raise PermissionDenied("Only provider users ask for ward changes.")
         body = WardRequestCreateSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)

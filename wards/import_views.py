@@ -12,9 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from core.csvio import ImportRejected, RowError
-from providers.models import Role
 
 from .forms import ImportForm
+from .permissions import may_import_register
 from .services import register_import, wards_import
 
 
@@ -41,7 +41,7 @@ def _run(kind: str, upload, actor, note: str) -> str:
 
 @login_required
 def register_upload(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_role(Role.CONTRACT_MANAGER):
+    if not may_import_register(request.user):
         raise PermissionDenied("Only contract managers import the wards and the register.")
     posted = request.method == "POST"
     form = ImportForm(request.POST if posted else None, request.FILES if posted else None)

@@ -19,9 +19,9 @@ from providers.models import Branch
 from .filters import WardRequestFilter
 from .forms import DecisionForm, WardRequestForm
 from .models import Coverage, Ward, WardRequest, WardRequestAction, WardRequestStatus
+from .permissions import may_decide_ward_requests, provider_only
 from .services import (
     WARD_REQUEST_REFUSALS,
-    may_decide_ward_requests,
     ward_request_create,
     ward_request_withdraw,
     ward_requests_approve,
@@ -31,11 +31,6 @@ from .services import (
 PAGE_SIZE = 50
 
 
-def _provider_only(request: HttpRequest) -> None:
-    if not request.user.is_provider_user:
-        raise PermissionDenied("These pages are for provider users.")
-
-
 def _districts() -> list[str]:
     return list(Ward.objects.order_by("district").values_list("district", flat=True).distinct())
 
@@ -43,7 +38,7 @@ def _districts() -> list[str]:
 @login_required
 def my_wards(request: HttpRequest) -> HttpResponse:
     """The coverage in force for each branch the provider user may see, with pending requests."""
-    _provider_only(request)
+    provider_only(request.user)
     branches = list(
         Branch.objects.visible_to(request.user)
         .select_related("provider")
@@ -97,7 +92,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
     """Request a change: choose the branch, add or remove, a district, then tick wards and say why.
 
     Choosing (GET) narrows the list of wards to tick; sending (POST) makes one request per ward."""
-    _provider_only(request)
+    provider_only(request.user)
     branches = Branch.objects.visible_to(request.user).order_by("name")
     data = request.POST if request.method == "POST" else request.GET
     branch = _chosen_branch(branches, data.get("branch"))

@@ -1,7 +1,6 @@
 """The wards list and the register pages (W1, W2): versions, downloads and comparisons."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,6 +10,7 @@ from core.csvio import csv_response
 
 from .filters import WardFilter
 from .models import Ward
+from .permissions import council_only
 from .selectors import (
     CHANGE_COLUMNS,
     register_changes,
@@ -38,16 +38,11 @@ def ward_list_csv(request: HttpRequest) -> HttpResponse:
     return csv_response("wards.csv", rows, header=WARD_COLUMNS)
 
 
-def _council_only(request: HttpRequest) -> None:
-    if not request.user.is_council:
-        raise PermissionDenied("The ward register pages are for council staff.")
-
-
 @login_required
 def register_version_list(request: HttpRequest) -> HttpResponse:
     """The published register versions, who published each and when, with a CSV download each
     and a form to compare any two (W2); a council page."""
-    _council_only(request)
+    council_only(request.user)
     versions = register_versions()
     page = Paginator(versions, 50).get_page(request.GET.get("page"))
     numbers = list(versions.values_list("number", flat=True))
@@ -66,7 +61,7 @@ def register_version_csv(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 def register_compare(request: HttpRequest) -> HttpResponse:
     """The compare form's target: `?version=n&since=m` goes to version n's changes since m."""
-    _council_only(request)
+    council_only(request.user)
     number = request.GET.get("version", "")
     if not number.isdigit() or not register_versions().filter(number=int(number)).exists():
         return redirect("wards:register-versions")
@@ -85,7 +80,7 @@ def _version_and_since(request: HttpRequest, number: int):
 @login_required
 def register_version_changes(request: HttpRequest, number: int) -> HttpResponse:
     """Version `number` compared with `?since=` (default the one before): pairs added and removed."""
-    _council_only(request)
+    council_only(request.user)
     error = ""
     try:
         version, since = _version_and_since(request, number)
@@ -104,7 +99,7 @@ def register_version_changes(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 def register_version_changes_csv(request: HttpRequest, number: int) -> HttpResponse:
     """The same comparison as CSV: `change,provider_ref,…,district`, added rows first."""
-    _council_only(request)
+    council_only(request.user)
     try:
         version, since = _version_and_since(request, number)
     except ValueError as error:

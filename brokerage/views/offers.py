@@ -25,6 +25,7 @@ from ..models import (
     Outcome,
     PlacementResponse,
 )
+from ..permissions import may_answer_offers
 from ..selectors import get_offer_or_404, offer_queryset
 from .common import (
     PAGE_SIZE,
@@ -78,7 +79,7 @@ def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     problem = None
     form = RespondForm(initial=RespondForm.initial_for(offer))
     if request.method == "POST":
-        if not request.user.is_provider_user:
+        if not may_answer_offers(request.user):
             raise PermissionDenied("Only the provider offered the package can answer it.")
         problem = services.response_window_problem(offer, now)
         if not problem:
@@ -97,7 +98,7 @@ def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "window_closed": services.response_window_problem(offer, now),
             "problem": problem,
-            "can_respond": request.user.is_provider_user,
+            "can_respond": may_answer_offers(request.user),
         },
     )
 

@@ -8,13 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from providers.models import Role
-
+from ..permissions import may_manage_kpi, may_read_own_kpis
 from ..selectors import (
     Period,
 )
 
-COUNCIL_KPI = (Role.CONTRACT_MANAGER,)
 # Chart labels short enough to sit beside their bars; the table beside gives the full names.
 SHORT_LEVEL_NAMES = {
     "homecare_single": "Homecare, single carer",
@@ -35,7 +33,7 @@ def council_kpi(view):
     @login_required
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not request.user.has_role(*COUNCIL_KPI):
+        if not may_manage_kpi(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -46,7 +44,7 @@ def provider_only(view):
     @login_required
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not request.user.is_provider_user:
+        if not may_read_own_kpis(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

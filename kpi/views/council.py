@@ -33,9 +33,9 @@ from ..models import (
     KpiTrigger,
     RiskProfile,
 )
+from ..permissions import may_manage_kpi, may_read_returns_and_triggers
 from ..risk_selectors import risk_entries, risk_history
 from .common import (
-    COUNCIL_KPI,
     PAGE_SIZE,
     council_kpi,
 )
@@ -46,11 +46,11 @@ from .common import (
 @login_required
 def trigger_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not (user.is_provider_user or user.is_council):
+    if not may_read_returns_and_triggers(user):
         raise PermissionDenied
     triggers = KpiTrigger.objects.visible_to(user).select_related("provider", "reset")
     page = Paginator(triggers, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "may_reset": user.has_role(*COUNCIL_KPI)}
+    context = {"page": page, "may_reset": may_manage_kpi(user)}
     if user.is_council:
         context.update(levels=trigger_levels(), legal=flagged_for_legal_advice())
     return render(request, "kpi/trigger_list.html", context)

@@ -17,29 +17,25 @@ from ..models import (
     KpiReturn,
     KpiSettings,
 )
+from ..permissions import may_make_returns, may_read_returns_and_triggers
 from ..returns import ReturnRejected
 from .common import (
-    COUNCIL_KPI,
     PAGE_SIZE,
 )
 
 # --- K5: returns -------------------------------------------------------------------------------
 
 
-def _may_make_returns(user) -> bool:
-    return user.is_provider_user or user.has_role(*COUNCIL_KPI)
-
-
 @login_required
 def return_list(request: HttpRequest) -> HttpResponse:
-    if not (_may_make_returns(request.user) or request.user.is_council):
+    if not may_read_returns_and_triggers(request.user):
         raise PermissionDenied
     returns = KpiReturn.objects.visible_to(request.user).select_related("provider", "submitted_by")
     page = Paginator(returns, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "kpi/return_list.html",
-        {"page": page, "may_upload": _may_make_returns(request.user), "rules": KpiSettings.load()},
+        {"page": page, "may_upload": may_make_returns(request.user), "rules": KpiSettings.load()},
     )
 
 
@@ -60,7 +56,7 @@ def return_upload(request: HttpRequest) -> HttpResponse:
     """K5, K6: the quarters the provider owes, oldest first and chosen, each with its due date;
     the upload; and, if the file is refused, every bad row."""
     user = request.user
-    if not _may_make_returns(user):
+    if not may_make_returns(user):
         raise PermissionDenied
     provider, chooser = _return_provider(request)
     owed = services.returns_owed(provider) if provider else None

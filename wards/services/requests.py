@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core.audit import audit_bulk, audit_record
 from core.errors import InvalidInput, NotFound, StateConflict
-from providers.models import Branch, PdpsStatus, Role
+from providers.models import Branch, PdpsStatus
 
 from ..models import (
     Coverage,
@@ -22,6 +22,7 @@ from ..models import (
     WardRequestAction,
     WardRequestStatus,
 )
+from ..permissions import may_ask_for_wards, may_decide_ward_requests
 from .register import register_change
 
 
@@ -45,11 +46,6 @@ class WardRequestConflict(StateConflict):
 
 # What a page catches around a ward-request service to show why not.
 WARD_REQUEST_REFUSALS = (WardRequestRefused, WardRequestConflict)
-
-
-def may_decide_ward_requests(actor) -> bool:
-    """W3: contract managers (and administrators, who hold every role) decide ward requests."""
-    return actor is not None and actor.is_authenticated and actor.has_role(Role.CONTRACT_MANAGER)
 
 
 def _not_taking_wards(branch: Branch) -> list[str]:
@@ -96,7 +92,7 @@ def ward_request_create(
     Provider users only, for a branch they may see (a branch user its own); others get
     PermissionDenied. Coverage does not change until a contract manager approves.
     """
-    if actor is None or not actor.is_provider_user:
+    if not may_ask_for_wards(actor):
         raise PermissionDenied("Only provider users ask for ward changes.")
     if not Branch.objects.visible_to(actor).filter(pk=branch.pk).exists():
         raise PermissionDenied("You may only ask for changes to your own branches.")
@@ -285,7 +281,7 @@ def ward_request_withdraw(
 ) -> WardRequest:
     """The provider takes back its own pending request. Provider users who may see the branch
     only (PermissionDenied otherwise); WardRequestConflict once it is decided."""
-    if actor is None or not actor.is_provider_user:
+    if not may_ask_for_wards(actor):
         raise PermissionDenied("Only the provider withdraws its request.")
     if not WardRequest.objects.visible_to(actor).filter(pk=request.pk).exists():
         raise PermissionDenied("This is not your request.")
