@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -81,8 +80,11 @@ EMAIL_STATE = {
 def with_email_state(offers: QuerySet[Offer]) -> QuerySet[Offer]:
     """Annotate each offer with `offer_email_state`, its offer e-mail's outbox state (one
     subquery); `EMAIL_STATE` turns it into the API's word."""
+    # By name, not ContentType.get_for_model: building the queryset must not touch the database
+    # (the API schema is generated without one).
     state = Notification.objects.filter(
-        content_type=ContentType.objects.get_for_model(Offer),
+        content_type__app_label="brokerage",
+        content_type__model="offer",
         object_id=OuterRef("pk"),
         kind=NotificationKind.OFFER,
     ).values("state")[:1]
