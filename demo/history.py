@@ -41,7 +41,8 @@ from wards.models import Coverage, Ward
 from . import packages as recent
 
 HISTORY_PREFIX = "LCC-HIST-"
-HISTORY_DAYS = 365  # back from today: whatever the date, at least four quarters with figures
+HISTORY_DAYS = 400  # back from today: at least four quarters with figures, and care in force
+# a year ago (K8 compares commissioned hours now and then)
 FEEDBACK = "An earlier start date was offered"
 WITHDRAW_REASON = "Care no longer needed: the person went into hospital"
 CANCEL_REASON = "Family arranged care privately"
@@ -222,8 +223,8 @@ def _record_emails() -> None:
     b, p = Branch._meta.db_table, Package._meta.db_table
     # The closing e-mail's kind is the offer's outcome (awarded, not_awarded, withdrawn).
     assert {Outcome.AWARDED, Outcome.NOT_AWARDED, Outcome.WITHDRAWN} <= set(NotificationKind)
-    insert = (
     offer_type = ContentType.objects.get_for_model(Offer).pk
+    insert = (
         f"INSERT INTO {n} (kind, content_type_id, object_id, provider_id, branch_id, to_email, "  # noqa: S608 - table names from the models
         f"subject, body, state, attempts, last_error, created_at, claimed_at, sent_at) "
         f"SELECT {{kind}}, {offer_type}, o.id, b.provider_id, o.branch_id, b.notification_email, "

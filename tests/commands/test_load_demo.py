@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import RequestFactory
+from django.utils import timezone
 
 from core.models import AuditEvent
 from demo.steps import CREDENTIALS, STEPS, users_table
@@ -262,3 +263,12 @@ def test_demo_history_emails_are_recorded_sent_not_left_to_go_out_again(demo_out
     assert (
         not Notification.objects.exclude(state="sent").filter(offer__sent_at__lt=day_ago).exists()
     )
+
+
+def test_demo_has_care_in_force_a_year_ago_so_the_dashboard_compares(demo_output):
+    """K8: 'commissioned hours now and a year ago' needs history older than a year."""
+    from kpi.figures import commissioned_hours
+
+    hours = commissioned_hours(timezone.now())
+    assert hours["hours_year_ago"] > 0
+    assert hours["hours_now"] > 0
