@@ -240,6 +240,7 @@ class Offer(models.Model):
             models.CheckConstraint(
                 condition=~Q(placement_response="offer_made") | Q(offered_start_date__isnull=False),
                 name="offer_made_has_start_date",
+                violation_error_message="An Offer Made needs the date the branch can start.",
             ),
         ]
         indexes = [

@@ -132,6 +132,7 @@ class KpiReturn(models.Model):
             models.CheckConstraint(
                 condition=Q(visits=models.F("delivered") + models.F("missed")),
                 name="kpi_return_visits_add_up",
+                violation_error_message="Visits must equal delivered plus missed.",
             ),
         ]
 
@@ -185,7 +186,9 @@ class KpiTrigger(models.Model):
                 violation_error_message="This provider already has a trigger for this quarter.",
             ),
             models.CheckConstraint(
-                condition=Q(level__gte=1, level__lte=3), name="kpi_trigger_level_1_to_3"
+                condition=Q(level__gte=1, level__lte=3),
+                name="kpi_trigger_level_1_to_3",
+                violation_error_message="A trigger's level is 1, 2 or 3.",
             ),
         ]
 

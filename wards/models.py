@@ -90,6 +90,7 @@ class Coverage(models.Model):
             models.CheckConstraint(
                 condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
                 name="coverage_ends_after_it_starts",
+                violation_error_message="Coverage cannot end before it starts.",
             ),
         ]
         indexes = [models.Index(fields=["ward", "ended_at"])]
