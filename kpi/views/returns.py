@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from core.errors import add_domain_error
 from providers.models import Provider
 
 from .. import services
@@ -80,7 +81,7 @@ def return_upload(request: HttpRequest) -> HttpResponse:
         except ReturnRejected as exc:
             rejected = exc
         except services.KpiError as exc:
-            form.add_error(None, str(exc))
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Return for {kpi_return.quarter} received.")
             return redirect("kpi:return", pk=kpi_return.pk)
