@@ -151,7 +151,7 @@ def _distribute_batch(
 def distribute_packages(
     *,
     as_of: datetime | None = None,
-    trigger: str = "schedule",
+    source: str = "schedule",
     package_ids: list[int] | None = None,
     actor=None,
 ) -> DistributionResult:
@@ -161,7 +161,7 @@ def distribute_packages(
     covers stay queued and are flagged (`uncovered_at`) for navigators.
     """
     as_of = as_of or timezone.now()
-    run = DistributionRun.objects.create(as_of=as_of, started_at=timezone.now(), trigger=trigger)
+    run = DistributionRun.objects.create(as_of=as_of, started_at=timezone.now(), source=source)
     result = DistributionResult(run_id=run.pk)
     after_pk = 0
     while True:

@@ -253,13 +253,22 @@ class Offer(models.Model):
         return f"{self.package.reference} to {self.branch}"
 
 
+class RunSource(models.TextChoices):
+    """What started a distribution run (not K7's "trigger", a word kept for late KPI returns)."""
+
+    SCHEDULE = "schedule", "The daily schedule"
+    CATCH_UP = "catch_up", "Catch-up after downtime"
+    COMMAND = "command", "The distribute_packages command"
+    SEND_NOW = "send_now", "A navigator's send now"
+
+
 class DistributionRun(models.Model):
     """One run of the daily distribution, scheduled, caught up or from the command (P3, P5)."""
 
     as_of = models.DateTimeField(db_index=True)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
-    trigger = models.CharField(max_length=20, default="schedule")
+    source = models.CharField(max_length=20, choices=RunSource.choices, default=RunSource.SCHEDULE)
     packages = models.PositiveIntegerField(default=0)
     offers = models.PositiveIntegerField(default=0)
     uncovered = models.PositiveIntegerField(default=0)

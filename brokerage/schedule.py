@@ -43,7 +43,7 @@ def distribution_catch_up(*, now: datetime) -> DistributionResult | None:
     slot = last_distribution_slot(now)
     if slot is None:
         return None
-    ran = DistributionRun.objects.filter(as_of__gte=slot).exclude(trigger="send_now").exists()
+    ran = DistributionRun.objects.filter(as_of__gte=slot).exclude(source="send_now").exists()
     # A package a navigator held locked at the moment of the run was skipped: send it now.
     left_behind = (
         Package.objects.filter(status=PackageStatus.QUEUED, queued_at__lte=slot)
@@ -52,4 +52,4 @@ def distribution_catch_up(*, now: datetime) -> DistributionResult | None:
     )
     if ran and not left_behind:
         return None
-    return distribute_packages(as_of=now, trigger="catch_up")
+    return distribute_packages(as_of=now, source="catch_up")

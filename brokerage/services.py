@@ -172,7 +172,7 @@ def package_send_now(*, actor, package: Package, now: datetime | None = None):
                 actor=actor,
                 queued_at=now,
             )
-    return distribute_packages(as_of=now, trigger="send_now", package_ids=[package.pk], actor=actor)
+    return distribute_packages(as_of=now, source="send_now", package_ids=[package.pk], actor=actor)
 
 
 def _settle(

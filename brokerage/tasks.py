@@ -24,7 +24,7 @@ def distribute_packages_task(as_of: str | None = None) -> str:
     """The daily distribution at the times in the beat schedule (P3)."""
     now = _moment(as_of)
     with job_run("distribute_packages", now) as run:
-        run["summary"] = str(distribute_packages(as_of=now, trigger="schedule"))
+        run["summary"] = str(distribute_packages(as_of=now, source="schedule"))
     return run["summary"]
 
 

@@ -257,7 +257,7 @@ def _record_runs(planned: list[_Planned]) -> None:
                 as_of=slot,
                 started_at=slot,
                 finished_at=slot + timedelta(seconds=1),
-                trigger="schedule",
+                source="schedule",
                 packages=packages,
                 offers=offers,
             )

@@ -196,7 +196,7 @@ def load_packages(out: OutputWrapper) -> None:
             Package.objects.bulk_create(batch)
             if back == 0 and timezone.localtime() < slot:
                 continue  # today's packages wait in the queue for 11:00
-            distribute_packages(as_of=slot, trigger="schedule", actor=navigator)
+            distribute_packages(as_of=slot, source="schedule", actor=navigator)
             for offer in Offer.objects.filter(
                 package__in=[
                     p.pk for p in Package.objects.filter(reference__in=[b.reference for b in batch])
@@ -295,7 +295,7 @@ def _open_offers_for_demo_branch(rng: random.Random, navigator) -> bool:
         package.save()
         distribute_packages(
             as_of=now - timedelta(hours=sent_hours_ago),
-            trigger="send_now",
+            source="send_now",
             package_ids=[package.pk],
             actor=navigator,
         )

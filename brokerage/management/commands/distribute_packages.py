@@ -8,4 +8,4 @@ class Command(AsOfCommand):
     job_name = "distribute_packages"
 
     def run(self, moment) -> str:
-        return str(distribute_packages(as_of=moment, trigger="command"))
+        return str(distribute_packages(as_of=moment, source="command"))
