@@ -1,4 +1,4 @@
-"""Forms for the brokerage pages, rendered as GOV.UK Design System components.
+"""Forms for the brokerage pages, on the one GOV.UK form base (`core.forms`).
 
 The forms only parse and check what a person typed; the services (`services.py`) decide what the
 package's or offer's state allows.

@@ -29,7 +29,7 @@ ERROR_CLASSES = {
 class DateParts(forms.Widget):
     """The GOV.UK date input: three boxes named `<name>-day`, `<name>-month` and `<name>-year`.
 
-    The page template draws the boxes (`brokerage/includes/date.html`); this widget only reads them.
+    The page template draws the boxes (`templates/includes/date.html`); this widget only reads them.
     """
 
     def value_from_datadict(self, data, files, name) -> tuple[str, str, str]:
