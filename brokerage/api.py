@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import CSV_DOWNLOAD_RENDERERS
+from core.errors import InvalidInput
 from wards.models import Ward
 
 from . import services
@@ -110,7 +111,7 @@ class AwardSerializer(serializers.Serializer):
 
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField()
-    date = serializers.DateField()
+    date = serializers.DateField(source="cancelled_on")  # API.md names it `date`
     doorstep = serializers.BooleanField(required=False, default=False)
 
 
@@ -196,16 +197,13 @@ class PackageViewSet(
         package = self.get_object()
         data = CancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        v = data.validated_data
-        return self._done(
-            services.package_cancel(
-                actor=request.user,
-                package=package,
-                reason=v["reason"],
-                on=v["date"],
-                doorstep=v["doorstep"],
+        try:
+            cancelled = services.package_cancel(
+                actor=request.user, package=package, **data.validated_data
             )
-        )
+        except InvalidInput as exc:
+            raise exc.renamed(cancelled_on="date") from exc  # the contract's name for the field
+        return self._done(cancelled)
 
     @action(detail=True, methods=["get"])
     def shortlist(self, request, pk=None):

@@ -154,7 +154,7 @@ class WithdrawForm(GovukForm):
 
 
 class CancelForm(GovukForm):
-    on = GovukDateField(
+    cancelled_on = GovukDateField(
         label="Date the package was cancelled",
         error_messages={"required": "Enter the date the package was cancelled"},
     )

@@ -340,27 +340,27 @@ def package_cancel(
     actor,
     package: Package,
     reason: str,
-    on: date,
+    cancelled_on: date,
     doorstep: bool = False,
     now: datetime | None = None,
 ) -> Package:
     """Cancel an awarded package with a date and reason; records the provider's claim (L3).
 
-    Raises InvalidResponse (field `date`) for a date before the day the package was awarded.
+    Raises InvalidResponse (field `cancelled_on`) for a date before the day it was awarded.
     """
     errors = {}
     if not reason.strip():
         errors["reason"] = ["Say why the package is cancelled."]
-    if on is None:
-        errors["date"] = ["Give the date the package was cancelled."]
+    if cancelled_on is None:
+        errors["cancelled_on"] = ["Give the date the package was cancelled."]
     if errors:
         raise InvalidResponse(errors)
     package = _locked(package)
     awarded_on = council_date(package.awarded_at) if package.awarded_at else None
-    if package.status == PackageStatus.AWARDED and awarded_on and on < awarded_on:
+    if package.status == PackageStatus.AWARDED and awarded_on and cancelled_on < awarded_on:
         raise InvalidResponse(
             {
-                "date": [
+                "cancelled_on": [
                     "The date the package was cancelled must be the same as or after "
                     f"{awarded_on:%-d %B %Y}, when it was awarded"
                 ]
@@ -373,7 +373,7 @@ def package_cancel(
         actor=actor,
         reason=reason,
         cancelled_at=now or timezone.now(),
-        cancelled_on=on,
+        cancelled_on=cancelled_on,
         cancel_reason=reason,
         cancelled_on_doorstep=doorstep,
         claim_hours=cancellation_claim_hours(package, doorstep=doorstep),

@@ -60,6 +60,12 @@ class InvalidInput(DomainError):
     def field_errors(self) -> dict[str, list[str]]:
         return self.errors
 
+    def renamed(self, **names: str) -> InvalidInput:
+        """The same refusal with fields renamed `service_name=outside_name`, for the one place an
+        outside contract names a field differently (API.md's cancel `date`)."""
+        errors = {names.get(field, field): messages for field, messages in self.errors.items()}
+        return type(self)(errors) if type(self) is InvalidInput else InvalidInput(errors)
+
 
 class NotAllowed(DomainError):
     """The actor's role may not do this (403)."""

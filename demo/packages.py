@@ -256,7 +256,7 @@ def _settle(rng: random.Random, batch: list[Package], navigator, when: datetime)
                 actor=navigator,
                 package=package,
                 reason="Family arranged care privately",
-                on=when.date() + timedelta(days=2),
+                cancelled_on=when.date() + timedelta(days=2),
                 doorstep=rng.random() < 0.5,
                 now=when + timedelta(days=2),
             )

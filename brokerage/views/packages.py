@@ -389,7 +389,7 @@ def package_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         except services.BrokerageError as exc:
             problem = str(exc)
         except services.InvalidResponse as exc:
-            add_domain_error(form, exc, fields={"date": "on"})
+            add_domain_error(form, exc)
         else:
             package.refresh_from_db()
             messages.success(

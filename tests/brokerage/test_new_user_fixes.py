@@ -207,10 +207,10 @@ def test_L3_service_refuses_a_cancellation_dated_before_the_award(offer_b1, bob,
     package = awarded(offer_b1, bob, nina)
     with pytest.raises(services.InvalidResponse) as caught:
         services.package_cancel(
-            actor=nina, package=package, reason="Moved away", on=date(2019, 5, 1)
+            actor=nina, package=package, reason="Moved away", cancelled_on=date(2019, 5, 1)
         )
     assert caught.value.errors == {
-        "date": [
+        "cancelled_on": [
             "The date the package was cancelled must be the same as or after 3 March 2026, "
             "when it was awarded"
         ]
@@ -222,7 +222,7 @@ def test_L3_service_refuses_a_cancellation_dated_before_the_award(offer_b1, bob,
 def test_L3_a_cancellation_on_the_award_day_is_accepted(offer_b1, bob, nina):
     package = awarded(offer_b1, bob, nina)
     package = services.package_cancel(
-        actor=nina, package=package, reason="Moved away", on=date(2026, 3, 3)
+        actor=nina, package=package, reason="Moved away", cancelled_on=date(2026, 3, 3)
     )
     assert package.status == PackageStatus.CANCELLED
 
@@ -231,9 +231,13 @@ def test_L3_the_award_day_is_londons_near_midnight(offer_b1, bob, nina):
     """Awarded at 00:30 BST on 16 June (23:30 UTC on the 15th): the 15th is before the award."""
     package = awarded(offer_b1, bob, nina, at=SUMMER_NEAR_MIDNIGHT)
     with pytest.raises(services.InvalidResponse) as caught:
-        services.package_cancel(actor=nina, package=package, reason="x", on=date(2026, 6, 15))
-    assert "16 June 2026" in caught.value.errors["date"][0]
-    package = services.package_cancel(actor=nina, package=package, reason="x", on=date(2026, 6, 16))
+        services.package_cancel(
+            actor=nina, package=package, reason="x", cancelled_on=date(2026, 6, 15)
+        )
+    assert "16 June 2026" in caught.value.errors["cancelled_on"][0]
+    package = services.package_cancel(
+        actor=nina, package=package, reason="x", cancelled_on=date(2026, 6, 16)
+    )
     assert package.cancelled_on == date(2026, 6, 16)
 
 
@@ -242,16 +246,16 @@ def test_L3_page_refuses_a_cancellation_before_the_award(client, nina, bob, offe
     as_user(client, nina)
     response = client.post(
         reverse("brokerage:package-cancel", args=[package.pk]),
-        {"reason": "Moved away", **date_post("on", date(2019, 5, 1))},
+        {"reason": "Moved away", **date_post("cancelled_on", date(2019, 5, 1))},
     )
     assert response.status_code == 200
     body = response.content.decode()
     summary = error_summary(body)
     assert (
-        '<a href="#id_on-day">The date the package was cancelled must be the same as or after'
+        '<a href="#id_cancelled_on-day">The date the package was cancelled must be the same as or after'
         in (summary)
     )
-    assert 'id="id_on-error"' in body and "3 March 2026, when it was awarded" in body
+    assert 'id="id_cancelled_on-error"' in body and "3 March 2026, when it was awarded" in body
     package.refresh_from_db()
     assert package.status == PackageStatus.AWARDED
 
@@ -280,7 +284,7 @@ def test_date_example_is_four_weeks_ahead():
 
 @pytest.mark.parametrize(
     ("form", "field"),
-    [(RespondForm, "start_date"), (CancelForm, "on"), (PackageForm, "start_date")],
+    [(RespondForm, "start_date"), (CancelForm, "cancelled_on"), (PackageForm, "start_date")],
 )
 def test_L1_L3_date_hints_show_a_future_example(form, field):
     hint = form().fields[field].help_text
@@ -335,7 +339,7 @@ def test_L3_provider_sees_1_hour_and_one_full_stop_after_the_reason(client, nina
         actor=nina,
         package=package,
         reason="Went into hospital.",
-        on=date(2026, 3, 4),
+        cancelled_on=date(2026, 3, 4),
         doorstep=True,
     )
     as_user(client, bob)
@@ -351,7 +355,7 @@ def test_L3_navigator_sees_1_hour_on_the_package_and_in_the_message(client, nina
     assert "<strong>1 hour</strong>" in cancel_page.content.decode()  # the doorstep claim
     response = client.post(
         reverse("brokerage:package-cancel", args=[package.pk]),
-        {"reason": "Moved away", "doorstep": "on", **date_post("on", date(2026, 3, 4))},
+        {"reason": "Moved away", "doorstep": "on", **date_post("cancelled_on", date(2026, 3, 4))},
         follow=True,
     )
     body = response.content.decode()

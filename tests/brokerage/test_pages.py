@@ -399,9 +399,9 @@ def test_cancelling_after_award_records_the_claim(client, nina, alice, live_pack
     response = client.post(
         url,
         {
-            "on-day": str(today.day),
-            "on-month": str(today.month),
-            "on-year": str(today.year),
+            "cancelled_on-day": str(today.day),
+            "cancelled_on-month": str(today.month),
+            "cancelled_on-year": str(today.year),
             "reason": "Moved away",
             "doorstep": "on",
         },

@@ -211,7 +211,7 @@ def test_cancel_after_award_records_the_claim(offer_b1, bob, nina, doorstep, cla
         actor=nina,
         package=offer_b1.package,
         reason="Moved to a care home",
-        on=timezone.localdate(),  # L3: not before the award, made just now
+        cancelled_on=timezone.localdate(),  # L3: not before the award, made just now
         doorstep=doorstep,
     )
     assert package.status == PackageStatus.CANCELLED
@@ -221,7 +221,7 @@ def test_cancel_after_award_records_the_claim(offer_b1, bob, nina, doorstep, cla
 def test_cancel_before_award_is_refused(offered_package, nina):
     with pytest.raises(services.BrokerageError):
         services.package_cancel(
-            actor=nina, package=offered_package, reason="x", on=date(2026, 3, 10)
+            actor=nina, package=offered_package, reason="x", cancelled_on=date(2026, 3, 10)
         )
 
 
