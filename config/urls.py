@@ -22,7 +22,7 @@ urlpatterns = [
     path("healthz/", core_views.healthz, name="healthz"),
     path("providers/", include("providers.urls")),
     path("wards/", include("wards.urls")),
-    path("ward-health/", include("brokerage.health_urls")),
+    path("ward-health/", include("brokerage.ward_health_urls")),
     path("", include("brokerage.urls")),
     path("", include("notifications.urls")),
     path("kpi/", include("kpi.urls")),

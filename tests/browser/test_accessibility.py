@@ -49,7 +49,7 @@ VISITS = (
 SMALL_PAGES = [
     "brokerage.views.offers.PAGE_SIZE",
     "brokerage.views.packages.PAGE_SIZE",
-    "brokerage.health_views.PAGE_SIZE",
+    "brokerage.ward_health_views.PAGE_SIZE",
     "kpi.views.council.PAGE_SIZE",
     "kpi.views.mine.PAGE_SIZE",
     "kpi.views.returns.PAGE_SIZE",

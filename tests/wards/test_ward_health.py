@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from brokerage.health import (
+from brokerage.models import Offer
+from brokerage.ward_health import (
     Period,
     cleanse_candidates,
     coverage_summary,
@@ -17,7 +18,6 @@ from brokerage.health import (
     ward_branches,
     ward_health,
 )
-from brokerage.models import Offer
 from tests.factories import BranchFactory, PackageFactory, WardFactory
 from wards.services import register_change
 

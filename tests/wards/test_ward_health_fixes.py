@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from brokerage.health import cleanse_candidates, district_health, ward_branches, ward_health
+from brokerage.ward_health import cleanse_candidates, district_health, ward_branches, ward_health
 
 from .test_ward_health import HEALTH, market, offers, period  # noqa: F401 - market is a fixture
 
@@ -55,7 +55,7 @@ def test_the_cleanse_headline_counts_every_candidate(
     monkeypatch,
 ):
     """Two candidates (a1 in Fishwick, b1 in Chorley East), only one listed: the headline says 2."""
-    monkeypatch.setattr("brokerage.health_views.CLEANSE_SHOWN", 1)
+    monkeypatch.setattr("brokerage.ward_health_views.CLEANSE_SHOWN", 1)
     offers(branch_b1, market["chorley"], no_response=20)
     client.force_login(carl)
     html = client.get(HEALTH, {"from": period().start, "to": period().end}).content.decode()

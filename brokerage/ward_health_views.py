@@ -13,7 +13,7 @@ from core.csvio import csv_response
 from wards.models import Ward
 from wards.permissions import council_only
 
-from .health import (
+from .ward_health import (
     CLEANSE_MAX_OFFER_RATE,
     CLEANSE_MIN_OFFERS,
     SORTS,
@@ -159,7 +159,7 @@ def ward_health_page(request: HttpRequest) -> HttpResponse:
         "export_query": export.urlencode(),
         "period_query": f"from={period.start}&to={period.end}",
     }
-    return render(request, "brokerage/health/ward_health.html", context)
+    return render(request, "brokerage/ward_health/ward_health.html", context)
 
 
 @login_required
@@ -189,4 +189,4 @@ def ward_health_detail(request: HttpRequest, code: str) -> HttpResponse:
         "cleanse_rate": CLEANSE_MAX_OFFER_RATE,
         "cleanse_min": CLEANSE_MIN_OFFERS,
     }
-    return render(request, "brokerage/health/ward_detail.html", context)
+    return render(request, "brokerage/ward_health/ward_detail.html", context)
