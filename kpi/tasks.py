@@ -9,12 +9,12 @@ from django.utils import timezone
 from core.jobs import job_run
 from core.timeutil import parse_moment
 
+from .services import kpi_triggers_escalate
+
 
 @shared_task
 def escalate_kpi_triggers_task(as_of: str | None = None) -> str:
     """K7: daily, raise the triggers for returns late or missing by now."""
-    from .services import kpi_triggers_escalate
-
     moment = parse_moment(as_of) if as_of else timezone.now()
     with job_run("escalate_kpi_triggers", moment) as run:
         run["summary"] = str(kpi_triggers_escalate(as_of=moment))

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
 from django.db import connection, models, transaction
@@ -21,6 +22,9 @@ from .models import Notification, NotificationState
 log = logging.getLogger(__name__)
 TASK_CHUNK = 200
 INSERT_CHUNK = 200
+# The task is named, not imported: the tasks call this module, so importing them back would make a
+# cycle (issue 9.4). NotificationsConfig.ready registers it, so eager test runs still run it inline.
+SEND_TASK = "notifications.tasks.send_notifications"
 # With back-off of 1, 2, 4 ... minutes capped at 30, ten tries span about three and a half hours.
 MAX_ATTEMPTS = 10
 # A send claimed longer ago than this died with its worker; one never handed to a worker (broker
@@ -92,11 +96,9 @@ def _send_on_commit(notification_ids: list[int]) -> None:
     """Hand to workers after commit, in chunks so one task never holds too much."""
     if not notification_ids:
         return
-    from .tasks import send_notifications
-
     for start in range(0, len(notification_ids), TASK_CHUNK):
         chunk = notification_ids[start : start + TASK_CHUNK]
-        transaction.on_commit(lambda c=chunk: send_notifications.delay(c))
+        transaction.on_commit(lambda c=chunk: current_app.signature(SEND_TASK, args=(c,)).delay())
 
 
 def _claim(notification_id: int) -> bool:
