@@ -18,7 +18,7 @@ from django.utils import timezone
 from core.audit import audit_bulk
 from core.models import PortalSettings
 from notifications.models import NotificationKind
-from providers.models import Branch, PdpsStatus, Provider
+from providers.models import Branch, PdpsStatus, Provider, User
 from wards.models import Coverage
 
 from .models import (
@@ -103,7 +103,7 @@ def _insert_offers(package_ids: list[int], sent_at: datetime) -> int:
 
 
 def _distribute_batch(
-    after_pk: int, as_of: datetime, package_ids: list[int] | None, actor
+    after_pk: int, as_of: datetime, package_ids: list[int] | None, actor: User | None
 ) -> tuple[int, int, list[str], int]:
     """Claim up to BATCH queued packages above `after_pk`, offer them, mark them offered.
 
@@ -153,7 +153,7 @@ def distribute_packages(
     as_of: datetime | None = None,
     source: str = "schedule",
     package_ids: list[int] | None = None,
-    actor=None,
+    actor: User | None = None,
 ) -> DistributionResult:
     """Offer every queued package (or just `package_ids`) as if run at `as_of` (P3-P5).
 

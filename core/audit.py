@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+# The actor is a providers.User; core sits below providers (import-linter layers), so Django's base.
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 
 from .models import AuditEvent
@@ -11,7 +11,7 @@ from .models import AuditEvent
 
 def audit_record(
     *,
-    actor: Any | None,
+    actor: AbstractBaseUser | None,
     action: str,
     obj: models.Model,
     before: dict | None = None,
@@ -34,7 +34,7 @@ def audit_record(
 
 def audit_bulk(
     *,
-    actor: Any | None,
+    actor: AbstractBaseUser | None,
     action: str,
     model: type[models.Model],
     ids: list,

@@ -132,7 +132,7 @@ def _new_package(
     )
 
 
-def _answer(rng: random.Random, offer: Offer, keen: float, when: datetime, actor) -> None:
+def _answer(rng: random.Random, offer: Offer, keen: float, when: datetime, actor: User) -> None:
     """A provider with keenness `keen` answers most offers; the rest are left to expire."""
     if rng.random() > keen:
         return

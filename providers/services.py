@@ -56,7 +56,7 @@ def user_create(
     email: str = "",
     provider_ref: str | None = None,
     branch_ref: str | None = None,
-    actor=None,
+    actor: User | None = None,
 ) -> User:
     """Create a portal user with `role`; provider roles belong to a provider (and branch).
 
@@ -113,7 +113,7 @@ def password_problems(password: str, *, username: str = "", email: str = "") -> 
 
 @transaction.atomic
 def provider_set_status(
-    *, provider: Provider, status: str, actor=None, reason: str = ""
+    *, provider: Provider, status: str, actor: User | None = None, reason: str = ""
 ) -> Provider:
     """Set the provider's PDPS status (active, suspended, left), audited. Returns the provider."""
     status = PdpsStatus(status)

@@ -75,7 +75,7 @@ def _check_ward_row(number: int, row: dict[str, str]) -> list[RowError]:
 
 
 @transaction.atomic
-def wards_import(*, source: IO, actor=None) -> WardImportResult:
+def wards_import(*, source: IO, actor: User | None = None) -> WardImportResult:
     """Create or update wards from CSV `ward_code,ward_name,district` (W4); all or nothing."""
     errors: list[RowError] = []
     seen: dict[str, int] = {}
@@ -209,7 +209,9 @@ def _branch_fields(rows: list[dict[str, str]]) -> dict[str, str]:
 
 
 @transaction.atomic
-def register_import(*, source: IO, actor=None, note: str = "") -> RegisterImportResult:
+def register_import(
+    *, source: IO, actor: User | None = None, note: str = ""
+) -> RegisterImportResult:
     """Import `provider_ref,provider_name,branch_ref,branch_name,ward_code` (W4); all or nothing.
 
     Creates providers (active on the PDPS) and branches as needed. Each branch named in the file

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.audit import audit_record
-from providers.models import Branch
+from providers.models import Branch, User
 
 from ..models import Coverage, RegisterVersion, Ward
 
@@ -41,7 +41,7 @@ def register_change(
     *,
     add: Iterable[tuple[Branch, Ward]] = (),
     remove: Iterable[tuple[Branch, Ward]] = (),
-    actor=None,
+    actor: User | None = None,
     note: str = "",
     now: datetime | None = None,
 ) -> RegisterVersion | None:

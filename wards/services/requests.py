@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core.audit import audit_bulk, audit_record
 from core.errors import InvalidInput, NotFound, StateConflict
-from providers.models import Branch, PdpsStatus
+from providers.models import Branch, PdpsStatus, User
 
 from ..models import (
     Coverage,
@@ -78,7 +78,7 @@ def _create_refusals(
 @transaction.atomic
 def ward_request_create(
     *,
-    actor,
+    actor: User,
     branch: Branch,
     wards: Iterable[Ward],
     action: str,
@@ -175,7 +175,14 @@ def _lock_pending(ids: list[int]) -> list[WardRequest]:
     return locked
 
 
-def _decide(requests: list[WardRequest], status: str, actor, comment: str, now, version) -> None:
+def _decide(
+    requests: list[WardRequest],
+    status: str,
+    actor: User,
+    comment: str,
+    now: datetime,
+    version: RegisterVersion | None,
+) -> None:
     ids = [r.pk for r in requests]
     WardRequest.objects.filter(pk__in=ids).update(
         status=status, decided_by=actor, decided_at=now, comment=comment, version=version
@@ -196,7 +203,7 @@ def _decide(requests: list[WardRequest], status: str, actor, comment: str, now, 
 
 @transaction.atomic
 def ward_requests_approve(
-    *, actor, ids: Iterable[int], comment: str = "", now: datetime | None = None
+    *, actor: User, ids: Iterable[int], comment: str = "", now: datetime | None = None
 ) -> RegisterVersion | None:
     """Approve the pending requests `ids` together: their coverage changes take effect now, in one
     new register version, which each request then links (W2, W3). Returns that version, or None
@@ -243,7 +250,7 @@ def ward_requests_approve(
 
 @transaction.atomic
 def ward_requests_reject(
-    *, actor, ids: Iterable[int], comment: str, now: datetime | None = None
+    *, actor: User, ids: Iterable[int], comment: str, now: datetime | None = None
 ) -> list[WardRequest]:
     """Reject the pending requests `ids` with a comment the provider will see (W3). Contract
     managers only; a request already decided raises WardRequestConflict. Coverage is unchanged."""
@@ -264,20 +271,20 @@ def ward_requests_reject(
 
 
 def ward_request_approve(
-    *, actor, request: WardRequest, comment: str = ""
+    *, actor: User, request: WardRequest, comment: str = ""
 ) -> RegisterVersion | None:
     """Approve one request; see ward_requests_approve."""
     return ward_requests_approve(actor=actor, ids=[request.pk], comment=comment)
 
 
-def ward_request_reject(*, actor, request: WardRequest, comment: str) -> WardRequest:
+def ward_request_reject(*, actor: User, request: WardRequest, comment: str) -> WardRequest:
     """Reject one request; see ward_requests_reject."""
     return ward_requests_reject(actor=actor, ids=[request.pk], comment=comment)[0]
 
 
 @transaction.atomic
 def ward_request_withdraw(
-    *, actor, request: WardRequest, now: datetime | None = None
+    *, actor: User, request: WardRequest, now: datetime | None = None
 ) -> WardRequest:
     """The provider takes back its own pending request. Provider users who may see the branch
     only (PermissionDenied otherwise); WardRequestConflict once it is decided."""
