@@ -8,16 +8,18 @@ from django.db import connection, migrations
 CHUNK = 2000
 
 
-def _texts(offer_ids: list[int], kinds: dict[int, str]) -> dict[int, tuple[str, str]]:
-    """Each old row's subject and body, rendered from its offer as the sender did then. The app's
-    own renderer is used (the templates read model properties that historical models lack); it
-    is imported only when there are rows, so a fresh database never needs it."""
-    from brokerage.models import Offer
+def _texts(apps, offer_ids: list[int], kinds: dict[int, str]) -> dict[int, tuple[str, str]]:
+    """Each old row's subject and body, rendered from its offer as the sender did then, on the
+    historical models (the live ones may have columns a later migration adds). The one property
+    the templates read that a historical model lacks, the postcode district, is set on each."""
     from brokerage.notifications import offer_email
 
+    Offer = apps.get_model("brokerage", "Offer")
     offers = Offer.objects.filter(pk__in=offer_ids).select_related("package__ward", "branch")
     out = {}
     for offer in offers:
+        compact = "".join(offer.package.postcode.upper().split())
+        offer.package.postcode_district = compact[:-3] if len(compact) > 3 else ""
         mail = offer_email(offer, kinds[offer.pk])
         out[offer.pk] = (mail.subject, mail.body)
     return out
@@ -30,15 +32,15 @@ def forward(apps, schema_editor):
     offer_type, _ = ContentType.objects.get_or_create(app_label="brokerage", model="offer")
     rows = list(Old.objects.select_related("branch").order_by("pk"))
     for start in range(0, len(rows), CHUNK):
-        _copy(New, offer_type.pk, rows[start : start + CHUNK])
+        _copy(apps, New, offer_type.pk, rows[start : start + CHUNK])
     _reset_sequence(New)
 
 
-def _copy(New, offer_type_id: int, rows: list) -> None:
+def _copy(apps, New, offer_type_id: int, rows: list) -> None:
     batch = []
     for kind in {row.kind for row in rows}:
         same = [row for row in rows if row.kind == kind]
-        texts = _texts([row.offer_id for row in same], {row.offer_id: kind for row in same})
+        texts = _texts(apps, [row.offer_id for row in same], {row.offer_id: kind for row in same})
         for old in same:
             subject, body = texts[old.offer_id]
             batch.append(
