@@ -178,12 +178,13 @@ EXPECTED: dict[str, Walk] = {
         post=page(403, 403, 403, 403, 200, 403, 200),
     ),
     "kpi:risk": Walk(None, CONTRACTS_ONLY),
+    # The risk and settings pages answer GET only; their forms post to the views below.
     "kpi:risk-detail": Walk(
         _kw(ref=lambda w: w.provider_a.ref),
         CONTRACTS_ONLY,
-        post=page(403, 403, 403, 403, 200, 403, 200),
+        post=page(403, 403, 403, 403, 405, 403, 405),
     ),
-    "kpi:settings": Walk(None, CONTRACTS_ONLY, post=page(403, 403, 403, 403, 200, 403, 200)),
+    "kpi:settings": Walk(None, CONTRACTS_ONLY, post=page(403, 403, 403, 403, 405, 403, 405)),
     # One view per form on the risk and settings pages: POST only (405 to a GET, after the role).
     "kpi:risk-profile": Walk(
         _kw(ref=lambda w: w.provider_a.ref),

@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from core.errors import add_domain_error
 from providers.models import Provider
@@ -153,15 +153,10 @@ def risk_plan_status(request: HttpRequest, ref: str) -> HttpResponse:
     return redirect("kpi:risk-detail", ref=ref)
 
 
-# The page's forms each post to their own view; a post to the page itself naming its form (the
-# hidden `form` field the page once switched on) still reaches that view.
-RISK_FORMS = {"profile": risk_profile_save, "plan": risk_plan_add, "status": risk_plan_status}
-
-
 @council_kpi
+@require_safe
 def risk_detail(request: HttpRequest, ref: str) -> HttpResponse:
-    if request.method == "POST" and (view := RISK_FORMS.get(request.POST.get("form", ""))):
-        return view(request, ref)
+    """The risk page; its forms post to their own views above."""
     return _risk_page(request, get_object_or_404(Provider, ref=ref))
 
 
@@ -223,16 +218,8 @@ def first_due_set(request: HttpRequest) -> HttpResponse:
     return redirect("kpi:settings")
 
 
-# As on the risk page: a post naming its form reaches that form's view.
-SETTINGS_FORMS = {
-    "discount": discount_add,
-    "undiscount": discount_remove,
-    "first_due": first_due_set,
-}
-
-
 @council_kpi
+@require_safe
 def kpi_settings(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST" and (view := SETTINGS_FORMS.get(request.POST.get("form", ""))):
-        return view(request)
+    """The settings page; its forms post to their own views above."""
     return _settings_page(request)

@@ -5,6 +5,7 @@ from datetime import date
 from unittest import mock
 
 import pytest
+from django.urls import reverse
 
 from kpi.models import ActionPlan, KpiTrigger, RiskProfile
 from kpi.services import kpi_triggers_escalate
@@ -207,13 +208,14 @@ def test_a_contract_manager_keeps_a_risk_profile_and_action_plan(client, carl, p
 
     client.force_login(carl)
     client.post(
-        "/kpi/risk/PA/", {"form": "profile", "level": "medium", "summary": "Slow to answer"}
+        reverse("kpi:risk-profile", args=["PA"]), {"level": "medium", "summary": "Slow to answer"}
     )
     client.post(
-        "/kpi/risk/PA/", {"form": "plan", "action": "Answer within a day", "due_on": "2026-09-30"}
+        reverse("kpi:risk-plan", args=["PA"]),
+        {"action": "Answer within a day", "due_on": "2026-09-30"},
     )
     plan = ActionPlan.objects.get(provider=provider_a)
-    client.post("/kpi/risk/PA/", {"form": "status", "plan": plan.pk, "status": "met"})
+    client.post(reverse("kpi:risk-plan-status", args=["PA"]), {"plan": plan.pk, "status": "met"})
     assert RiskProfile.objects.get(provider=provider_a).level == "medium"
     assert ActionPlan.objects.get().status == "met"
     assert AuditEvent.objects.filter(action__startswith="kpi.").count() == 3
@@ -243,8 +245,7 @@ def test_the_settings_page_discounts_a_quarter(client, carl):
 
     client.force_login(carl)
     client.post(
-        "/kpi/settings/",
-        {"form": "discount", "quarter": "2025-26-Q1", "reason": "Reporting problems"},
+        reverse("kpi:discount-add"), {"quarter": "2025-26-Q1", "reason": "Reporting problems"}
     )
     assert DiscountedQuarter.objects.filter(quarter="2025-26-Q1").exists()
 
