@@ -112,9 +112,9 @@ def time_rates(results: dict) -> None:
     from brokerage.models import Offer
     from kpi.figures import dashboard
     from kpi.quarters import Quarter
-    from kpi.selectors import Period, market_summary, provider_rates
+    from kpi.selectors import RateWindow, market_summary, provider_rates
 
-    quarter = Period.for_quarter(Quarter.parse("2026-27-Q1"))
+    quarter = RateWindow.for_quarter(Quarter.parse("2026-27-Q1"))
     now = datetime(2026, 7, 1, 12, tzinfo=LONDON)
     provider_rates(quarter)  # warm the cache, as a live database would be
     with timed("quarter", results):
@@ -122,7 +122,7 @@ def time_rates(results: dict) -> None:
         market = market_summary(rows)
     results["rows"], results["market_rate"] = len(rows), market.rate
     with timed("rolling", results):
-        provider_rates(Period.rolling(now))
+        provider_rates(RateWindow.rolling(now))
     some_provider = rows[len(rows) // 2].provider_id
     with timed("own", results):
         provider_rates(quarter, offers=Offer.objects.filter(provider_id=some_provider))

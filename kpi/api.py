@@ -17,7 +17,7 @@ from . import services
 from .models import KpiReturn, KpiTrigger
 from .permissions import may_make_returns, may_make_returns_on_behalf
 from .quarters import Quarter
-from .selectors import Period, response_rates_payload
+from .selectors import RateWindow, response_rates_payload
 
 
 class ProviderRefSerializer(serializers.Serializer):
@@ -25,14 +25,14 @@ class ProviderRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-def rate_period(params, now=None) -> Period:
+def rate_window(params, now=None) -> RateWindow:
     """`?quarter=2026-27-Q1` or `?rolling=90`; a 400 with a plain message otherwise."""
     quarter, rolling = params.get("quarter"), params.get("rolling")
     try:
         if rolling:
-            return Period.parse(f"rolling-{rolling}", now)
+            return RateWindow.parse(f"rolling-{rolling}", now)
         if quarter:
-            return Period.parse(quarter, now)
+            return RateWindow.parse(quarter, now)
     except ValueError as exc:
         raise ValidationError({"quarter" if quarter else "rolling": [str(exc)]}) from exc
     if rolling is not None:
@@ -51,7 +51,7 @@ class ResponseRatesView(APIView):
         responses={200: dict},
     )
     def get(self, request):
-        return Response(response_rates_payload(request.user, rate_period(request.query_params)))
+        return Response(response_rates_payload(request.user, rate_window(request.query_params)))
 
 
 class KpiReturnSerializer(serializers.ModelSerializer):

@@ -10,7 +10,7 @@ from providers.models import Provider
 
 from .models import RiskProfile
 from .quarters import Quarter, recent_quarters
-from .selectors import Period, RateRow, provider_rates, rates_by_quarter
+from .selectors import RateRow, RateWindow, provider_rates, rates_by_quarter
 
 RISK_HISTORY_QUARTERS = 4
 
@@ -21,7 +21,7 @@ def risk_entries(now: datetime) -> tuple[list[dict], Quarter]:
     `rolling` and `quarter` (their rate rows, or None). Returns the entries and that quarter."""
     last = Quarter.containing(now).previous()
     rows: dict[int, dict] = {}
-    for period in (Period.rolling(now), Period.for_quarter(last)):
+    for period in (RateWindow.rolling(now), RateWindow.for_quarter(last)):
         for row in provider_rates(period):
             if row.band in ("medium", "high"):
                 entry = rows.setdefault(row.provider_id, {"provider": row.provider, "rates": {}})

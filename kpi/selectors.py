@@ -48,8 +48,9 @@ ROLLING_DAYS = 90
 
 
 @dataclass(frozen=True)
-class Period:
-    """A quarter or a rolling window: offers sent in [start, end)."""
+class RateWindow:
+    """The window a response rate counts offers over: a quarter or the last so many days, offers
+    sent in [start, end). (Ward health's date range is another thing: `brokerage.ward_health`.)"""
 
     code: str  # "2026-27-Q1" or "rolling-90"
     label: str
@@ -58,16 +59,16 @@ class Period:
     quarter: Quarter | None = None
 
     @classmethod
-    def for_quarter(cls, quarter: Quarter) -> Period:
+    def for_quarter(cls, quarter: Quarter) -> RateWindow:
         return cls(str(quarter), quarter.label(), quarter.start_at, quarter.end_at, quarter)
 
     @classmethod
-    def rolling(cls, now: datetime | None = None, days: int = ROLLING_DAYS) -> Period:
+    def rolling(cls, now: datetime | None = None, days: int = ROLLING_DAYS) -> RateWindow:
         now = now or timezone.now()
         return cls(f"rolling-{days}", f"the last {days} days", now - timedelta(days=days), now)
 
     @classmethod
-    def parse(cls, code: str, now: datetime | None = None) -> Period:
+    def parse(cls, code: str, now: datetime | None = None) -> RateWindow:
         """`2026-27-Q1` or `rolling-90`; ValueError with a plain message otherwise."""
         if code.startswith("rolling-") and code[8:].isdigit() and 1 <= int(code[8:]) <= 730:
             return cls.rolling(now, int(code[8:]))
@@ -140,9 +141,6 @@ class Market:
     bands: dict[str, int] = field(default_factory=lambda: {"low": 0, "medium": 0, "high": 0})
     rates: list[float] = field(default_factory=list)  # every provider's rate, sorted (anonymous)
 
-    def band_shares(self) -> dict[str, float]:
-        return {b: (n / self.providers if self.providers else 0.0) for b, n in self.bands.items()}
-
     def as_dict(self) -> dict:
         return {
             "rate": _round(self.rate),
@@ -183,7 +181,7 @@ def _aggregates() -> dict:
 
 
 def provider_rates(
-    period: Period, *, offers: QuerySet | None = None, rules: PortalSettings | None = None
+    period: RateWindow, *, offers: QuerySet | None = None, rules: PortalSettings | None = None
 ) -> list[RateRow]:
     """One row per provider with counted offers in `period`, best rate first, each with its band
     and its provider (one extra query). `offers` narrows the base set, e.g. to
@@ -289,7 +287,7 @@ def _as_date(value):
 
 
 def offers_behind(
-    user, period: Period, figure: str, *, rules: PortalSettings | None = None
+    user, period: RateWindow, figure: str, *, rules: PortalSettings | None = None
 ) -> QuerySet:
     """The user's own offers behind one figure of the self-view (K4), scoped by `visible_to` (A1)."""
     base = counted_offers(Offer.objects.visible_to(user), rules=rules).filter(
@@ -324,7 +322,7 @@ def rate_row_dict(row: RateRow) -> dict:
     }
 
 
-def response_rates_payload(user: User, period: Period) -> dict:
+def response_rates_payload(user: User, period: RateWindow) -> dict:
     """The one answer for pages, API and exports: market from every provider; rows scoped (A1)."""
     rows = provider_rates(period)
     market = market_summary(rows)

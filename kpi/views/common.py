@@ -10,7 +10,7 @@ from django.http import Http404
 
 from ..permissions import may_manage_kpi, may_read_own_kpis
 from ..selectors import (
-    Period,
+    RateWindow,
 )
 
 # Chart labels short enough to sit beside their bars; the table beside gives the full names.
@@ -51,8 +51,8 @@ def provider_only(view):
     return wrapped
 
 
-def _period(request, default: str = "rolling-90") -> Period:
+def _period(request, default: str = "rolling-90") -> RateWindow:
     try:
-        return Period.parse(request.GET.get("period") or default)
+        return RateWindow.parse(request.GET.get("period") or default)
     except ValueError as exc:
         raise Http404(str(exc)) from exc

@@ -14,7 +14,7 @@ from ..charts import spread_chart
 from ..quarters import recent_quarters
 from ..selectors import (
     BEHIND,
-    Period,
+    RateWindow,
     band_description,
     market_summary,
     offers_behind,
@@ -43,7 +43,7 @@ def my_kpis(request: HttpRequest) -> HttpResponse:
         quarters, offers=Offer.objects.visible_to(request.user), rules=rules
     )
     market_by_q = rates_by_quarter(quarters, rules=rules)
-    rolling = Period.rolling(now)
+    rolling = RateWindow.rolling(now)
     periods = [
         (
             rolling,
@@ -55,7 +55,7 @@ def my_kpis(request: HttpRequest) -> HttpResponse:
         code = str(quarter)
         periods.append(
             (
-                Period.for_quarter(quarter),
+                RateWindow.for_quarter(quarter),
                 mine_by_q.get(code, []),
                 market_summary(market_by_q.get(code, [])),
             )

@@ -6,11 +6,11 @@ import pytest
 
 from core.models import PortalSettings
 from kpi.quarters import Quarter
-from kpi.selectors import Period, market_summary, provider_rates, rates_by_quarter, standing
+from kpi.selectors import RateWindow, market_summary, provider_rates, rates_by_quarter, standing
 
 from .conftest import at
 
-Q1 = Period.for_quarter(Quarter.parse("2026-27-Q1"))
+Q1 = RateWindow.for_quarter(Quarter.parse("2026-27-Q1"))
 
 
 def _by_ref(rows):
@@ -64,7 +64,7 @@ def test_offers_count_in_the_quarter_of_their_london_send_date(make_offer, branc
     """K1: sent 23:30 BST 30 June counts in Q1; 00:30 BST 1 July in Q2 (both 30 June in UTC)."""
     make_offer(branch_a1, at(2026, 6, 30, 23, 30), "offer_made")
     make_offer(branch_a1, at(2026, 7, 1, 0, 30), "no_response")
-    q2 = Period.for_quarter(Quarter.parse("2026-27-Q2"))
+    q2 = RateWindow.for_quarter(Quarter.parse("2026-27-Q2"))
     assert [(r.offers, r.responded) for r in provider_rates(Q1)] == [(1, 1)]
     assert [(r.offers, r.responded) for r in provider_rates(q2)] == [(1, 0)]
     by_quarter = rates_by_quarter([Quarter.parse("2026-27-Q1"), Quarter.parse("2026-27-Q2")])
@@ -77,7 +77,7 @@ def test_rolling_90_days_counts_offers_sent_in_the_window(make_offer, branch_a1)
     now = at(2026, 8, 1, 12)
     make_offer(branch_a1, now - timedelta(days=89), "offer_made")
     make_offer(branch_a1, now - timedelta(days=91), "no_response")
-    rows = provider_rates(Period.rolling(now))
+    rows = provider_rates(RateWindow.rolling(now))
     assert [(r.offers, r.responded) for r in rows] == [(1, 1)]
 
 
@@ -130,4 +130,4 @@ def test_standing_never_tells_the_lowest_provider_it_is_in_the_top_100_percent(d
 def test_a_provider_with_no_counted_offers_has_no_row(rate_market, make_offer, branch_a1):
     """Only closed-before-response offers in Q2: nothing counted, no row, no rate."""
     make_offer(branch_a1, at(2026, 8, 1, 11), "closed_before_response", "withdrawn")
-    assert provider_rates(Period.for_quarter(Quarter.parse("2026-27-Q2"))) == []
+    assert provider_rates(RateWindow.for_quarter(Quarter.parse("2026-27-Q2"))) == []
