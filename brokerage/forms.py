@@ -1,6 +1,6 @@
 """Forms for the brokerage pages, on the one GOV.UK form base (`core.forms`).
 
-The forms only parse and check what a person typed; the services (`services.py`) decide what the
+The forms only parse and check what a person typed; the services (`services/`) decide what the
 package's or offer's state allows.
 """
 

@@ -1,0 +1,151 @@
+"""A package awarded and after (L2, L3, P2): the award, exactly once, to one provider's offer; the
+cancellation with its claim; the natural end."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.audit import audit_record
+from notifications.models import NotificationKind
+from providers.models import User
+
+from ..models import ANSWERS, Offer, Outcome, Package, PackageStatus, PlacementResponse
+from ..notifications import notify_offers
+from .transitions import (
+    BrokerageError,
+    InvalidResponse,
+    close_unanswered,
+    council_date,
+    lock_package,
+    move_package,
+    settle_offers,
+)
+
+
+@transaction.atomic
+def package_award(
+    *, actor: User, package: Package, offer: Offer, feedback: str = "", now: datetime | None = None
+) -> Offer:
+    """Award the package to one offer, exactly once even under concurrent tries (L2).
+
+    The package row lock serialises awards; the partial unique index on awarded offers is the
+    backstop. Every other offer becomes Not Awarded, and responders not chosen see `feedback`.
+    """
+    now = now or timezone.now()
+    package = lock_package(package)
+    if package.status != PackageStatus.OFFERED:
+        raise BrokerageError(
+            f"Package {package.reference} is {package.get_status_display().lower()}; it cannot be awarded."
+        )
+    offer = Offer.objects.select_for_update().get(pk=offer.pk)
+    if offer.package_id != package.pk:
+        raise InvalidResponse({"offer": ["That offer is not for this package."]})
+    if offer.placement_response != PlacementResponse.OFFER_MADE or offer.outcome != Outcome.OPEN:
+        raise InvalidResponse(
+            {"offer": ["Only an open offer where the branch made an offer can be awarded."]}
+        )
+    move_package(
+        package,
+        to=PackageStatus.AWARDED,
+        allowed={PackageStatus.OFFERED},
+        actor=actor,
+        awarded_at=now,
+    )
+    offer.outcome = Outcome.AWARDED
+    offer.closed_at = now
+    offer.save(update_fields=["outcome", "closed_at"])
+    close_unanswered(package, actor=actor, now=now)
+    losers = package.offers.filter(outcome=Outcome.OPEN).exclude(pk=offer.pk)
+    # Responders not chosen see the navigator's feedback (L2); the others just close.
+    told = settle_offers(
+        losers.filter(placement_response__in=ANSWERS),
+        actor=actor,
+        action="offer.not_awarded",
+        reason=feedback,
+        outcome=Outcome.NOT_AWARDED,
+        closed_at=now,
+        feedback=feedback.strip(),
+    )
+    settle_offers(
+        losers, actor=actor, action="offer.not_awarded", outcome=Outcome.NOT_AWARDED, closed_at=now
+    )
+    audit_record(
+        actor=actor,
+        action="offer.award",
+        obj=offer,
+        after={"package": package.reference, "branch": offer.branch_id},
+        reason=feedback,
+    )
+    notify_offers([offer.pk], NotificationKind.AWARDED)
+    notify_offers(told, NotificationKind.NOT_AWARDED)
+    return offer
+
+
+CANCELLATION_CLAIM_DAYS = Decimal(3)
+ASSESSMENT_HOUR = Decimal(1)
+
+
+def cancellation_claim_hours(package: Package, *, doorstep: bool) -> Decimal:
+    """L3: three days of the package's hours after acceptance; the assessment hour on the doorstep."""
+    if doorstep:
+        return ASSESSMENT_HOUR
+    return (package.hours_per_week * CANCELLATION_CLAIM_DAYS / Decimal(7)).quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def package_cancel(
+    *,
+    actor: User,
+    package: Package,
+    reason: str,
+    cancelled_on: date,
+    doorstep: bool = False,
+    now: datetime | None = None,
+) -> Package:
+    """Cancel an awarded package with a date and reason; records the provider's claim (L3).
+
+    Raises InvalidResponse (field `cancelled_on`) for a date before the day it was awarded.
+    """
+    errors = {}
+    if not reason.strip():
+        errors["reason"] = ["Say why the package is cancelled."]
+    if cancelled_on is None:
+        errors["cancelled_on"] = ["Give the date the package was cancelled."]
+    if errors:
+        raise InvalidResponse(errors)
+    package = lock_package(package)
+    awarded_on = council_date(package.awarded_at) if package.awarded_at else None
+    if package.status == PackageStatus.AWARDED and awarded_on and cancelled_on < awarded_on:
+        raise InvalidResponse(
+            {
+                "cancelled_on": [
+                    "The date the package was cancelled must be the same as or after "
+                    f"{awarded_on:%-d %B %Y}, when it was awarded"
+                ]
+            }
+        )
+    return move_package(
+        package,
+        to=PackageStatus.CANCELLED,
+        allowed={PackageStatus.AWARDED},
+        actor=actor,
+        reason=reason,
+        cancelled_at=now or timezone.now(),
+        cancelled_on=cancelled_on,
+        cancel_reason=reason,
+        cancelled_on_doorstep=doorstep,
+        claim_hours=cancellation_claim_hours(package, doorstep=doorstep),
+    )
+
+
+@transaction.atomic
+def package_end(*, actor: User, package: Package, reason: str = "") -> Package:
+    """An awarded package comes to its natural end (P2)."""
+    package = lock_package(package)
+    return move_package(
+        package, to=PackageStatus.ENDED, allowed={PackageStatus.AWARDED}, actor=actor, reason=reason
+    )
