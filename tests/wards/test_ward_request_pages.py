@@ -120,9 +120,9 @@ def test_council_users_may_not_open_the_request_form(client, register, carl):
 
 
 def test_my_requests_shows_status_outcome_and_comment(client, alice, carl, pending):
-    from wards.services import ward_request_reject
+    from wards.services import ward_requests_reject
 
-    ward_request_reject(actor=carl, request=pending, comment="Too far from your office")
+    ward_requests_reject(actor=carl, ids=[pending.pk], comment="Too far from your office")
     client.force_login(alice)
     html = page(client.get(LIST))
     assert "Rejected" in html and "Too far from your office" in html
@@ -219,9 +219,9 @@ def test_contract_manager_approves_on_the_request_page(client, carl, pending, br
 def test_approving_an_already_approved_request_on_the_page_says_who_did(
     client, carl, adam, pending
 ):
-    from wards.services import ward_request_approve
+    from wards.services import ward_requests_approve
 
-    ward_request_approve(actor=adam, request=pending)
+    ward_requests_approve(actor=adam, ids=[pending.pk])
     client.force_login(carl)
     url = reverse("wards:request", args=[pending.pk])
     html = page(client.post(url, {"decision": "approve"}))

@@ -10,9 +10,7 @@ from wards.services import (
     WardRequestConflict,
     WardRequestRefused,
     register_current_version,
-    ward_request_approve,
     ward_request_create,
-    ward_request_reject,
     ward_request_withdraw,
     ward_requests_approve,
     ward_requests_reject,
@@ -79,7 +77,7 @@ def test_database_refuses_two_pending_requests_for_the_same_branch_ward_action(
 
 def test_may_ask_again_after_a_rejection(register, alice, carl, branch_a1, ribbleton):
     first = ask(alice, branch_a1, [ribbleton])[0]
-    ward_request_reject(actor=carl, request=first, comment="Too far from your office")
+    ward_requests_reject(actor=carl, ids=[first.pk], comment="Too far from your office")
     assert len(ask(alice, branch_a1, [ribbleton])) == 1
 
 
@@ -108,7 +106,7 @@ def test_approval_adds_the_coverage_and_publishes_the_next_version_linked_to_the
     register, alice, carl, branch_a1, ribbleton
 ):
     request = ask(alice, branch_a1, [ribbleton])[0]
-    version = ward_request_approve(actor=carl, request=request, comment="Agreed at the forum")
+    version = ward_requests_approve(actor=carl, ids=[request.pk], comment="Agreed at the forum")
     request.refresh_from_db()
     assert covers(branch_a1, ribbleton)
     assert version.number == 2 and version.published_by == carl
@@ -119,7 +117,7 @@ def test_approval_adds_the_coverage_and_publishes_the_next_version_linked_to_the
 
 def test_approving_a_removal_ends_the_coverage(register, alice, carl, branch_a1, fishwick):
     request = ask(alice, branch_a1, [fishwick], action="remove")[0]
-    version = ward_request_approve(actor=carl, request=request)
+    version = ward_requests_approve(actor=carl, ids=[request.pk])
     assert not covers(branch_a1, fishwick)
     assert Coverage.objects.get(branch=branch_a1, ward=fishwick).removed_in == version.number
 
@@ -128,9 +126,9 @@ def test_a_second_approval_is_refused_as_already_approved(
     register, alice, carl, branch_a1, ribbleton
 ):
     request = ask(alice, branch_a1, [ribbleton])[0]
-    ward_request_approve(actor=carl, request=request)
+    ward_requests_approve(actor=carl, ids=[request.pk])
     with pytest.raises(WardRequestConflict, match="already been approved by carl"):
-        ward_request_approve(actor=carl, request=request)
+        ward_requests_approve(actor=carl, ids=[request.pk])
     assert register_current_version() == 2
 
 
@@ -140,7 +138,7 @@ def test_provider_user_may_not_approve_its_own_request(
     request = ask(alice, branch_a1, [ribbleton])[0]
     for user in (alice, olivia):
         with pytest.raises(PermissionDenied):
-            ward_request_approve(actor=user, request=request)
+            ward_requests_approve(actor=user, ids=[request.pk])
     request.refresh_from_db()
     assert request.status == "pending" and not covers(branch_a1, ribbleton)
 
@@ -148,19 +146,19 @@ def test_provider_user_may_not_approve_its_own_request(
 def test_navigator_may_not_approve(register, alice, nina, branch_a1, ribbleton):
     request = ask(alice, branch_a1, [ribbleton])[0]
     with pytest.raises(PermissionDenied):
-        ward_request_approve(actor=nina, request=request)
+        ward_requests_approve(actor=nina, ids=[request.pk])
 
 
 def test_administrator_may_approve(register, alice, adam, branch_a1, ribbleton):
     request = ask(alice, branch_a1, [ribbleton])[0]
-    assert ward_request_approve(actor=adam, request=request).number == 2
+    assert ward_requests_approve(actor=adam, ids=[request.pk]).number == 2
 
 
 def test_rejection_keeps_coverage_and_needs_a_comment(register, alice, carl, branch_a1, ribbleton):
     request = ask(alice, branch_a1, [ribbleton])[0]
     with pytest.raises(WardRequestRefused, match="Say why"):
-        ward_request_reject(actor=carl, request=request, comment="  ")
-    ward_request_reject(actor=carl, request=request, comment="Too far from your office")
+        ward_requests_reject(actor=carl, ids=[request.pk], comment="  ")
+    ward_requests_reject(actor=carl, ids=[request.pk], comment="Too far from your office")
     request.refresh_from_db()
     assert (request.status, request.comment, request.version) == (
         "rejected",
@@ -172,9 +170,9 @@ def test_rejection_keeps_coverage_and_needs_a_comment(register, alice, carl, bra
 
 def test_approving_a_rejected_request_is_refused(register, alice, carl, branch_a1, ribbleton):
     request = ask(alice, branch_a1, [ribbleton])[0]
-    ward_request_reject(actor=carl, request=request, comment="No")
+    ward_requests_reject(actor=carl, ids=[request.pk], comment="No")
     with pytest.raises(WardRequestConflict, match="already been rejected"):
-        ward_request_approve(actor=carl, request=request)
+        ward_requests_approve(actor=carl, ids=[request.pk])
 
 
 def test_bulk_approval_publishes_one_version_for_all_requests(
@@ -195,7 +193,7 @@ def test_bulk_approval_is_all_or_nothing_when_one_was_decided(
     register, alice, carl, branch_a1, ribbleton, chorley_east
 ):
     first, second = ask(alice, branch_a1, [ribbleton, chorley_east])
-    ward_request_reject(actor=carl, request=first, comment="No")
+    ward_requests_reject(actor=carl, ids=[first.pk], comment="No")
     with pytest.raises(WardRequestConflict, match=f"Request {first.pk} has already been rejected"):
         ward_requests_approve(actor=carl, ids=[first.pk, second.pk])
     second.refresh_from_db()
@@ -216,12 +214,12 @@ def test_provider_withdraws_its_pending_request(register, alice, carl, branch_a1
     request.refresh_from_db()
     assert request.status == "withdrawn"
     with pytest.raises(WardRequestConflict, match="already been withdrawn"):
-        ward_request_approve(actor=carl, request=request)
+        ward_requests_approve(actor=carl, ids=[request.pk])
 
 
 def test_withdrawing_a_decided_request_is_refused(register, alice, carl, branch_a1, ribbleton):
     request = ask(alice, branch_a1, [ribbleton])[0]
-    ward_request_approve(actor=carl, request=request)
+    ward_requests_approve(actor=carl, ids=[request.pk])
     with pytest.raises(WardRequestConflict):
         ward_request_withdraw(actor=alice, request=request)
 
@@ -235,7 +233,7 @@ def test_another_provider_may_not_withdraw(register, alice, bob, carl, branch_a1
 
 def test_every_step_is_audited(register, alice, carl, branch_a1, ribbleton, chorley_east):
     first, second = ask(alice, branch_a1, [ribbleton, chorley_east])
-    ward_request_approve(actor=carl, request=first, comment="Yes")
+    ward_requests_approve(actor=carl, ids=[first.pk], comment="Yes")
     ward_request_withdraw(actor=alice, request=second)
     events = AuditEvent.objects.filter(object_type="wards.wardrequest").order_by("pk")
     assert [(e.action, e.object_id, e.actor_label) for e in events] == [

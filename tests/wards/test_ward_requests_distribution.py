@@ -7,7 +7,7 @@ from brokerage.distribution import distribute_packages
 from brokerage.models import Offer
 from tests.brokerage.conftest import MONDAY_11
 from tests.factories import PackageFactory
-from wards.services import ward_request_approve, ward_request_create, ward_request_reject
+from wards.services import ward_request_create, ward_requests_approve, ward_requests_reject
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def test_after_approval_the_next_distribution_offers_the_wards_package_to_the_br
     distribute_packages(as_of=MONDAY_11)
     assert offered_branches(before) == set()  # pending: nothing yet
 
-    ward_request_approve(actor=carl, request=request)
+    ward_requests_approve(actor=carl, ids=[request.pk])
     package = PackageFactory(ward=ribbleton, status="queued")
     distribute_packages(as_of=MONDAY_11)
     assert offered_branches(package) == {"A1"}
@@ -37,7 +37,7 @@ def test_after_a_removal_is_approved_the_next_distribution_does_not_offer_it(
     request = ward_request_create(actor=alice, branch=branch_a1, wards=[fishwick], action="remove")[
         0
     ]
-    ward_request_approve(actor=carl, request=request)
+    ward_requests_approve(actor=carl, ids=[request.pk])
     package = PackageFactory(ward=fishwick, status="queued")
     distribute_packages(as_of=MONDAY_11)
     assert offered_branches(package) == set()
@@ -47,7 +47,7 @@ def test_a_rejected_request_changes_nothing_for_distribution(
     register, alice, carl, branch_a1, ribbleton, fishwick
 ):
     request = ward_request_create(actor=alice, branch=branch_a1, wards=[ribbleton], action="add")[0]
-    ward_request_reject(actor=carl, request=request, comment="No")
+    ward_requests_reject(actor=carl, ids=[request.pk], comment="No")
     packages = [PackageFactory(ward=w, status="queued") for w in (ribbleton, fishwick)]
     distribute_packages(as_of=MONDAY_11)
     assert [offered_branches(p) for p in packages] == [set(), {"A1"}]

@@ -270,18 +270,6 @@ def ward_requests_reject(
     return requests
 
 
-def ward_request_approve(
-    *, actor: User, request: WardRequest, comment: str = ""
-) -> RegisterVersion | None:
-    """Approve one request; see ward_requests_approve."""
-    return ward_requests_approve(actor=actor, ids=[request.pk], comment=comment)
-
-
-def ward_request_reject(*, actor: User, request: WardRequest, comment: str) -> WardRequest:
-    """Reject one request; see ward_requests_reject."""
-    return ward_requests_reject(actor=actor, ids=[request.pk], comment=comment)[0]
-
-
 @transaction.atomic
 def ward_request_withdraw(
     *, actor: User, request: WardRequest, now: datetime | None = None
