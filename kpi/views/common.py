@@ -9,22 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from ..permissions import may_manage_kpi, may_read_own_kpis
-from ..selectors import (
-    RateWindow,
-)
+from ..selectors import RateWindow
 
-# Chart labels short enough to sit beside their bars; the table beside gives the full names.
-SHORT_LEVEL_NAMES = {
-    "homecare_single": "Homecare, single carer",
-    "homecare_two": "Homecare, two carer",
-    "homecare_variable": "Homecare, variable carer",
-    "stcah_single": "STCAH, single carer",
-    "stcah_two": "STCAH, two carer",
-    "short_breaks_rolling": "Short breaks, rolling",
-    "homecare_single_with_short_breaks": "Single carer + short breaks",
-}
 PAGE_SIZE = 50
-SELF_VIEW_QUARTERS = 4
 
 
 def council_kpi(view):

@@ -1,0 +1,186 @@
+"""K8 shaped for the contract-management dashboard: its charts (drawn by `charts`) and each figure
+as CSV rows, from the one `figures.dashboard()` read; and the response rates as CSV rows. Shaped
+here so the views only render (issue 9.6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .charts import Bar, bar_chart, hbar_chart, stacked_bands
+from .figures import QuarterFigures
+from .selectors import pct
+
+# Chart labels short enough to sit beside their bars; the table beside gives the full names.
+SHORT_LEVEL_NAMES = {
+    "homecare_single": "Homecare, single carer",
+    "homecare_two": "Homecare, two carer",
+    "homecare_variable": "Homecare, variable carer",
+    "stcah_single": "STCAH, single carer",
+    "stcah_two": "STCAH, two carer",
+    "short_breaks_rolling": "Short breaks, rolling",
+    "homecare_single_with_short_breaks": "Single carer + short breaks",
+}
+Table = tuple[list[str], list[list]]
+
+
+def dashboard_charts(data: dict) -> dict:
+    """The dashboard's SVG charts by name, from `figures.dashboard()`."""
+    figures = data["figures"]
+    target = float(data["rules"].response_rate_target)
+    return {
+        "rates": bar_chart(
+            "Market response rate by quarter, with the 95% target",
+            [Bar(str(f.quarter), f.market.rate) for f in figures],
+            top_value=1,
+            target=target,
+            target_label=f"target {pct(target)}",
+        ),
+        "bands": stacked_bands(
+            "Share of providers in each risk band, by quarter",
+            [(str(f.quarter), f.market.bands) for f in figures],
+        ),
+        "offer_rates": bar_chart(
+            "Market offer (acceptance) rate by quarter",
+            [Bar(str(f.quarter), f.offer_rate, colour="#003078") for f in figures],
+            top_value=1,
+        ),
+        "service_levels": hbar_chart(
+            "Packages by service level, last three months",
+            [
+                Bar(SHORT_LEVEL_NAMES.get(r["code"], r["level"]), r["count"])
+                for r in data["service_levels"]["rows"]
+            ],
+        ),
+        "per_month": bar_chart(
+            "New packages per month (long-term and short-term together)",
+            [
+                Bar(f"{m['month']:%b}", m["long"] + m["short"], text=f"{m['long']}+{m['short']}")
+                for m in data["per_month"]
+            ],
+            fmt=lambda v: f"{v:.0f}",
+        ),
+        "hours": _hours_chart(data["hours"]),
+    }
+
+
+def _hours_chart(hours: dict):
+    return bar_chart(
+        "Commissioned hours per week, a year ago and now",
+        [
+            Bar(
+                f"{hours['year_ago_date']:%-d %b %Y}",
+                float(hours["hours_year_ago"]),
+                colour="#b1b4b6",
+            ),
+            Bar("Now", float(hours["hours_now"])),
+        ],
+        fmt=lambda v: f"{v:,.0f}",
+    )
+
+
+def figure_rows(data: dict, figure: str) -> Table | None:
+    """One dashboard figure as (header, rows) for its CSV download; None for no such figure."""
+    shape = FIGURE_TABLES.get(figure)
+    return shape(data) if shape else None
+
+
+def _rate_matrix(market_rate: Callable[[QuarterFigures], float | None], cell_rate: str):
+    """A provider-by-quarter table of one rate, the market's first (the same for response and
+    offer rates)."""
+
+    def table(data: dict) -> Table:
+        figures = data["figures"]
+        header = ["provider_ref", "provider_name"] + [str(f.quarter) for f in figures]
+        rows = [["", "Market"] + [_num(market_rate(f)) for f in figures]]
+        for entry in data["matrix"]:
+            rows.append(
+                [entry["provider"].ref, entry["provider"].name]
+                + [_num(getattr(c, cell_rate) if c else None) for c in entry["cells"]]
+            )
+        return header, rows
+
+    return table
+
+
+def _bands(data: dict) -> Table:
+    header = ["quarter", "providers", "low", "medium", "high"]
+    rows = [
+        [
+            str(f.quarter),
+            f.market.providers,
+            *(f.market.bands[b] for b in ("low", "medium", "high")),
+        ]
+        for f in data["figures"]
+    ]
+    return header, rows
+
+
+def _hours(data: dict) -> Table:
+    h = data["hours"]
+    return ["moment", "hours_per_week", "weekly_spend_gbp"], [
+        [h["year_ago_date"].date().isoformat(), h["hours_year_ago"], h["spend_year_ago"]],
+        ["now", h["hours_now"], h["spend_now"]],
+    ]
+
+
+FIGURE_TABLES: dict[str, Callable[[dict], Table]] = {
+    "response-rates": _rate_matrix(lambda f: f.market.rate, "rate"),
+    "bands": _bands,
+    "offer-rates": _rate_matrix(lambda f: f.offer_rate, "offer_rate"),
+    "never-responded": lambda data: (
+        ["provider_ref", "provider_name", "offers"],
+        [[e["provider"].ref, e["provider"].name, e["offers"]] for e in data["never_responded"]],
+    ),
+    "triggers": lambda data: (
+        ["level", "providers"],
+        [[lvl, n] for lvl, n in data["triggers"]["levels"].items()],
+    ),
+    "service-levels": lambda data: (
+        ["service_level", "packages"],
+        [[r["code"], r["count"]] for r in data["service_levels"]["rows"]],
+    ),
+    "packages-per-month": lambda data: (
+        ["month", "long_term", "short_term"],
+        [[f"{m['month']:%Y-%m}", m["long"], m["short"]] for m in data["per_month"]],
+    ),
+    "hours": _hours,
+}
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+RATES_HEADER = [
+    "provider_ref",
+    "provider_name",
+    "offers",
+    "responded",
+    "no_response",
+    "rate",
+    "band",
+    "offer_rate",
+    "award_rate",
+]
+
+
+def response_rates_rows(payload: dict) -> list[list]:
+    """`response_rates_payload` as CSV rows under RATES_HEADER: each provider's, then the market's."""
+    rows = [
+        [
+            r["provider"]["ref"],
+            r["provider"]["name"],
+            r["offers"],
+            r["responded"],
+            r["no_response"],
+            r["rate"],
+            r["band"],
+            r["offer_rate"],
+            r["award_rate"],
+        ]
+        for r in payload["results"]
+    ]
+    m = payload["market"]
+    no_response = m["offers"] - m["responded"]
+    rows.append(["", "Market", m["offers"], m["responded"], no_response, m["rate"], "", "", ""])
+    return rows
