@@ -24,6 +24,7 @@ SUBJECTS = {
     NotificationKind.AWARDED: "Package {ref} has been awarded to you",
     NotificationKind.NOT_AWARDED: "Package {ref} was not awarded to you",
     NotificationKind.WITHDRAWN: "Package {ref} has been withdrawn",
+    NotificationKind.REMINDER: "Reminder: package {ref} ({ward}) needs your answer by {deadline}",
 }
 
 

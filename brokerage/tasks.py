@@ -10,6 +10,7 @@ from core.jobs import job_run
 from core.timeutil import parse_moment
 
 from .distribution import distribute_packages
+from .reminders import offers_remind
 from .schedule import distribution_catch_up
 from .services import offers_close_expired
 
@@ -42,4 +43,13 @@ def close_expired_offers_task(as_of: str | None = None) -> str:
     now = _moment(as_of)
     with job_run("close_expired_offers", now) as run:
         run["summary"] = f"{offers_close_expired(as_of=now)} offer(s) closed as No Response"
+    return run["summary"]
+
+
+@shared_task
+def send_deadline_reminders_task(as_of: str | None = None) -> str:
+    """Unanswered offers near their deadline get one reminder e-mail each (P10)."""
+    now = _moment(as_of)
+    with job_run("send_deadline_reminders", now) as run:
+        run["summary"] = f"{offers_remind(as_of=now)} reminder(s) recorded"
     return run["summary"]

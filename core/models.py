@@ -56,6 +56,14 @@ class PortalSettings(models.Model):
     urgent_deadline_hours = models.PositiveIntegerField(
         default=24, help_text="P6: hours a branch has to answer an urgent package."
     )
+    reminder_hours_standard = models.PositiveIntegerField(
+        default=24,
+        help_text="P10: hours before its deadline an unanswered standard offer is reminded.",
+    )
+    reminder_hours_urgent = models.PositiveIntegerField(
+        default=4,
+        help_text="P10: hours before its deadline an unanswered urgent offer is reminded.",
+    )
     deadline_warning_hours = models.PositiveIntegerField(
         default=12, help_text="Warn branches in their inbox when this little time is left."
     )

@@ -270,6 +270,14 @@ PORTAL_BEAT_SCHEDULES = [
         "hour": "*",
         "day_of_week": "*",
     },
+    # P10: a reminder to each branch that has not answered, hours before its deadline.
+    {
+        "name": "Remind branches of unanswered offers",
+        "task": "brokerage.tasks.send_deadline_reminders_task",
+        "minute": "*/15",
+        "hour": "*",
+        "day_of_week": "*",
+    },
     # P7, P10, K7: e-mails of every kind never handed to a worker, or stuck, are sent again.
     {
         "name": "Resend stuck e-mails",
