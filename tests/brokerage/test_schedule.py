@@ -92,3 +92,19 @@ def test_the_task_runs_the_distribution_as_of_now(queued_package):
     distribute_packages_task.delay("2026-03-02T11:00")
     queued_package.refresh_from_db()
     assert queued_package.status == PackageStatus.OFFERED
+
+
+def test_the_catch_up_is_a_command_with_as_of(schedules, queued_package):
+    """I3: the catch-up job re-run for a given moment by hand; a second run finds nothing missed."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("catch_up_distribution", "--as-of", "2026-03-02T14:00:00+00:00", stdout=out)
+    assert "1 package(s) distributed, 2 offer(s) made" in out.getvalue()
+    queued_package.refresh_from_db()
+    assert queued_package.status == PackageStatus.OFFERED
+    again = StringIO()
+    call_command("catch_up_distribution", "--as-of", "2026-03-02T14:05:00+00:00", stdout=again)
+    assert "no run missed" in again.getvalue()
