@@ -136,20 +136,13 @@ def time_rates(results: dict) -> None:
 
 
 def write_visits(path: Path, rows: int) -> None:
+    from kpi.returns import COLUMNS as VISIT_COLUMNS
+
     rng = random.Random(5)
     start = datetime(2026, 1, 1, 7, 0)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "visit_ref",
-                "service_user_ref",
-                "planned_start",
-                "planned_minutes",
-                "actual_start",
-                "actual_end",
-            ]
-        )
+        writer.writerow(VISIT_COLUMNS)
         for i in range(rows):
             planned = start + timedelta(minutes=(i * 13) % (89 * 24 * 60))
             if rng.random() < 0.02:
@@ -176,18 +169,11 @@ def write_visits(path: Path, rows: int) -> None:
 def write_xlsx(path: Path, rows: int) -> None:
     from openpyxl import Workbook
 
+    from kpi.returns import COLUMNS as VISIT_COLUMNS
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()
-    sheet.append(
-        [
-            "visit_ref",
-            "service_user_ref",
-            "planned_start",
-            "planned_minutes",
-            "actual_start",
-            "actual_end",
-        ]
-    )
+    sheet.append(VISIT_COLUMNS)
     start = datetime(2026, 1, 1, 7, 0)
     for i in range(rows):
         planned = start + timedelta(minutes=(i * 13) % (89 * 24 * 60))

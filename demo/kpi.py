@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from kpi.models import DiscountedQuarter, KpiReturn, KpiSettings
 from kpi.quarters import LONDON, Quarter
+from kpi.returns import COLUMNS as VISIT_COLUMNS
 from kpi.services import kpi_return_submit, kpi_triggers_escalate, owed_quarters
 from providers.models import Provider
 
@@ -28,16 +29,7 @@ def _visit_file(rng: random.Random, quarter: Quarter) -> io.StringIO:
     """A small, valid visit file for the quarter: some missed, some late, some short visits."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [
-            "visit_ref",
-            "service_user_ref",
-            "planned_start",
-            "planned_minutes",
-            "actual_start",
-            "actual_end",
-        ]
-    )
+    writer.writerow(VISIT_COLUMNS)
     start = quarter.start_at + timedelta(days=1, hours=8)
     for n in range(VISITS_PER_RETURN):
         planned = start + timedelta(hours=37 * n)

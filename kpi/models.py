@@ -93,9 +93,11 @@ class FirstDueQuarter(models.Model):
         return f"{self.provider} first owes {self.quarter}"
 
 
-class KpiReturnQuerySet(models.QuerySet):
-    def visible_to(self, user) -> KpiReturnQuerySet:
-        """Council staff see every return; a provider user its own provider's (A1)."""
+class ProviderRecordQuerySet(models.QuerySet):
+    """Records of one provider each (returns, triggers), scoped as their providers are."""
+
+    def visible_to(self, user) -> ProviderRecordQuerySet:
+        """Council staff see every provider's records; a provider user its own provider's (A1)."""
         return self.filter(provider__in=Provider.objects.visible_to(user))
 
 
@@ -119,7 +121,7 @@ class KpiReturn(models.Model):
         max_digits=5, decimal_places=4, null=True, blank=True, help_text="compliant ÷ delivered"
     )
 
-    objects = KpiReturnQuerySet.as_manager()
+    objects = ProviderRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-quarter", "provider__name"]
@@ -150,11 +152,6 @@ class TriggerLevel(models.IntegerChoices):
     LEGAL = 3, "Flagged for legal advice on a breach notice"
 
 
-class TriggerQuerySet(models.QuerySet):
-    def visible_to(self, user) -> TriggerQuerySet:
-        return self.filter(provider__in=Provider.objects.visible_to(user))
-
-
 class KpiTrigger(models.Model):
     """K7: one late or missing return. `level` is the provider's count since its last reset (1-3)."""
 
@@ -175,7 +172,7 @@ class KpiTrigger(models.Model):
         help_text="The reset that cleared this trigger from the count.",
     )
 
-    objects = TriggerQuerySet.as_manager()
+    objects = ProviderRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -113,28 +113,44 @@ def _risk_page(
     )
 
 
+def _risk_form_post(
+    request: HttpRequest, ref: str, *, form_class, slot: str, save, done: str
+) -> HttpResponse:
+    """One of the risk page's forms for provider `ref`: saved by `save` and back to the page
+    saying `done`, or the page again with the form bound in its `slot` and its errors shown."""
+    provider = get_object_or_404(Provider, ref=ref)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _risk_page(request, provider, **{slot: form})
+    save(actor=request.user, provider=provider, **form.cleaned_data)
+    messages.success(request, done)
+    return redirect("kpi:risk-detail", ref=ref)
+
+
 @council_kpi
 @require_POST
 def risk_profile_save(request: HttpRequest, ref: str) -> HttpResponse:
-    provider = get_object_or_404(Provider, ref=ref)
-    form = RiskProfileForm(request.POST)
-    if not form.is_valid():
-        return _risk_page(request, provider, profile_form=form)
-    services.risk_profile_save(actor=request.user, provider=provider, **form.cleaned_data)
-    messages.success(request, "Risk profile saved.")
-    return redirect("kpi:risk-detail", ref=ref)
+    return _risk_form_post(
+        request,
+        ref,
+        form_class=RiskProfileForm,
+        slot="profile_form",
+        save=services.risk_profile_save,
+        done="Risk profile saved.",
+    )
 
 
 @council_kpi
 @require_POST
 def risk_plan_add(request: HttpRequest, ref: str) -> HttpResponse:
-    provider = get_object_or_404(Provider, ref=ref)
-    form = ActionPlanForm(request.POST)
-    if not form.is_valid():
-        return _risk_page(request, provider, plan_form=form)
-    services.action_plan_add(actor=request.user, provider=provider, **form.cleaned_data)
-    messages.success(request, "Action added to the plan.")
-    return redirect("kpi:risk-detail", ref=ref)
+    return _risk_form_post(
+        request,
+        ref,
+        form_class=ActionPlanForm,
+        slot="plan_form",
+        save=services.action_plan_add,
+        done="Action added to the plan.",
+    )
 
 
 @council_kpi
