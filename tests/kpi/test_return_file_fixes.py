@@ -7,13 +7,20 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from openpyxl import Workbook
 
 from kpi.models import KpiReturn
 from kpi.returns import ReturnRejected
 from kpi.services import kpi_return_submit
 
-from .test_returns import AFTER_Q4, HEADER, Q4, after_q4, owes_q4, submit  # noqa: F401 - fixtures
+from .test_returns import (  # noqa: F401 - fixtures
+    AFTER_Q4,
+    HEADER,
+    Q4,
+    _xlsx,
+    after_q4,
+    owes_q4,
+    submit,
+)
 
 
 def test_a_visit_with_one_actual_time_is_delivered(provider_a):
@@ -32,14 +39,7 @@ def test_a_visit_with_one_actual_time_is_delivered(provider_a):
 
 
 def _xlsx_with_dimension(rows, ref: str) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(HEADER.strip().split(","))
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    source = zipfile.ZipFile(io.BytesIO(_xlsx(rows)))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
