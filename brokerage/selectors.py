@@ -1,10 +1,12 @@
-"""Reads that are more than a filter."""
+"""Reads that are more than a filter, shaped for the pages and the API: the award shortlist (L1)
+with its score parts laid out, the package's audit trail (I4), the offers a user may see."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from core.models import AuditEvent
 from providers.models import User
 
 from .models import Offer, Outcome, Package, PlacementResponse
@@ -52,6 +54,77 @@ def shortlist(package: Package) -> list[dict]:
             }
         )
     return rows
+
+
+def shortlist_rows(package: Package) -> list[dict]:
+    """The shortlist with each score part laid out for the page: name, score, weight, details."""
+    rows = shortlist(package)
+    for row in rows:
+        row["outcome_label"] = Outcome(row["outcome"]).label
+        row["parts_shown"] = [
+            {
+                "name": name.replace("_", " ").capitalize(),
+                "score": part.get("score"),
+                "weight": part.get("weight"),
+                "details": [
+                    (key.replace("_", " ").capitalize(), value)
+                    for key, value in part.items()
+                    if key not in {"score", "weight"}
+                ],
+            }
+            for name, part in row["parts"].items()
+        ]
+    return rows
+
+
+AUDIT_ACTIONS = {
+    "package.create": "Created",
+    "package.edit": "Edited",
+    "package.queued": "Queued for distribution",
+    "package.offered": "Sent to branches",
+    "package.withdrawn": "Withdrawn",
+    "package.awarded": "Awarded",
+    "package.cancelled": "Cancelled",
+    "package.ended": "Ended",
+    "offer.respond": "Branch answered",
+    "offer.award": "Offer awarded",
+}
+
+
+def _changes(before: dict | None, after: dict | None) -> list[str]:
+    """'field: old → new' for each value that changed between two audit snapshots."""
+    before, after = before or {}, after or {}
+    if not before:
+        return []
+
+    def shown(value) -> str:
+        return "–" if value in (None, "", "None") else str(value)
+
+    return [
+        f"{key.replace('_', ' ')}: {shown(before.get(key))} → {shown(after.get(key))}"
+        for key in after
+        if before.get(key) != after.get(key)
+    ]
+
+
+def package_audit_trail(package: Package, offers: list[Offer]) -> list[dict]:
+    """The package's own events and those of its offers (answers, award), newest first (I4)."""
+    by_id = {str(o.pk): o for o in offers}
+    events = AuditEvent.objects.filter(
+        Q(object_type="brokerage.package", object_id=str(package.pk))
+        | Q(object_type="brokerage.offer", object_id__in=list(by_id))
+    ).order_by("-at", "-id")
+    return [
+        {
+            "at": event.at,
+            "who": event.actor_label,
+            "what": AUDIT_ACTIONS.get(event.action, event.action),
+            "offer": by_id.get(event.object_id) if event.object_type == "brokerage.offer" else None,
+            "changes": _changes(event.before, event.after),
+            "reason": event.reason,
+        }
+        for event in events
+    ]
 
 
 def offer_queryset(user: User) -> QuerySet[Offer]:

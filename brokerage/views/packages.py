@@ -15,21 +15,19 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import PAGE_ERRORS, add_domain_error
-from core.models import AuditEvent
 
 from .. import services
 from ..filters import PackageFilter
 from ..forms import AwardForm, CancelForm, PackageForm, WithdrawForm
 from ..models import (
     ANSWERS,
-    Offer,
     Outcome,
     Package,
     PackageStatus,
     PlacementResponse,
 )
 from ..permissions import may_act_on_packages
-from ..selectors import shortlist
+from ..selectors import package_audit_trail, shortlist_rows
 from ..wording import hours
 from .common import (
     PAGE_SIZE,
@@ -142,56 +140,6 @@ def package_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Navigators: the package page and its actions ---------------------------------------------
 
 
-AUDIT_ACTIONS = {
-    "package.create": "Created",
-    "package.edit": "Edited",
-    "package.queued": "Queued for distribution",
-    "package.offered": "Sent to branches",
-    "package.withdrawn": "Withdrawn",
-    "package.awarded": "Awarded",
-    "package.cancelled": "Cancelled",
-    "package.ended": "Ended",
-    "offer.respond": "Branch answered",
-    "offer.award": "Offer awarded",
-}
-
-
-def _changes(before: dict | None, after: dict | None) -> list[str]:
-    """'field: old → new' for each value that changed between two audit snapshots."""
-    before, after = before or {}, after or {}
-    if not before:
-        return []
-
-    def shown(value) -> str:
-        return "–" if value in (None, "", "None") else str(value)
-
-    return [
-        f"{key.replace('_', ' ')}: {shown(before.get(key))} → {shown(after.get(key))}"
-        for key in after
-        if before.get(key) != after.get(key)
-    ]
-
-
-def _audit_trail(package: Package, offers: list[Offer]) -> list[dict]:
-    """The package's own events and those of its offers (answers, award), newest first (I4)."""
-    by_id = {str(o.pk): o for o in offers}
-    events = AuditEvent.objects.filter(
-        Q(object_type="brokerage.package", object_id=str(package.pk))
-        | Q(object_type="brokerage.offer", object_id__in=list(by_id))
-    ).order_by("-at", "-id")
-    return [
-        {
-            "at": event.at,
-            "who": event.actor_label,
-            "what": AUDIT_ACTIONS.get(event.action, event.action),
-            "offer": by_id.get(event.object_id) if event.object_type == "brokerage.offer" else None,
-            "changes": _changes(event.before, event.after),
-            "reason": event.reason,
-        }
-        for event in events
-    ]
-
-
 def _package_page(request: HttpRequest, package: Package, problem: str = "") -> HttpResponse:
     offers = list(
         package.offers.select_related("branch", "provider").order_by(
@@ -210,7 +158,7 @@ def _package_page(request: HttpRequest, package: Package, problem: str = "") -> 
             "awarded": awarded,
             "answered_count": answered,
             "made_count": made,
-            "events": _audit_trail(package, offers),
+            "events": package_audit_trail(package, offers),
             "can_act": may_act_on_packages(request.user),
             "problem": problem,
         },
@@ -301,27 +249,6 @@ def package_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _shortlist_rows(package: Package) -> list[dict]:
-    """The shortlist with each score part laid out for the page: name, score, weight, details."""
-    rows = shortlist(package)
-    for row in rows:
-        row["outcome_label"] = Outcome(row["outcome"]).label
-        row["parts_shown"] = [
-            {
-                "name": name.replace("_", " ").capitalize(),
-                "score": part.get("score"),
-                "weight": part.get("weight"),
-                "details": [
-                    (key.replace("_", " ").capitalize(), value)
-                    for key, value in part.items()
-                    if key not in {"score", "weight"}
-                ],
-            }
-            for name, part in row["parts"].items()
-        ]
-    return rows
-
-
 @navigators_only
 def package_award(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the shortlist (L1). POST: award the offer whose button was pressed (L2)."""
@@ -343,7 +270,7 @@ def package_award(request: HttpRequest, pk: int) -> HttpResponse:
         "brokerage/package_award.html",
         {
             "package": package,
-            "rows": _shortlist_rows(package),
+            "rows": shortlist_rows(package),
             "form": form,
             "problem": problem,
             "awardable": package.status == PackageStatus.OFFERED,
