@@ -8,17 +8,19 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from core.csvio import ImportRejected, RowError
+from providers.models import User
 
 from .forms import ImportForm
 from .permissions import may_import_register
 from .services import register_import, wards_import
 
 
-def _run(kind: str, upload, actor, note: str) -> str:
+def _run(kind: str, upload: UploadedFile, actor: User, note: str) -> str:
     """Import the upload; returns what to tell the person. Raises ImportRejected."""
     if kind == "wards":
         result = wards_import(source=upload, actor=actor)
