@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django_celery_beat.models import PeriodicTask
 
+from .bank_holidays import runs_on, schedule_days
 from .distribution import DistributionResult, distribute_packages
 from .models import DistributionRun, Package, PackageStatus
 
@@ -18,10 +19,13 @@ def _slots_of(task: PeriodicTask, now: datetime, days: int = 8) -> list[datetime
     cron = task.crontab.schedule  # celery crontab with expanded minute/hour/day_of_week sets
     zone = ZoneInfo(str(task.crontab.timezone))
     today = now.astimezone(zone).date()
+    rule = schedule_days(task.kwargs)  # P3: weekday runs stand down on bank holidays
     slots = []
     for back in range(days):
         day = today - timedelta(days=back)
         if day.isoweekday() % 7 not in cron.day_of_week:  # celery counts Sunday as 0
+            continue
+        if not runs_on(day, rule):
             continue
         slots += [
             datetime.combine(day, time(h, m), tzinfo=zone) for h in cron.hour for m in cron.minute

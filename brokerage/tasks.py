@@ -9,6 +9,7 @@ from django.utils import timezone
 from core.jobs import job_run
 from core.timeutil import parse_moment
 
+from .bank_holidays import runs_on
 from .distribution import distribute_packages
 from .reminders import offers_remind
 from .schedule import distribution_catch_up
@@ -21,9 +22,12 @@ def _moment(as_of: str | None):
 
 
 @shared_task
-def distribute_packages_task(as_of: str | None = None) -> str:
-    """The daily distribution at the times in the beat schedule (P3)."""
+def distribute_packages_task(as_of: str | None = None, days: str | None = None) -> str:
+    """The daily distribution at the times in the beat schedule (P3). `days` is the schedule's
+    rule: the weekday run stands down on a bank holiday, the bank-holiday run goes only then."""
     now = _moment(as_of)
+    if not runs_on(timezone.localdate(now), days):
+        return f"not a day for the {days} run"
     with job_run("distribute_packages", now) as run:
         run["summary"] = str(distribute_packages(as_of=now, source="schedule"))
     return run["summary"]

@@ -7,6 +7,8 @@ ones that are missing and leaves every existing one alone, so an administrator's
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import transaction
 
@@ -16,7 +18,8 @@ SCHEDULE_TIMEZONE = "Europe/London"
 def ensure_schedules(*, schedules: list[dict] | None = None, using: str = "default") -> list[str]:
     """Create the PeriodicTask (and its CrontabSchedule) for each missing entry.
 
-    Each entry is `{name, task, minute, hour, day_of_week}` (crontab fields, Europe/London time).
+    Each entry is `{name, task, minute, hour, day_of_week}` (crontab fields, Europe/London time),
+    with optional `kwargs` for the task.
     A task that already exists under the entry's name is never touched. Returns the names created.
     """
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
@@ -44,6 +47,7 @@ def ensure_schedules(*, schedules: list[dict] | None = None, using: str = "defau
                 name=entry["name"],
                 task=entry["task"],
                 crontab=crontab,
+                kwargs=json.dumps(entry.get("kwargs", {})),
                 description=entry.get("description", ""),
             )
             created.append(entry["name"])

@@ -239,13 +239,15 @@ PORTAL_BEAT_SCHEDULES = [
         "hour": "*",
         "day_of_week": "*",
     },
-    # P3: the daily distribution, 11:00 on weekdays and 10:30 at weekends, Europe/London.
+    # P3: the daily distribution, 11:00 on weekdays and 10:30 at weekends, Europe/London; on an
+    # England and Wales bank holiday the weekday run stands down and runs at the weekend time.
     {
         "name": "Daily distribution (weekdays)",
         "task": "brokerage.tasks.distribute_packages_task",
         "minute": "0",
         "hour": "11",
         "day_of_week": "1-5",
+        "kwargs": {"days": "weekdays"},
     },
     {
         "name": "Daily distribution (weekends)",
@@ -253,6 +255,15 @@ PORTAL_BEAT_SCHEDULES = [
         "minute": "30",
         "hour": "10",
         "day_of_week": "0,6",
+        "kwargs": {"days": "weekends"},
+    },
+    {
+        "name": "Daily distribution (bank holidays)",
+        "task": "brokerage.tasks.distribute_packages_task",
+        "minute": "30",
+        "hour": "10",
+        "day_of_week": "1-5",
+        "kwargs": {"days": "bank_holidays"},
     },
     # P5: a run missed while the system was down goes out when it comes back.
     {

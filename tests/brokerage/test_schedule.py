@@ -1,5 +1,6 @@
 """P3 and P5: the distribution schedule is in the database, and a missed run is caught up."""
 
+import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,16 @@ def test_distribution_runs_at_eleven_on_weekdays_and_half_ten_at_weekends(schedu
         (t.crontab.hour, t.crontab.minute, t.crontab.day_of_week, str(t.crontab.timezone))
         for t in schedules
     }
-    assert crons == {("11", "0", "1-5", "Europe/London"), ("10", "30", "0,6", "Europe/London")}
+    assert crons == {
+        ("11", "0", "1-5", "Europe/London"),
+        ("10", "30", "0,6", "Europe/London"),
+        ("10", "30", "1-5", "Europe/London"),  # P3: bank holidays, at the weekend time
+    }
+    assert sorted(json.loads(t.kwargs)["days"] for t in schedules) == [
+        "bank_holidays",
+        "weekdays",
+        "weekends",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -57,7 +67,7 @@ def test_last_slot_follows_london_time_across_clock_changes(schedules, now, slot
 
 
 def test_an_administrators_new_time_is_used(schedules):
-    weekday = schedules.get(crontab__day_of_week="1-5")
+    weekday = schedules.get(name="Daily distribution (weekdays)")
     weekday.crontab.hour = "9"
     weekday.crontab.save()
     assert last_distribution_slot(datetime(2026, 3, 2, 9, 30, tzinfo=LONDON)) == datetime(
@@ -108,3 +118,83 @@ def test_the_catch_up_is_a_command_with_as_of(schedules, queued_package):
     again = StringIO()
     call_command("catch_up_distribution", "--as-of", "2026-03-02T14:05:00+00:00", stdout=again)
     assert "no run missed" in again.getvalue()
+
+
+# --- P3: England and Wales bank holidays run at the weekend time ---------------------------------
+
+
+def _run_task(moment: str, days: str) -> str:
+    from brokerage.tasks import distribute_packages_task
+
+    return distribute_packages_task.apply(kwargs={"as_of": moment, "days": days}).get()
+
+
+def test_on_christmas_day_the_weekday_run_stands_down_and_the_bank_holiday_run_goes(queued_package):
+    """Friday 25 December 2026: the team works weekend hours, so the package goes out at 10:30."""
+    assert "not a day" in _run_task("2026-12-25T11:00", "weekdays")
+    queued_package.refresh_from_db()
+    assert queued_package.status == PackageStatus.QUEUED
+    _run_task("2026-12-25T10:30", "bank_holidays")
+    queued_package.refresh_from_db()
+    assert queued_package.status == PackageStatus.OFFERED
+
+
+def test_on_an_ordinary_weekday_the_bank_holiday_run_stands_down(queued_package):
+    assert "not a day" in _run_task("2026-12-18T10:30", "bank_holidays")
+    queued_package.refresh_from_db()
+    assert queued_package.status == PackageStatus.QUEUED
+    _run_task("2026-12-18T11:00", "weekdays")
+    queued_package.refresh_from_db()
+    assert queued_package.status == PackageStatus.OFFERED
+
+
+@pytest.mark.parametrize(
+    ("now", "slot"),
+    [
+        # Easter Monday 2027 (29 March): 10:30, not 11:00; and after the clocks went forward.
+        (datetime(2027, 3, 29, 12, 0, tzinfo=LONDON), datetime(2027, 3, 29, 10, 30, tzinfo=LONDON)),
+        # Christmas Day 2026, a Friday, and Boxing Day (Saturday, a weekend anyway).
+        (
+            datetime(2026, 12, 25, 10, 45, tzinfo=LONDON),
+            datetime(2026, 12, 25, 10, 30, tzinfo=LONDON),
+        ),
+        # Monday 28 December 2026 is the substitute Boxing Day holiday.
+        (
+            datetime(2026, 12, 28, 11, 30, tzinfo=LONDON),
+            datetime(2026, 12, 28, 10, 30, tzinfo=LONDON),
+        ),
+        # The day after: an ordinary Tuesday at 11:00 again.
+        (
+            datetime(2026, 12, 29, 11, 30, tzinfo=LONDON),
+            datetime(2026, 12, 29, 11, 0, tzinfo=LONDON),
+        ),
+    ],
+)
+def test_the_catch_up_knows_bank_holidays(schedules, now, slot):
+    assert last_distribution_slot(now) == slot
+
+
+def test_a_run_missed_on_a_bank_holiday_is_caught_up(schedules, queued_package):
+    result = distribution_catch_up(now=datetime(2026, 12, 25, 10, 45, tzinfo=LONDON))
+    assert result is not None and result.offers == 2
+
+
+def test_existing_distribution_schedules_learn_their_days_and_keep_an_admins_own(db):
+    """The migration fills an empty kwargs on the two existing schedules only."""
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    days = importlib.import_module("brokerage.migrations.0008_distribution_schedule_days")
+    ensure_schedules()  # as a database made before this change had them, without kwargs
+    weekday = PeriodicTask.objects.get(name="Daily distribution (weekdays)")
+    weekday.kwargs = "{}"
+    weekday.save()
+    weekend = PeriodicTask.objects.get(name="Daily distribution (weekends)")
+    weekend.kwargs = json.dumps({"as_of": None})  # an administrator's own arguments
+    weekend.save()
+    days.forward(django_apps, None)
+    weekday.refresh_from_db()
+    weekend.refresh_from_db()
+    assert json.loads(weekday.kwargs) == {"days": "weekdays"}
+    assert json.loads(weekend.kwargs) == {"as_of": None}
