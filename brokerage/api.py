@@ -21,6 +21,7 @@ from .filters import OfferFilter, PackageFilter
 from .models import DeclineReason, Offer, Outcome, Package, PlacementResponse, normalise_postcode
 from .notifications import EMAIL_STATE
 from .permissions import may_act_on_packages, may_answer_offers, may_read_packages
+from .seen import offer_seen
 from .selectors import offer_queryset, shortlist
 
 
@@ -267,7 +268,9 @@ class OfferSerializer(serializers.ModelSerializer):
             "feedback",
             "person",
             "email_state",
+            "viewed_at",
         ]
+        read_only_fields = ["viewed_at"]
 
     def get_email_state(self, offer) -> str | None:
         """P7: the offer e-mail's state in the outbox: pending, sent, failed, or None before one."""
@@ -302,6 +305,12 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return offer_queryset(self.request.user).order_by("-sent_at", "-id")
+
+    def retrieve(self, request, *args, **kwargs):
+        """One offer; the first read by a user of its branch or organisation is its `viewed_at`
+        (P11). A council user's read changes nothing."""
+        offer_seen(offer=self.get_object(), actor=request.user)
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(request=RespondSerializer, responses=OfferSerializer)
     @action(detail=True, methods=["post"])

@@ -218,6 +218,11 @@ class Offer(models.Model):
         blank=True, help_text="The navigator's feedback to a responder not chosen (L2)."
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    viewed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="P11: when a user of its branch or organisation first opened it.",
+    )
     # Its e-mails in the outbox (P7); lets the outbox be filtered by offer (`offer=`, `offer__…`).
     emails = GenericRelation("notifications.Notification", related_query_name="offer")
 

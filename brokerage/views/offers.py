@@ -26,6 +26,7 @@ from ..models import (
     PlacementResponse,
 )
 from ..permissions import may_answer_offers
+from ..seen import offer_seen
 from ..selectors import get_offer_or_404, offer_queryset
 from .common import (
     PAGE_SIZE,
@@ -73,6 +74,7 @@ def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The offer as A3 allows, and the respond form while the window is open (P8)."""
     offer = get_offer_or_404(request.user, pk)  # 404 before 403: not yours is not there (A1)
     now = timezone.now()
+    offer_seen(offer=offer, actor=request.user, now=now)  # P11: the branch's first look
     # A closed window is no error on its own: the page says so in place of the form. It becomes
     # the error summary's problem (and the title's "Error: ", WCAG 2.4.2) only when an answer is
     # sent after all.
