@@ -174,6 +174,7 @@ PAGES: dict[str, Visit] = {
     "branch-notifications": Visit(
         "alice", _p("/branches/{}/notifications/", "branch_a1"), back_link=True
     ),
+    "provider-notifications": Visit("olivia", "/providers/PA/notifications/", back_link=True),
     "offer-open": Visit("alice", _p("/offers/{}/", "open_offer"), back_link=True),
     "offer-closed-awarded": Visit("alice", _p("/offers/{}/", "awarded_offer"), back_link=True),
     "offer-closed-not-awarded": Visit("bob", _p("/offers/{}/", "lost_offer"), back_link=True),
