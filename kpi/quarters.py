@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-
 LONDON = ZoneInfo("Europe/London")
 QUARTER_RE = re.compile(r"^(\d{4})-(\d{2})-Q([1-4])$")
 
@@ -79,10 +77,10 @@ class Quarter:
         """Exclusive: local midnight at the start of the next quarter."""
         return self.next().start_at
 
-    def due_date(self, due_days: int | None = None) -> date:
-        """K6: the last day a return is on time, `due_days` (15) after the quarter's last day."""
-        days = getattr(settings, "KPI_RETURN_DUE_DAYS", 15) if due_days is None else due_days
-        return self.last_date + timedelta(days=days)
+    def due_date(self, due_days: int) -> date:
+        """K6: the last day a return is on time, `due_days` after the quarter's last day (the
+        contract managers' setting `KpiSettings.return_due_days`, 15 by default)."""
+        return self.last_date + timedelta(days=due_days)
 
     def label(self) -> str:
         """'April to June 2026'."""

@@ -307,7 +307,6 @@ PORTAL_BEAT_SCHEDULES = [
     },
 ]
 
-# KPIs (K1-K9): defaults; contract managers change the live values (kpi.KpiSettings) in the portal.
-KPI_RETURN_DUE_DAYS = env.int("KPI_RETURN_DUE_DAYS", default=15)
+# KPIs (K1-K9): contract managers change the live values (kpi.KpiSettings) in the portal.
 # Errors listed back for a refused return file; every bad row is still counted.
 KPI_RETURN_MAX_LISTED_ERRORS = env.int("KPI_RETURN_MAX_LISTED_ERRORS", default=1000)

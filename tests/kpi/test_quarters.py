@@ -54,7 +54,7 @@ def test_boundaries_are_london_midnights_across_the_clock_change():
 
 def test_a_return_is_due_15_days_after_the_quarter_ends():
     """K6: April-June 2025 is due 15 July 2025."""
-    assert Quarter.parse("2025-26-Q1").due_date() == date(2025, 7, 15)
+    assert Quarter.parse("2025-26-Q1").due_date(15) == date(2025, 7, 15)
     assert Quarter.parse("2025-26-Q4").due_date(due_days=10) == date(2026, 4, 10)
 
 
