@@ -269,8 +269,9 @@ class OfferSerializer(serializers.ModelSerializer):
             "person",
             "email_state",
             "viewed_at",
+            "auto",
         ]
-        read_only_fields = ["viewed_at"]
+        read_only_fields = ["viewed_at", "auto"]
 
     def get_email_state(self, offer) -> str | None:
         """P7: the offer e-mail's state in the outbox: pending, sent, failed, or None before one."""

@@ -22,11 +22,14 @@ from providers.models import Branch, PdpsStatus, Provider, User
 from wards.models import Coverage
 
 from .models import (
+    CapacityDeclaration,
+    DeclineReason,
     DistributionRun,
     Offer,
     Outcome,
     Package,
     PackageStatus,
+    PlacementResponse,
     Urgency,
 )
 from .notifications import notify_offers
@@ -102,6 +105,37 @@ def _insert_offers(package_ids: list[int], sent_at: datetime) -> int:
         return max(cursor.rowcount, 0)
 
 
+def auto_answer_declared(package_ids: list[int], as_of: datetime, actor: User | None) -> int:
+    """P12: answer at once, in one UPDATE, the unanswered offers of `package_ids` sent at `as_of`
+    whose branch has no capacity declared at `as_of`: Unable to Accept, reason no capacity,
+    marked `auto`. They stay offered and recorded (and e-mailed); K1 counts them as answers.
+    Returns how many were answered."""
+    declared = CapacityDeclaration.objects.active_at(as_of).values("branch_id")
+    offers = Offer.objects.filter(
+        package_id__in=package_ids,
+        sent_at=as_of,
+        placement_response__isnull=True,
+        branch_id__in=declared,
+    )
+    ids = list(offers.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    answered = Offer.objects.filter(pk__in=ids, placement_response__isnull=True).update(
+        placement_response=PlacementResponse.UNABLE_TO_ACCEPT,
+        reason=DeclineReason.NO_CAPACITY,
+        responded_at=as_of,
+        auto=True,
+    )
+    audit_bulk(
+        actor=actor,
+        action="offer.auto_answered",
+        model=Offer,
+        ids=ids,
+        after={"placement_response": "unable_to_accept", "reason": "no_capacity", "auto": True},
+    )
+    return answered
+
+
 def _distribute_batch(
     after_pk: int, as_of: datetime, package_ids: list[int] | None, actor: User | None
 ) -> tuple[int, int, list[str], int]:
@@ -143,6 +177,7 @@ def _distribute_batch(
         new_offers = Offer.objects.filter(package_id__in=offered, sent_at=as_of).values_list(
             "pk", flat=True
         )
+        auto_answer_declared(sorted(offered), as_of, actor)
         notify_offers(list(new_offers), NotificationKind.OFFER)
         uncovered = [ref for pk, ref in claimed if pk not in offered]
         return len(offered), created, uncovered, ids[-1]

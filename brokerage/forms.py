@@ -269,3 +269,18 @@ class RespondForm(GovukForm):
             field = self.FIELD_FOR_SERVICE_ERROR.get(key, note_field if key == "note" else None)
             for message in messages:
                 self.add_error(field, message)
+
+
+class CapacityForm(GovukForm):
+    """P12: the last day the branch has no capacity and why; the service checks the 28 days."""
+
+    until = GovukDateField(
+        label="Last day with no capacity",
+        error_messages={"required": "Enter the last day with no capacity"},
+    )
+    note = forms.CharField(
+        label="Why has the branch no capacity?",
+        help_text="Navigators see this note. For example, two carers are off sick until the 20th.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the branch has no capacity"},
+    )

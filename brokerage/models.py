@@ -10,6 +10,7 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from providers.models import Branch, Provider, Role
 from wards.models import Ward
@@ -223,6 +224,11 @@ class Offer(models.Model):
         blank=True,
         help_text="P11: when a user of its branch or organisation first opened it.",
     )
+    auto = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="P12: answered at once by the portal because the branch declared no capacity.",
+    )
     # Its e-mails in the outbox (P7); lets the outbox be filtered by offer (`offer=`, `offer__…`).
     emails = GenericRelation("notifications.Notification", related_query_name="offer")
 
@@ -283,3 +289,61 @@ class DistributionRun(models.Model):
 
     def __str__(self) -> str:
         return f"Distribution at {self.as_of:%Y-%m-%d %H:%M}"
+
+
+class CapacityDeclarationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CapacityDeclarationQuerySet:
+        """A1: council all; organisation users their provider's branches'; branch users their own."""
+        return self.filter(branch__in=Branch.objects.visible_to(user))
+
+    def active_at(self, at) -> CapacityDeclarationQuerySet:
+        """Declarations in force at the moment `at`: made by then, not lifted by then, and whose
+        last day (`until`, Europe/London) is not before `at`'s date."""
+        day = timezone.localdate(at, timezone=timezone.get_default_timezone())
+        return self.filter(declared_at__lte=at, until__gte=day).filter(
+            Q(lifted_at__isnull=True) | Q(lifted_at__gt=at)
+        )
+
+
+class CapacityDeclaration(models.Model):
+    """P12: a branch declared it has no capacity until a date (inclusive); lifted early or not.
+
+    A history: a new declaration ends the open one (`lifted_at`), never edits it."""
+
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="capacity")
+    until = models.DateField(help_text="The last day of no capacity (Europe/London).")
+    note = models.TextField()
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    declared_at = models.DateTimeField()
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = CapacityDeclarationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-declared_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch"],
+                condition=Q(lifted_at__isnull=True),
+                name="one_open_capacity_declaration_per_branch",
+                violation_error_message="This branch has already declared no capacity.",
+            ),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True) | Q(lifted_at__gte=models.F("declared_at")),
+                name="capacity_lifted_after_declared",
+                violation_error_message="A declaration cannot be lifted before it was made.",
+            ),
+        ]
+        indexes = [models.Index(fields=["branch", "declared_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.branch} has no capacity until {self.until:%d %B %Y}"

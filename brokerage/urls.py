@@ -18,4 +18,6 @@ urlpatterns = [
     path("offers/history.csv", views.offer_history_csv, name="history-csv"),
     path("offers/<int:pk>/", views.offer_detail, name="offer"),
     path("branches/<int:pk>/notifications/", views.branch_notifications, name="notifications"),
+    path("branches/<int:pk>/capacity/", views.branch_capacity, name="branch-capacity"),
+    path("capacity/", views.capacity_overview, name="capacity"),
 ]

@@ -160,6 +160,13 @@ EXPECTED: dict[str, Walk] = {
     ),
     "brokerage:notifications": Walk(_kw(pk=lambda w: w.branch_a1.pk), PROVIDER_A_OBJECT),
     "notifications:provider": Walk(_kw(ref=lambda w: w.provider_a.ref), PROVIDER_A_OBJECT),
+    # P12: a branch's capacity (its users and its organisation's), the council's overview.
+    "brokerage:branch-capacity": Walk(
+        _kw(pk=lambda w: w.branch_a1.pk),
+        page(200, 200, 404, 403, 403, 403, 403),
+        post=page(200, 200, 404, 403, 403, 403, 403),
+    ),
+    "brokerage:capacity": Walk(None, page(403, 403, 403, 200, 200, 403, 200)),
     # KPIs
     "kpi:my": Walk(None, PROVIDERS_ONLY),
     "kpi:my-offers": Walk(None, PROVIDERS_ONLY),
@@ -299,6 +306,10 @@ EXPECTED: dict[str, Walk] = {
         post=api(400, 400, 404, 403, 403, 403, 403),
     ),
     "offer-export": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
+    "branch-capacity": Walk(  # PUT only (tests/brokerage/test_capacity.py walks the PUT)
+        _kw(pk=lambda w: w.branch_a1.pk), API_POST_ONLY, post=API_POST_ONLY
+    ),
+    "capacity-list": Walk(None, COUNCIL_READ),
     "notification-list": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
     "kpi-response-rates": Walk(
         None, api(200, 200, 200, 200, 200, 200, 200), query="?quarter=2025-26-Q4"

@@ -6,6 +6,7 @@ Council-only pages answer 403 to provider users; answering an offer is for provi
 Every change goes through `services`; a state that forbids it is shown as an error, never a 500.
 """
 
+from .capacity import branch_capacity, capacity_overview
 from .offers import (
     branch_notifications,
     offer_detail,
@@ -31,6 +32,8 @@ __all__ = [
     "offer_history",
     "offer_history_csv",
     "branch_notifications",
+    "branch_capacity",
+    "capacity_overview",
     "package_list",
     "package_create",
     "package_edit",

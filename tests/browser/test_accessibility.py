@@ -20,7 +20,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from brokerage.models import Offer, Package
+from brokerage.models import CapacityDeclaration, Offer, Package
 from brokerage.services import offer_respond, package_award, package_send_now
 from kpi.models import KpiTrigger, RiskProfile
 from kpi.quarters import Quarter
@@ -136,6 +136,16 @@ def world(monkeypatch, provider_a, branch_a1, branch_a2, branch_b1, ward, alice,
             provider=provider, quarter=quarter, level=1, missing=True, created_at=now, as_of=now
         )
     RiskProfile.objects.create(provider=provider_a, level="medium", summary="Slow to answer")
+    for branch, note in [
+        (long_branch, "Three carers on long-term sick leave; recruiting, expect to reopen soon."),
+        (branch_b1, "Winter pressures"),
+    ]:  # P12: two branches with no capacity declared, for the council's capacity page
+        CapacityDeclaration.objects.create(
+            branch=branch,
+            until=timezone.localdate() + timedelta(days=14),
+            note=note,
+            declared_at=now,
+        )
     provider_a.joined_on = date(2024, 1, 5)
     provider_a.save()
     return World(
@@ -175,6 +185,9 @@ PAGES: dict[str, Visit] = {
         "alice", _p("/branches/{}/notifications/", "branch_a1"), back_link=True
     ),
     "provider-notifications": Visit("olivia", "/providers/PA/notifications/", back_link=True),
+    "branch-capacity": Visit("alice", _p("/branches/{}/capacity/", "branch_a1"), back_link=True),
+    "capacity-navigator": Visit("nina", "/capacity/"),
+    "capacity-contract-manager": Visit("carl", "/capacity/"),
     "offer-open": Visit("alice", _p("/offers/{}/", "open_offer"), back_link=True),
     "offer-closed-awarded": Visit("alice", _p("/offers/{}/", "awarded_offer"), back_link=True),
     "offer-closed-not-awarded": Visit("bob", _p("/offers/{}/", "lost_offer"), back_link=True),
@@ -282,6 +295,45 @@ def test_offer_page_with_errors_says_so_in_its_title(
         )
         expect(page.get_by_role("group", name="Why can you not accept it?")).to_be_visible()
         screenshot(page, f"a11y-offer-errors-{viewport}")
+        assert_page_never_scrolls_sideways(page)
+        axe_passes(page)
+        problems.assert_none()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_capacity_page_declares_then_refuses_a_date_too_far_with_an_error_title(
+    browser, live_server, problems, world, alice, viewport
+):
+    """P12: the branch declares no capacity on its page, sees the declaration and the lift
+    button; a date over 28 days ahead shows the error summary and an "Error:" title."""
+    context, page = open_page(browser, problems, viewport)
+    try:
+        signed_in(page, live_server, alice)
+        page.goto(f"{live_server.url}/branches/{world.branch_a1.pk}/capacity/")
+        soon = timezone.localdate() + timedelta(days=10)
+        page.get_by_label("Day").fill(str(soon.day))
+        page.get_by_label("Month").fill(str(soon.month))
+        page.get_by_label("Year").fill(str(soon.year))
+        page.get_by_label("Why has the branch no capacity?").fill("Two carers off sick")
+        page.get_by_role("button", name="Declare no capacity").click()
+        expect(
+            page.get_by_role("button", name="Lift it: the branch can take packages again")
+        ).to_be_visible()
+        screenshot(page, f"a11y-branch-capacity-declared-{viewport}")
+        assert_title_says_error_only_with_an_error_summary(page)
+        assert_page_never_scrolls_sideways(page)
+        axe_passes(page)
+        far = timezone.localdate() + timedelta(days=40)
+        page.get_by_label("Year").fill(str(far.year))
+        page.get_by_label("Month").fill(str(far.month))
+        page.get_by_label("Day").fill(str(far.day))
+        page.get_by_role("button", name="Save the new date and note").click()
+        expect(page.locator(".govuk-error-summary")).to_be_visible()
+        expect(page.locator(".govuk-error-summary")).to_contain_text("over 28 days ahead")
+        screenshot(page, f"a11y-branch-capacity-errors-{viewport}")
+        assert_title_says_error_only_with_an_error_summary(page)
         assert_page_never_scrolls_sideways(page)
         axe_passes(page)
         problems.assert_none()
