@@ -176,6 +176,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several components have a `status`; name the capacity one (P12) so the schema says it.
+    "ENUM_NAME_OVERRIDES": {"CapacityStatusEnum": ["no_capacity", "open"]},
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport (embedded set-up).
