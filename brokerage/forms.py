@@ -258,17 +258,15 @@ class RespondForm(GovukForm):
         "response": "response",
     }
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        """Show an `InvalidResponse` from the service against the right input."""
+    def service_error_fields(self) -> dict[str, str]:
+        """Which input shows each of the service's fields (for `page_refusal`): the note is the
+        one under the chosen answer."""
         note_field = (
             "offer_note"
             if self.cleaned_data.get("response") == PlacementResponse.OFFER_MADE
             else "decline_note"
         )
-        for key, messages in errors.items():
-            field = self.FIELD_FOR_SERVICE_ERROR.get(key, note_field if key == "note" else None)
-            for message in messages:
-                self.add_error(field, message)
+        return {**self.FIELD_FOR_SERVICE_ERROR, "note": note_field}
 
 
 class CapacityForm(GovukForm):

@@ -21,7 +21,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 
-RACE_MESSAGE = "Someone else changed this at the same moment; reload and try again."
+RACE_MESSAGE = "Someone else changed this at the same moment. Reload the page and try again."
 
 
 class DomainError(Exception):
@@ -123,6 +123,25 @@ def add_domain_error(
         target = name if name in form.fields and name != NON_FIELD_ERRORS else None
         for message in messages:
             form.add_error(target, message)
+
+
+def page_refusal(
+    form: forms.BaseForm | None, exc: Exception, *, fields: dict[str, str] | None = None
+) -> str:
+    """A service's refusal on a page, the one way pages show one: field messages go onto `form`
+    (its error summary) and '' is returned; any other refusal (a state conflict, a lost race, or
+    field messages with no form to hold them) is returned as the sentence the page shows above
+    its content. Raises `exc` again when it is no domain error (a bug, not a refusal)."""
+    error = as_domain_error(exc)
+    if error is None:
+        raise exc
+    by_field = error.field_errors()
+    if by_field and form is not None:
+        add_domain_error(form, error, fields=fields)
+        return ""
+    if by_field:
+        return " ".join(message for messages in by_field.values() for message in messages)
+    return error.detail
 
 
 # What a page catches around a service call to show the refusal with `add_domain_error`.

@@ -21,9 +21,6 @@ from ..models import (
 from ..permissions import NAVIGATORS, PACKAGE_READERS
 
 PAGE_SIZE = 50
-RACE_MESSAGE = (
-    "Someone else changed this package at the same moment. Reload the page and try again."
-)
 
 
 # --- Who may do what -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from core.errors import PAGE_ERRORS, page_refusal
 from core.models import PortalSettings
 from notifications.models import Notification
 from providers.models import Branch, Role
@@ -111,11 +112,8 @@ def _respond(request: HttpRequest, offer: Offer, form: RespondForm) -> str:
         return ""
     try:
         offer = services.offer_respond(actor=request.user, offer=offer, **form.service_kwargs())
-    except services.BrokerageError as exc:
-        return str(exc)
-    except services.InvalidResponse as exc:
-        form.add_service_errors(exc.errors)
-        return ""
+    except PAGE_ERRORS as exc:
+        return page_refusal(form, exc, fields=form.service_error_fields())
     if offer.placement_response == PlacementResponse.OFFER_MADE:
         detail = f"Offer Made, starting {offer.offered_start_date:%-d %B %Y}"
     else:

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.errors import PAGE_ERRORS, add_domain_error
+from core.errors import PAGE_ERRORS, add_domain_error, page_refusal
 
 from .. import services
 from ..filters import PackageFilter
@@ -31,7 +31,6 @@ from ..selectors import package_audit_trail, shortlist_rows
 from ..wording import hours
 from .common import (
     PAGE_SIZE,
-    RACE_MESSAGE,
     _mark_deadlines,
     _package_or_404,
     navigators_only,
@@ -176,12 +175,9 @@ def _run_and_redirect(
     """Run a service; on success say so and redirect (POST-redirect-GET), else show why not."""
     try:
         action()
-    except services.BrokerageError as exc:
+    except PAGE_ERRORS as exc:
         package.refresh_from_db()
-        return _package_page(request, package, problem=str(exc))
-    except IntegrityError:
-        package.refresh_from_db()
-        return _package_page(request, package, problem=RACE_MESSAGE)
+        return _package_page(request, package, problem=page_refusal(None, exc))
     messages.success(request, success)
     return redirect("brokerage:package", pk=package.pk)
 
@@ -201,12 +197,13 @@ def package_queue(request: HttpRequest, pk: int) -> HttpResponse:
 def _send_now(request: HttpRequest, package: Package, *, saved: bool = False) -> HttpResponse:
     try:
         result = services.package_send_now(actor=request.user, package=package)
-    except services.BrokerageError as exc:
+    except PAGE_ERRORS as exc:
+        problem = page_refusal(None, exc)
         if saved:
-            messages.warning(request, f"Package {package.reference} saved, but not sent: {exc}")
+            messages.warning(request, f"Package {package.reference} saved, but not sent: {problem}")
             return redirect("brokerage:package", pk=package.pk)
         package.refresh_from_db()
-        return _package_page(request, package, problem=str(exc))
+        return _package_page(request, package, problem=problem)
     verb = "saved and sent" if saved else "sent"
     messages.success(
         request,
@@ -235,10 +232,8 @@ def package_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
             services.package_withdraw(
                 actor=request.user, package=package, reason=form.cleaned_data["reason"]
             )
-        except services.BrokerageError as exc:
-            problem = str(exc)
-        except services.InvalidResponse as exc:
-            add_domain_error(form, exc)
+        except PAGE_ERRORS as exc:
+            problem = page_refusal(form, exc)
         else:
             messages.success(request, f"Package {package.reference} withdrawn")
             return redirect("brokerage:package", pk=package.pk)
@@ -295,12 +290,8 @@ def _award(request: HttpRequest, package: Package, form: AwardForm) -> str:
             offer=offer,
             feedback=form.cleaned_data["feedback"],
         )
-    except services.BrokerageError as exc:
-        return str(exc)
-    except services.InvalidResponse as exc:
-        return " ".join(m for messages_ in exc.errors.values() for m in messages_)
-    except IntegrityError:
-        return RACE_MESSAGE
+    except PAGE_ERRORS as exc:
+        return page_refusal(None, exc)
     return ""
 
 
@@ -313,10 +304,8 @@ def package_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.package_cancel(actor=request.user, package=package, **form.cleaned_data)
-        except services.BrokerageError as exc:
-            problem = str(exc)
-        except services.InvalidResponse as exc:
-            add_domain_error(form, exc)
+        except PAGE_ERRORS as exc:
+            problem = page_refusal(form, exc)
         else:
             package.refresh_from_db()
             messages.success(

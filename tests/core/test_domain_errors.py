@@ -19,6 +19,7 @@ from core.errors import (
     NotFound,
     StateConflict,
     add_domain_error,
+    page_refusal,
 )
 from kpi.returns import ReturnRejected
 
@@ -130,3 +131,16 @@ def test_the_page_helper_puts_a_state_conflict_and_a_race_above_the_form():
 def test_the_page_helper_raises_what_is_no_domain_error():
     with pytest.raises(RuntimeError):
         add_domain_error(bound(), RuntimeError("a bug"))
+
+
+def test_a_page_shows_a_refusal_one_way_fields_on_the_form_the_rest_above():
+    """page_refusal: field messages onto the form (''), a state conflict or a lost race as the
+    sentence above the page, field messages with no form joined into that sentence."""
+    form = bound()
+    assert page_refusal(form, InvalidInput({"reason": ["Say why."]})) == ""
+    assert form.errors["reason"] == ["Say why."]
+    assert page_refusal(form, StateConflict("Already awarded.")) == "Already awarded."
+    assert page_refusal(None, IntegrityError("duplicate key")) == RACE_MESSAGE
+    assert page_refusal(None, InvalidInput({"a": ["One."], "b": ["Two."]})) == "One. Two."
+    with pytest.raises(KeyError):
+        page_refusal(form, KeyError("a bug, not a refusal"))
