@@ -73,21 +73,7 @@ class PackageForm(GovukModelForm):
 
     class Meta:
         model = Package
-        fields = [
-            "reference",
-            "ward",
-            "postcode",
-            "service_level",
-            "hours_per_week",
-            "call_pattern",
-            "carer_gender",
-            "urgency",
-            "start_date",
-            "needs_summary",
-            "person_name",
-            "address",
-            "full_details",
-        ]
+        fields = list(Package.WRITABLE_FIELDS)
         labels = {
             "reference": "Package reference",
             "carer_gender": "Carer-gender preference",

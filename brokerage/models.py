@@ -105,6 +105,23 @@ class PackageQuerySet(models.QuerySet):
 
 
 class Package(models.Model):
+    # What a navigator writes (P1): the create and edit form's fields, and the audit snapshot's.
+    WRITABLE_FIELDS = (
+        "reference",
+        "ward",
+        "postcode",
+        "service_level",
+        "hours_per_week",
+        "call_pattern",
+        "carer_gender",
+        "urgency",
+        "start_date",
+        "needs_summary",
+        "person_name",
+        "address",
+        "full_details",
+    )
+
     reference = models.CharField(max_length=40, unique=True)
     ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="packages")
     postcode = models.CharField(

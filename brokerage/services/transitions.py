@@ -25,32 +25,12 @@ class InvalidResponse(InvalidInput, ValueError):
     """A response with missing or wrong fields; `errors` maps field to messages (API 400)."""
 
 
-PACKAGE_FIELDS = (
-    "reference",
-    "ward_id",
-    "postcode",
-    "service_level",
-    "hours_per_week",
-    "call_pattern",
-    "carer_gender",
-    "urgency",
-    "start_date",
-    "needs_summary",
-    "person_name",
-    "address",
-    "full_details",
-)
-
-
 def snapshot(package: Package) -> dict:
     """The package's status and fields for the audit trail, without the address and full details."""
+    columns = (Package._meta.get_field(f).attname for f in Package.WRITABLE_FIELDS)  # ward_id
     return {
         "status": package.status,
-        **{
-            f: str(getattr(package, f))
-            for f in PACKAGE_FIELDS
-            if f not in {"address", "full_details"}
-        },
+        **{c: str(getattr(package, c)) for c in columns if c not in {"address", "full_details"}},
     }
 
 
