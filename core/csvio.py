@@ -1,15 +1,65 @@
 """CSV in and out: reading uploads and files all-or-nothing (every bad row is reported, nothing is
-saved), and `csv_response`, the one way a page or API view answers with a CSV download."""
+saved), and `csv_response`, the one way a page or API view answers with a CSV download.
+
+Every cell a CSV or XLSX export writes goes through `safe_cell` (csv_response and `csv_writer` do it
+for you): a text cell a spreadsheet would run as a formula is written with a leading single quote
+(OWASP's advice on CSV injection)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
 from django.http import HttpResponse, StreamingHttpResponse
+
+# A spreadsheet treats a cell starting with one of these as a formula (or, for tab and carriage
+# return, strips them and then may); OWASP's list.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A text cell that is only a plain decimal number (`-1.5`, `+3`) is read as that number and cannot
+# run anything, so it keeps its sign: a negative figure stays a figure.
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def safe_cell(value):
+    """`value` as a spreadsheet may safely open it: text starting with `=`, `+`, `-`, `@`, tab or
+    carriage return gets a leading `'` (shown as text, never run); numbers, dates and text that is a
+    plain decimal number (`-1.5`) are returned unchanged, so numeric cells stay numeric."""
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def safe_row(row: Iterable) -> list:
+    """A row with each cell through `safe_cell`."""
+    return [safe_cell(v) for v in row]
+
+
+class _SafeWriter:
+    """csv.writer's writerow/writerows, each cell through `safe_cell`."""
+
+    def __init__(self, target, **kwargs):
+        self._writer = csv.writer(target, **kwargs)
+
+    def writerow(self, row: Iterable):
+        return self._writer.writerow(safe_row(row))
+
+    def writerows(self, rows: Iterable[Iterable]) -> None:
+        for row in rows:
+            self._writer.writerow(safe_row(row))
+
+
+def csv_writer(target, **kwargs) -> _SafeWriter:
+    """`csv.writer(target, **kwargs)` that neutralises formulas: the one CSV writer of an export
+    that does not answer a request (management commands); pages and API use `csv_response`."""
+    return _SafeWriter(target, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -94,14 +144,15 @@ def csv_response(
     """A CSV download named `filename`: `header` (when given) then `rows`.
 
     With `stream`, rows are written as the client reads them (long histories never sit in
-    memory); the streamed type stays plain `text/csv`, as it always has been for the history."""
+    memory); the streamed type stays plain `text/csv`, as it always has been for the history.
+    Every cell goes through `safe_cell`."""
     if stream:
-        writer = csv.writer(_Echo())
+        writer = csv_writer(_Echo())
         lines = (writer.writerow(r) for r in _with_header(header, rows))
         response = StreamingHttpResponse(lines, content_type="text/csv")
     else:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
-        csv.writer(response).writerows(_with_header(header, rows))
+        csv_writer(response).writerows(_with_header(header, rows))
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -1,10 +1,10 @@
 """`manage.py export_register [--version N] [FILE|-]`: the register as CSV in the import's format."""
 
-import csv
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.csvio import csv_writer
 from wards.models import RegisterVersion
 from wards.services import register_current_version, register_export_rows
 
@@ -27,11 +27,11 @@ class Command(BaseCommand):
             )
         rows = register_export_rows(number)
         if file == "-":
-            csv.writer(self.stdout, lineterminator="\n").writerows(rows)
+            csv_writer(self.stdout, lineterminator="\n").writerows(rows)
             return
         target = Path(file)
         if not target.parent.is_dir():
             raise CommandError(f"no such directory: {target.parent}")
         with target.open("w", newline="", encoding="utf-8") as out:
-            csv.writer(out).writerows(rows)
+            csv_writer(out).writerows(rows)
         self.stderr.write(f"Wrote {len(rows) - 1} register rows to {file}")
