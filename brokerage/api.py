@@ -16,8 +16,10 @@ from core.errors import InvalidInput
 from wards.models import Ward
 
 from . import services
+from .claims import claim_queryset, claims_csv_response
 from .exports import history_csv_response
-from .filters import OfferFilter, PackageFilter
+from .filters import ClaimFilter, OfferFilter, PackageFilter
+from .hours import hours_history
 from .models import DeclineReason, Offer, Outcome, Package, PlacementResponse, normalise_postcode
 from .notifications import EMAIL_STATE
 from .permissions import may_act_on_packages, may_answer_offers, may_read_packages
@@ -72,6 +74,8 @@ class PackageSerializer(serializers.ModelSerializer):
             "cancel_reason",
             "cancelled_on_doorstep",
             "claim_hours",
+            "ended_on",
+            "end_reason",
         ]
         read_only_fields = [
             "status",
@@ -84,6 +88,8 @@ class PackageSerializer(serializers.ModelSerializer):
             "cancel_reason",
             "cancelled_on_doorstep",
             "claim_hours",
+            "ended_on",
+            "end_reason",
         ]
         extra_kwargs = {
             "person_name": {"required": False},
@@ -114,6 +120,27 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField()
     date = serializers.DateField(source="cancelled_on")  # API.md names it `date`
     doorstep = serializers.BooleanField(required=False, default=False)
+
+
+class EndSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    date = serializers.DateField(source="ended_on")  # API.md names it `date`
+
+
+class HoursSerializer(serializers.Serializer):
+    """R3: the hours in force from a day; `review` is the review that changed them, if one did."""
+
+    hours_per_week = serializers.DecimalField(max_digits=5, decimal_places=2)
+    # `from` is a Python keyword: declared through `fields` below.
+    changed_at = serializers.DateTimeField()
+    review = serializers.IntegerField(allow_null=True)
+    old_hours = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    reason = serializers.CharField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(allow_null=True)
+        return fields
 
 
 class PackageViewSet(
@@ -205,6 +232,25 @@ class PackageViewSet(
         except InvalidInput as exc:
             raise exc.renamed(cancelled_on="date") from exc  # the contract's name for the field
         return self._done(cancelled)
+
+    @extend_schema(request=EndSerializer, responses=PackageSerializer)
+    @action(detail=True, methods=["post"])
+    def end(self, request, pk=None):
+        """P2: care finished as planned, with a date and reason; no claim."""
+        package = self.get_object()
+        data = EndSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            ended = services.package_end(actor=request.user, package=package, **data.validated_data)
+        except InvalidInput as exc:
+            raise exc.renamed(ended_on="date") from exc  # the contract's name for the field
+        return self._done(ended)
+
+    @extend_schema(request=None, responses=HoursSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def hours(self, request, pk=None):
+        """R3: the package's weekly hours over time, oldest first."""
+        return Response(HoursSerializer(hours_history(self.get_object()), many=True).data)
 
     @action(detail=True, methods=["get"])
     def shortlist(self, request, pk=None):
@@ -333,3 +379,44 @@ class OfferExportView(APIView):
     @extend_schema(responses={(200, "text/csv"): str})
     def get(self, request):
         return history_csv_response(offer_queryset(request.user))
+
+
+class ClaimPackageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+
+
+class ClaimSerializer(serializers.Serializer):
+    """L3: one claim. `package` is the package's id; `package_reference` its reference."""
+
+    id = serializers.IntegerField()
+    package = serializers.IntegerField(source="package_id")
+    package_reference = serializers.CharField(source="package.reference")
+    provider = RefNameSerializer()
+    branch = RefNameSerializer()
+    kind = serializers.CharField()
+    hours = serializers.DecimalField(max_digits=6, decimal_places=2)
+    cancelled_on = serializers.DateField()
+
+
+class ClaimViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """`GET /claims/` (L3): scoped (A1), filters `provider`, `kind`, `after`, `before`."""
+
+    serializer_class = ClaimSerializer
+    filterset_class = ClaimFilter
+
+    def get_queryset(self):
+        return claim_queryset(self.request.user)
+
+
+class ClaimExportView(APIView):
+    """`GET /claims/export.csv` (L3): the claims the caller may see, with the list's filters."""
+
+    renderer_classes = CSV_DOWNLOAD_RENDERERS
+
+    @extend_schema(responses={(200, "text/csv"): str})
+    def get(self, request):
+        filterset = ClaimFilter(request.GET, queryset=claim_queryset(request.user))
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        return claims_csv_response(filterset.qs)

@@ -5,6 +5,8 @@ from django.db.models import Q
 
 from .models import (
     CarerGender,
+    Claim,
+    ClaimKind,
     Offer,
     Outcome,
     Package,
@@ -76,3 +78,22 @@ class OfferFilter(django_filters.FilterSet):
         if value.isdigit():
             match |= Q(branch_id=int(value))
         return queryset.filter(match)
+
+
+class ClaimFilter(django_filters.FilterSet):
+    """L3: claims by provider (its reference), kind, and cancellation date (inclusive)."""
+
+    provider = django_filters.CharFilter(
+        field_name="provider__ref", lookup_expr="iexact", label="Provider reference"
+    )
+    kind = django_filters.ChoiceFilter(choices=ClaimKind.choices)
+    after = django_filters.DateFilter(
+        field_name="cancelled_on", lookup_expr="gte", label="Cancelled on or after"
+    )
+    before = django_filters.DateFilter(
+        field_name="cancelled_on", lookup_expr="lte", label="Cancelled on or before"
+    )
+
+    class Meta:
+        model = Claim
+        fields = ["provider", "kind", "after", "before"]

@@ -155,6 +155,20 @@ class CancelForm(GovukForm):
     )
 
 
+class EndForm(GovukForm):
+    """P2: care finished as planned, with the day it ended and why (no claim)."""
+
+    ended_on = GovukDateField(
+        label="Date the care ended",
+        error_messages={"required": "Enter the date the care ended"},
+    )
+    reason = forms.CharField(
+        label="Why did the care end?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the care ended"},
+    )
+
+
 class AwardForm(forms.Form):
     """The award button names the offer; the feedback goes to the responders not chosen (L2)."""
 

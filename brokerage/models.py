@@ -6,7 +6,8 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericRelation
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -170,6 +171,10 @@ class Package(models.Model):
         blank=True,
         help_text="L3: hours the provider may claim.",
     )
+    # P2: care finished as planned; its hours leave the commissioned total from `ended_on`.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.TextField(blank=True)
 
     objects = PackageQuerySet.as_manager()
 
@@ -364,3 +369,89 @@ class CapacityDeclaration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch} has no capacity until {self.until:%d %B %Y}"
+
+
+class HoursChange(models.Model):
+    """R3: one change of a package's weekly hours after award: old, new, from which day, when and
+    why. The package's first hours are its own `hours_per_week` until the first change; the hours
+    in force on a day are those of the last change from on or before it (`brokerage/hours.py`).
+
+    `source` is what made the change (a signed-off review): a generic relation, since reviews live
+    in a higher app."""
+
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="hours_changes")
+    old_hours = models.DecimalField(max_digits=5, decimal_places=2)
+    new_hours = models.DecimalField(max_digits=5, decimal_places=2)
+    effective_from = models.DateField(help_text="The first day the new hours are in force.")
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    source_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    source = GenericForeignKey("source_type", "source_id")
+
+    class Meta:
+        ordering = ["package", "changed_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(new_hours__gte=0) & Q(old_hours__gte=0),
+                name="hours_change_not_negative",
+                violation_error_message="Hours of care a week cannot be negative.",
+            ),
+            models.UniqueConstraint(
+                fields=["source_type", "source_id"],
+                name="one_hours_change_per_source",
+                violation_error_message="These hours have already been changed by this review.",
+            ),
+        ]
+        indexes = [models.Index(fields=["package", "effective_from"])]
+
+    def __str__(self) -> str:
+        return f"{self.package}: {self.old_hours} → {self.new_hours} from {self.effective_from}"
+
+
+class ClaimKind(models.TextChoices):
+    CANCELLATION = "cancellation", "Three days' hours after a cancellation"
+    ASSESSMENT = "assessment", "The assessment hour, cancelled on the doorstep"
+
+
+class ClaimQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ClaimQuerySet:
+        """A1: council all; an organisation user its provider's; a branch user its branch's."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_council:
+            return self
+        if user.role == Role.PROVIDER_BRANCH:
+            return self.filter(branch_id=user.branch_id) if user.branch_id else self.none()
+        if user.role == Role.PROVIDER_ORG and user.provider_id:
+            return self.filter(provider_id=user.provider_id)
+        return self.none()
+
+
+class Claim(models.Model):
+    """L3: what the provider holding a package may claim when it is cancelled after award."""
+
+    package = models.OneToOneField(Package, on_delete=models.PROTECT, related_name="claim")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="claims")
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="claims")
+    kind = models.CharField(max_length=12, choices=ClaimKind.choices)
+    hours = models.DecimalField(max_digits=6, decimal_places=2)
+    cancelled_on = models.DateField()
+    created_at = models.DateTimeField()
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-cancelled_on", "-id"]
+        indexes = [
+            models.Index(fields=["provider", "cancelled_on"]),
+            models.Index(fields=["branch", "cancelled_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package}: {self.hours} hours ({self.get_kind_display()})"

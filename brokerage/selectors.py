@@ -86,6 +86,7 @@ AUDIT_ACTIONS = {
     "package.awarded": "Awarded",
     "package.cancelled": "Cancelled",
     "package.ended": "Ended",
+    "package.hours": "Hours of care changed",
     "offer.respond": "Branch answered",
     "offer.award": "Offer awarded",
 }

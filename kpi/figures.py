@@ -11,7 +11,8 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from brokerage.models import SHORT_TERM_LEVELS, Package, PackageStatus, ServiceLevel
+from brokerage.hours import hours_at, in_force
+from brokerage.models import SHORT_TERM_LEVELS, Package, ServiceLevel
 from core.models import PortalSettings
 from providers.models import Provider
 
@@ -148,21 +149,18 @@ def new_packages_per_month(now: datetime, months: int = 12) -> list[dict]:
     return out
 
 
-def _in_force(moment: datetime) -> Q:
-    """Awarded by `moment` and not cancelled by then. Packages have no end date: an ended package
-    counts as in force at any past moment after its award, and not now."""
-    return Q(awarded_at__isnull=False, awarded_at__lte=moment) & (
-        Q(cancelled_at__isnull=True) | Q(cancelled_at__gt=moment)
-    )
-
-
 def commissioned_hours(now: datetime) -> dict:
-    """Hours per week of awarded packages in force now and a year ago, and the weekly spend at
-    the framework hourly rate (K8). One query."""
+    """Hours per week of packages in force now and a year ago, each at the hours in force on that
+    day (R3: a review's change counts from its date; P2: an ended package leaves the total from its
+    end date), and the weekly spend at the framework hourly rate (K8). One query."""
     year_ago = now - timedelta(days=365)
-    sums = Package.objects.aggregate(
-        now=Sum("hours_per_week", filter=Q(status=PackageStatus.AWARDED) & _in_force(now)),
-        year_ago=Sum("hours_per_week", filter=_in_force(year_ago)),
+    sums = (
+        Package.objects.filter(in_force(now) | in_force(year_ago))
+        .annotate(h_now=hours_at(now), h_then=hours_at(year_ago))
+        .aggregate(
+            now=Sum("h_now", filter=in_force(now)),
+            year_ago=Sum("h_then", filter=in_force(year_ago)),
+        )
     )
     rate = KpiSettings.load().hourly_rate
     hours_now, hours_then = sums["now"] or Decimal(0), sums["year_ago"] or Decimal(0)

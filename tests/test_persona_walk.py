@@ -149,6 +149,12 @@ EXPECTED: dict[str, Walk] = {
     "brokerage:package-cancel": Walk(
         _kw(pk=lambda w: w.awarded.pk), NAVIGATOR_ONLY, post=page(403, 403, 403, 200, 403, 403, 200)
     ),
+    # P2: ending an awarded package; L3: the claims list (council all, a provider its own).
+    "brokerage:package-end": Walk(
+        _kw(pk=lambda w: w.awarded.pk), NAVIGATOR_ONLY, post=page(403, 403, 403, 200, 403, 403, 200)
+    ),
+    "brokerage:claims": Walk(None, EVERYONE),
+    "brokerage:claims-csv": Walk(None, EVERYONE),
     # brokerage: the providers' offers
     "brokerage:inbox": Walk(None, EVERYONE),
     "brokerage:history": Walk(None, EVERYONE),
@@ -283,6 +289,14 @@ EXPECTED: dict[str, Walk] = {
         api(403, 403, 403, 405, 405, 405, 405),
         post=api(403, 403, 403, 400, 403, 403, 400),
     ),
+    "package-end": Walk(
+        _kw(pk=lambda w: w.awarded.pk),
+        api(403, 403, 403, 405, 405, 405, 405),
+        post=api(403, 403, 403, 400, 403, 403, 400),
+    ),
+    "package-hours": Walk(_kw(pk=lambda w: w.awarded.pk), COUNCIL_READ),
+    "claim-list": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
+    "claim-export": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
     "package-queue": Walk(
         _kw(pk=lambda w: w.draft.pk),
         api(403, 403, 403, 405, 405, 405, 405),

@@ -6,6 +6,7 @@ and after (award, cancel with its claim, end), `responses` for the providers' an
 `transitions` holds the errors and the audited status moves they share. Import from here."""
 
 from .award import cancellation_claim_hours, package_award, package_cancel, package_end
+from .hours import package_hours_change
 from .packages import (
     package_create,
     package_queue,
@@ -26,6 +27,7 @@ __all__ = [
     "package_cancel",
     "package_create",
     "package_end",
+    "package_hours_change",
     "package_queue",
     "package_send_now",
     "package_update",

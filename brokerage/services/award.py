@@ -1,5 +1,5 @@
 """A package awarded and after (L2, L3, P2): the award, exactly once, to one provider's offer; the
-cancellation with its claim; the natural end."""
+cancellation with its claim (a `Claim` row to the provider holding it); the natural end."""
 
 from __future__ import annotations
 
@@ -13,7 +13,16 @@ from core.audit import audit_record
 from notifications.models import NotificationKind
 from providers.models import User
 
-from ..models import ANSWERS, Offer, Outcome, Package, PackageStatus, PlacementResponse
+from ..models import (
+    ANSWERS,
+    Claim,
+    ClaimKind,
+    Offer,
+    Outcome,
+    Package,
+    PackageStatus,
+    PlacementResponse,
+)
 from ..notifications import notify_offers
 from .transitions import (
     BrokerageError,
@@ -118,34 +127,89 @@ def package_cancel(
     if errors:
         raise InvalidResponse(errors)
     package = lock_package(package)
-    awarded_on = council_date(package.awarded_at) if package.awarded_at else None
-    if package.status == PackageStatus.AWARDED and awarded_on and cancelled_on < awarded_on:
-        raise InvalidResponse(
-            {
-                "cancelled_on": [
-                    "The date the package was cancelled must be the same as or after "
-                    f"{awarded_on:%-d %B %Y}, when it was awarded"
-                ]
-            }
-        )
-    return move_package(
+    if package.status == PackageStatus.AWARDED:
+        _dated_after_award(package, cancelled_on, "cancelled_on", "was cancelled")
+    now = now or timezone.now()
+    package = move_package(
         package,
         to=PackageStatus.CANCELLED,
         allowed={PackageStatus.AWARDED},
         actor=actor,
         reason=reason,
-        cancelled_at=now or timezone.now(),
+        cancelled_at=now,
         cancelled_on=cancelled_on,
         cancel_reason=reason,
         cancelled_on_doorstep=doorstep,
         claim_hours=cancellation_claim_hours(package, doorstep=doorstep),
     )
+    _record_claim(package, doorstep=doorstep, now=now)
+    return package
+
+
+def _record_claim(package: Package, *, doorstep: bool, now: datetime) -> Claim | None:
+    """L3: the claim of the provider holding the package (its latest award), listed for it and
+    for the council. None when no offer was awarded (a package moved in by hand)."""
+    holder = package.awarded_offer
+    if holder is None:
+        return None
+    return Claim.objects.create(
+        package=package,
+        provider_id=holder.provider_id,
+        branch_id=holder.branch_id,
+        kind=ClaimKind.ASSESSMENT if doorstep else ClaimKind.CANCELLATION,
+        hours=package.claim_hours,
+        cancelled_on=package.cancelled_on,
+        created_at=now,
+    )
+
+
+def _dated_after_award(package: Package, day: date, field: str, what: str) -> None:
+    """Raise InvalidResponse on `field` when `day` is before the day the package was awarded (L3)."""
+    awarded_on = council_date(package.awarded_at) if package.awarded_at else None
+    if awarded_on and day < awarded_on:
+        raise InvalidResponse(
+            {
+                field: [
+                    f"The date the package {what} must be the same as or after "
+                    f"{awarded_on:%-d %B %Y}, when it was awarded"
+                ]
+            }
+        )
 
 
 @transaction.atomic
-def package_end(*, actor: User, package: Package, reason: str = "") -> Package:
-    """An awarded package comes to its natural end (P2)."""
+def package_end(
+    *,
+    actor: User,
+    package: Package,
+    reason: str,
+    ended_on: date | None,
+    now: datetime | None = None,
+) -> Package:
+    """P2: an awarded package's care finished as planned on `ended_on`, for `reason`. No claim; its
+    hours leave the commissioned total from that day. Raises InvalidResponse (fields `reason`,
+    `ended_on`) for no reason, or a day before the award or after today; BrokerageError unless
+    the package is awarded."""
+    now = now or timezone.now()
+    errors = {}
+    if not (reason or "").strip():
+        errors["reason"] = ["Say why the package ended"]
+    if ended_on is None:
+        errors["ended_on"] = ["Enter the date the package ended"]
+    elif ended_on > council_date(now):
+        errors["ended_on"] = ["The date the package ended must be today or in the past"]
+    if errors:
+        raise InvalidResponse(errors)
     package = lock_package(package)
+    if package.status == PackageStatus.AWARDED:
+        _dated_after_award(package, ended_on, "ended_on", "ended")
     return move_package(
-        package, to=PackageStatus.ENDED, allowed={PackageStatus.AWARDED}, actor=actor, reason=reason
+        package,
+        to=PackageStatus.ENDED,
+        allowed={PackageStatus.AWARDED},
+        actor=actor,
+        reason=reason.strip(),
+        ended_at=now,
+        ended_on=ended_on,
+        end_reason=reason.strip(),
     )

@@ -7,6 +7,7 @@ Every change goes through `services`; a state that forbids it is shown as an err
 """
 
 from .capacity import branch_capacity, capacity_overview
+from .claims import claim_list, claim_list_csv
 from .offers import (
     branch_notifications,
     offer_detail,
@@ -20,6 +21,7 @@ from .packages import (
     package_create,
     package_detail,
     package_edit,
+    package_end,
     package_list,
     package_queue,
     package_send_now,
@@ -43,4 +45,7 @@ __all__ = [
     "package_withdraw",
     "package_award",
     "package_cancel",
+    "package_end",
+    "claim_list",
+    "claim_list_csv",
 ]

@@ -18,7 +18,8 @@ from core.errors import PAGE_ERRORS, add_domain_error, page_refusal
 
 from .. import services
 from ..filters import PackageFilter
-from ..forms import AwardForm, CancelForm, PackageForm, WithdrawForm
+from ..forms import AwardForm, CancelForm, EndForm, PackageForm, WithdrawForm
+from ..hours import hours_history
 from ..models import (
     ANSWERS,
     Outcome,
@@ -158,6 +159,7 @@ def _package_page(request: HttpRequest, package: Package, problem: str = "") -> 
             "answered_count": answered,
             "made_count": made,
             "events": package_audit_trail(package, offers),
+            "hours_history": hours_history(package) if package.awarded_at else [],
             "can_act": may_act_on_packages(request.user),
             "problem": problem,
         },
@@ -324,4 +326,29 @@ def package_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             "claim_after_acceptance": services.cancellation_claim_hours(package, doorstep=False),
             "claim_doorstep": services.cancellation_claim_hours(package, doorstep=True),
         },
+    )
+
+
+@navigators_only
+def package_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """P2: end an awarded package whose care finished as planned: a date and a reason, no claim."""
+    package = _package_or_404(request, pk)
+    form = EndForm(request.POST or None)
+    problem = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.package_end(actor=request.user, package=package, **form.cleaned_data)
+        except PAGE_ERRORS as exc:
+            problem = page_refusal(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Package {package.reference} ended. Its hours leave the commissioned total "
+                f"from {form.cleaned_data['ended_on']:%-d %B %Y}.",
+            )
+            return redirect("brokerage:package", pk=package.pk)
+    return render(
+        request,
+        "brokerage/package_end.html",
+        {"package": package, "form": form, "problem": problem, "awarded": package.awarded_offer},
     )

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "wards",
     "brokerage",
     "kpi",
+    "reviews",
     "demo",
 ]
 

@@ -181,6 +181,10 @@ PAGES: dict[str, Visit] = {
     "package-withdraw": Visit("nina", _p("/packages/{}/withdraw/", "offered"), back_link=True),
     "package-award": Visit("nina", _p("/packages/{}/award/", "offered"), back_link=True),
     "package-cancel": Visit("nina", _p("/packages/{}/cancel/", "awarded"), back_link=True),
+    "package-end": Visit("nina", _p("/packages/{}/end/", "awarded"), back_link=True),
+    "package-detail-awarded": Visit("nina", _p("/packages/{}/", "awarded"), back_link=True),
+    "claims-council": Visit("nina", "/claims/"),
+    "claims-provider": Visit("olivia", "/claims/"),
     "branch-notifications": Visit(
         "alice", _p("/branches/{}/notifications/", "branch_a1"), back_link=True
     ),
