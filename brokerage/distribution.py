@@ -124,6 +124,7 @@ def auto_answer_declared(package_ids: list[int], as_of: datetime, actor: User | 
         placement_response=PlacementResponse.UNABLE_TO_ACCEPT,
         reason=DeclineReason.NO_CAPACITY,
         responded_at=as_of,
+        first_responded_at=as_of,
         auto=True,
     )
     audit_bulk(

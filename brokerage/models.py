@@ -231,6 +231,12 @@ class Offer(models.Model):
     )
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.OPEN)
     responded_at = models.DateTimeField(null=True, blank=True)
+    # K11: `responded_at` moves when an answer is changed; the first answer's time never does.
+    first_responded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="K11: when the offer was first answered (by the branch, or at once by P12).",
+    )
     responded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

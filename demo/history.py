@@ -86,7 +86,7 @@ def _answer(
             slot + timedelta(hours=rng.uniform(0.5, 40)), offer.deadline - timedelta(minutes=5)
         )
     if answered is not None and answered <= settle:
-        offer.responded_at = answered
+        offer.responded_at = offer.first_responded_at = answered
         if rng.random() < 0.25:
             offer.placement_response = PlacementResponse.OFFER_MADE
             offer.offered_start_date = offer.package.start_date + timedelta(

@@ -39,6 +39,19 @@ def dashboard_charts(data: dict) -> dict:
             "Share of providers in each risk band, by quarter",
             [(str(f.quarter), f.market.bands) for f in figures],
         ),
+        "response_times": bar_chart(
+            "Market median hours from an offer being sent to its first answer, by quarter",
+            [
+                Bar(
+                    str(f.quarter),
+                    f.market.median_hours,
+                    colour="#003078",
+                    text="no answers" if f.market.median_hours is None else "",
+                )
+                for f in figures
+            ],
+            fmt=lambda v: f"{v:.1f} h",
+        ),
         "offer_rates": bar_chart(
             "Market offer (acceptance) rate by quarter",
             [Bar(str(f.quarter), f.offer_rate, colour="#003078") for f in figures],
@@ -85,8 +98,8 @@ def figure_rows(data: dict, figure: str) -> Table | None:
 
 
 def _rate_matrix(market_rate: Callable[[QuarterFigures], float | None], cell_rate: str):
-    """A provider-by-quarter table of one rate, the market's first (the same for response and
-    offer rates)."""
+    """A provider-by-quarter table of one figure, the market's first (the same for response and
+    offer rates, and the median hours to answer of K11)."""
 
     def table(data: dict) -> Table:
         figures = data["figures"]
@@ -127,6 +140,7 @@ FIGURE_TABLES: dict[str, Callable[[dict], Table]] = {
     "response-rates": _rate_matrix(lambda f: f.market.rate, "rate"),
     "bands": _bands,
     "offer-rates": _rate_matrix(lambda f: f.offer_rate, "offer_rate"),
+    "response-times": _rate_matrix(lambda f: f.market.median_hours, "median_hours"),
     "never-responded": lambda data: (
         ["provider_ref", "provider_name", "offers"],
         [[e["provider"].ref, e["provider"].name, e["offers"]] for e in data["never_responded"]],
@@ -158,6 +172,7 @@ RATES_HEADER = [
     "responded",
     "no_response",
     "rate",
+    "median_hours_to_respond",
     "band",
     "offer_rate",
     "award_rate",
@@ -174,6 +189,7 @@ def response_rates_rows(payload: dict) -> list[list]:
             r["responded"],
             r["no_response"],
             r["rate"],
+            _num(r["median_hours_to_respond"]),
             r["band"],
             r["offer_rate"],
             r["award_rate"],
@@ -182,5 +198,8 @@ def response_rates_rows(payload: dict) -> list[list]:
     ]
     m = payload["market"]
     no_response = m["offers"] - m["responded"]
-    rows.append(["", "Market", m["offers"], m["responded"], no_response, m["rate"], "", "", ""])
+    hours = _num(m["median_hours_to_respond"])
+    rows.append(
+        ["", "Market", m["offers"], m["responded"], no_response, m["rate"], hours, "", "", ""]
+    )
     return rows

@@ -24,6 +24,7 @@ from core.models import PortalSettings
 from providers.models import Provider, User
 
 from .quarters import LONDON, Quarter
+from .response_times import median_hours
 
 RESPONDED = Q(
     placement_response__in=[PlacementResponse.OFFER_MADE, PlacementResponse.UNABLE_TO_ACCEPT]
@@ -109,6 +110,7 @@ class RateRow:
     awarded: int
     band: str | None = None
     provider: Provider | None = None
+    median_hours: float | None = None  # K11: to the first answer; None when none answered
 
     @property
     def no_response(self) -> int:
@@ -129,12 +131,19 @@ class RateRow:
         return self.awarded / self.offer_made if self.offer_made else None
 
 
+class RateRows(list):
+    """Provider rows of one window, with `median_hours` over all their answered offers (K11)."""
+
+    median_hours: float | None = None
+
+
 @dataclass
 class Market:
     providers: int = 0
     offers: int = 0
     responded: int = 0
     rate: float | None = None
+    median_hours: float | None = None  # K11: over every answered offer, not of provider medians
     median: float | None = None
     p25: float | None = None
     p75: float | None = None
@@ -144,6 +153,7 @@ class Market:
     def as_dict(self) -> dict:
         return {
             "rate": _round(self.rate),
+            "median_hours_to_respond": self.median_hours,
             "median": _round(self.median),
             "p25": _round(self.p25),
             "p75": _round(self.p75),
@@ -182,10 +192,10 @@ def _aggregates() -> dict:
 
 def provider_rates(
     period: RateWindow, *, offers: QuerySet | None = None, rules: PortalSettings | None = None
-) -> list[RateRow]:
-    """One row per provider with counted offers in `period`, best rate first, each with its band
-    and its provider (one extra query). `offers` narrows the base set, e.g. to
-    `Offer.objects.visible_to(user)` (A1)."""
+) -> RateRows:
+    """One row per provider with counted offers in `period`, best rate first, each with its band,
+    its provider and its median hours to answer (K11; two extra queries). `offers` narrows the base
+    set, e.g. to `Offer.objects.visible_to(user)` (A1)."""
     rules = rules or PortalSettings.load()
     grouped = (
         counted_offers(offers, rules=rules)
@@ -194,19 +204,38 @@ def provider_rates(
         .values("provider_id")
         .annotate(**_aggregates())
     )
-    rows = [RateRow(**row) for row in grouped]
+    rows = RateRows(RateRow(**row) for row in grouped)
     providers = Provider.objects.in_bulk([r.provider_id for r in rows])
     for row in rows:
         row.band = band_for(row.rate, rules)
         row.provider = providers.get(row.provider_id)
     rows.sort(key=lambda r: (-(r.rate or 0), r.provider.name if r.provider else ""))
-    return rows
+    return _with_median_hours({period.code: rows}, [period], offers, rules)[period.code]
+
+
+def _with_median_hours(
+    by_window: dict[str, RateRows],
+    windows: list[RateWindow],
+    offers: QuerySet | None,
+    rules: PortalSettings,
+) -> dict[str, RateRows]:
+    """K11 beside K1: each row's median hours to first answer, and each window's over all its
+    rows, from one query over the same answered offers K1 counts in those windows."""
+    answered = counted_offers(offers, rules=rules).filter(RESPONDED)
+    hours = median_hours(answered, [(w.code, w.start, w.end) for w in windows])
+    for code, rows in by_window.items():
+        rows.median_hours = hours.get((code, None))
+        for row in rows:
+            row.median_hours = hours.get((code, row.provider_id))
+    return by_window
 
 
 def market_summary(rows: list[RateRow]) -> Market:
-    """Overall rate, median and quartiles of provider rates, and providers per band (K1, K2)."""
+    """Overall rate, median and quartiles of provider rates, and providers per band (K1, K2); the
+    median hours to answer when `rows` are RateRows that carry it (K11)."""
     rates = sorted(r.rate for r in rows if r.rate is not None)
     market = Market(providers=len(rates), rates=rates)
+    market.median_hours = getattr(rows, "median_hours", None)
     market.offers = sum(r.offers for r in rows)
     market.responded = sum(r.responded for r in rows)
     market.rate = market.responded / market.offers if market.offers else None
@@ -252,8 +281,9 @@ def _tenth_band(position: int, n: int) -> int:
 
 def rates_by_quarter(
     quarters: list[Quarter], *, offers: QuerySet | None = None, rules: PortalSettings | None = None
-) -> dict[str, list[RateRow]]:
-    """Provider rows for each quarter, from one grouped query over all of them (K8)."""
+) -> dict[str, RateRows]:
+    """Provider rows for each quarter, from one grouped query over all of them (K8), with their
+    median hours to answer from one more (K11)."""
     rules = rules or PortalSettings.load()
     if not quarters:
         return {}
@@ -265,18 +295,18 @@ def rates_by_quarter(
         .values("q", "provider_id")
         .annotate(**_aggregates())
     )
-    out: dict[str, list[RateRow]] = {str(q): [] for q in quarters}
+    out: dict[str, RateRows] = {str(q): RateRows() for q in quarters}
     all_rows = []
     for row in grouped:
         quarter = str(Quarter.containing(_as_date(row.pop("q"))))
         rate_row = RateRow(**row)
         rate_row.band = band_for(rate_row.rate, rules)
-        out.setdefault(quarter, []).append(rate_row)
+        out.setdefault(quarter, RateRows()).append(rate_row)
         all_rows.append(rate_row)
     providers = Provider.objects.in_bulk({r.provider_id for r in all_rows})
     for rate_row in all_rows:
         rate_row.provider = providers.get(rate_row.provider_id)
-    return out
+    return _with_median_hours(out, [RateWindow.for_quarter(q) for q in quarters], offers, rules)
 
 
 def _as_date(value):
@@ -314,6 +344,7 @@ def rate_row_dict(row: RateRow) -> dict:
         "responded": row.responded,
         "no_response": row.no_response,
         "rate": None if row.rate is None else round(row.rate, 4),
+        "median_hours_to_respond": row.median_hours,
         "band": row.band,
         "offer_made": row.offer_made,
         "offer_rate": None if row.offer_rate is None else round(row.offer_rate, 4),

@@ -89,6 +89,8 @@ def offer_respond(
     offer.reason = reason if response == PlacementResponse.UNABLE_TO_ACCEPT else ""
     offer.note = note.strip()
     offer.responded_at = now
+    if offer.first_responded_at is None:
+        offer.first_responded_at = now  # K11: a changed answer never moves the first one
     offer.responded_by = actor
     offer.save()
     after = {

@@ -1,5 +1,6 @@
 from django import template
 
+from kpi.response_times import hours_words
 from kpi.selectors import pct as _pct
 from kpi.selectors import pct_threshold
 
@@ -10,6 +11,12 @@ register = template.Library()
 def pct(value):
     """0.9642 -> '96.4%'; None -> '–'."""
     return _pct(value)
+
+
+@register.filter
+def hours(value):
+    """K11: 3.5 -> '3.5 hours'; None -> 'no answers'."""
+    return hours_words(value)
 
 
 @register.filter

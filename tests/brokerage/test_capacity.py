@@ -127,6 +127,7 @@ def test_p12_distribution_answers_a_declared_branchs_new_offer_and_not_anothers(
     b1 = package.offers.get(branch=market["b1"])
     assert (a1.placement_response, a1.reason, a1.auto) == ("unable_to_accept", "no_capacity", True)
     assert a1.responded_at == MONDAY_11 + timedelta(hours=1)
+    assert a1.first_responded_at == a1.sent_at  # K11: answered at once, 0 hours
     assert a1.outcome == "open"  # still offered and recorded
     assert (b1.placement_response, b1.auto) == (None, False)
     assert a1.emails.exists()  # the e-mail still goes out: it is offered like any other

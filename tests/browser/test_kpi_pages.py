@@ -17,7 +17,7 @@ from kpi.quarters import Quarter
 from kpi.services import kpi_triggers_escalate
 from tests.factories import BranchFactory, PackageFactory, ProviderFactory
 
-from .conftest import SCREENSHOTS, assert_accessible, screenshot, signed_in
+from .conftest import PHONE, SCREENSHOTS, assert_accessible, screenshot, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -79,6 +79,7 @@ def kpi_market(ward, branch_a1, branch_a2, branch_b1):
                 if sent >= now:
                     continue
                 r = rng.random()
+                answered = sent + timedelta(hours=rng.uniform(0.5, 40) * (1 + b / 4))  # K11
                 response = (
                     ("offer_made" if r < answer_rate * 0.6 else "unable_to_accept")
                     if r < answer_rate
@@ -93,6 +94,8 @@ def kpi_market(ward, branch_a1, branch_a2, branch_b1):
                     placement_response=response,
                     outcome="not_awarded",
                     offered_start_date=sent.date() if response == "offer_made" else None,
+                    responded_at=answered if response != "no_response" else None,
+                    first_responded_at=answered if response != "no_response" else None,
                 ) if not Offer.objects.filter(
                     package=packages[(k + back * 12) % len(packages)], branch=branch
                 ).exists() else None
@@ -114,13 +117,13 @@ def test_contract_managers_dashboard_charts_and_tables(
     signed_in(page, live_server, carl)
     page.goto(f"{live_server.url}/kpi/dashboard/")
     expect(page.get_by_role("heading", name="Contract-management dashboard")).to_be_visible()
-    assert page.locator("svg.kpi-chart").count() == 6
+    assert page.locator("svg.kpi-chart").count() == 7
     expect(
         page.get_by_role("img", name="Market response rate by quarter, with the 95% target")
     ).to_be_visible()
     expect(page.get_by_text("Birch Care Services").first).to_be_visible()
     screenshot(page, "kpi-dashboard")
-    for n in range(6):  # each chart on its own, at full size, to read its labels
+    for n in range(7):  # each chart on its own, at full size, to read its labels
         page.locator("svg.kpi-chart").nth(n).screenshot(
             path=str(SCREENSHOTS / f"kpi-chart-{n}.png")
         )
@@ -215,5 +218,26 @@ def test_a_contract_manager_chooses_the_provider_then_sees_nothing_owed(
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text("Amber Homecare Ltd has no KPI returns to make.")).to_be_visible()
     screenshot(page, "kpi-return-nothing-owed")
+    assert_accessible(page)
+    problems.assert_none()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_k11_dashboard_response_time_section(page, live_server, problems, kpi_market, carl, size):
+    """K11 beside K1: the market's median hours to answer by quarter, as a chart and a table."""
+    if size == "phone":
+        page.set_viewport_size(PHONE)
+    signed_in(page, live_server, carl)
+    page.goto(f"{live_server.url}/kpi/dashboard/#response-times")
+    chart = page.get_by_role(
+        "img", name="Market median hours from an offer being sent to its first answer, by quarter"
+    )
+    expect(chart).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Median time to answer")).to_be_visible()
+    section = page.locator("#response-times + p + .govuk-grid-row")
+    section.screenshot(path=str(SCREENSHOTS / f"kpi-response-times-{size}.png"))
+    page.locator("#providers ~ .portal-table-container").screenshot(
+        path=str(SCREENSHOTS / f"kpi-provider-matrix-{size}.png")
+    )
     assert_accessible(page)
     problems.assert_none()

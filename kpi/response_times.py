@@ -1,0 +1,112 @@
+"""K11 response time: the median hours from an offer being sent to its first answer, per provider
+and per window (a quarter or the rolling days), and the whole market's, worked out in the database.
+
+One query for any number of windows: the answered offers each get their seconds to answer, their
+place in order within their (window, provider) and within their window (ROW_NUMBER), and the size
+of each (COUNT over the same partition); the median is the mean of the middle one or two. Window
+functions and a CTE, so it runs the same on PostgreSQL and SQLite; never a loop over offers.
+
+The first answer is `first_responded_at` (an answer changed later moves only `responded_at`); an
+offer answered before that field existed, or written without it, falls back to `responded_at`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Case, Count, F, FloatField, Func, Q, QuerySet, Value, When, Window
+from django.db.models.functions import Coalesce, RowNumber
+
+# (code, start, end): the windows offers are counted in by their `sent_at`, [start, end).
+Span = tuple[str, datetime, datetime]
+# {(window code, provider id): median hours}; provider None is the whole set (the market).
+MedianHours = dict[tuple[str, int | None], float]
+
+
+class SecondsBetween(Func):
+    """Seconds from the second expression to the first, as a number (PostgreSQL and SQLite)."""
+
+    arity = 2
+    arg_joiner = " - "
+    template = "EXTRACT(EPOCH FROM (%(expressions)s))"
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+
+def _middle(rank: str, size: str) -> str:
+    """The middle row (odd count) or two (even) of a partition: ranks (n+1)/2 to (n+2)/2 in
+    whole-number division, e.g. rows 2 and 3 of 4, row 2 of 3."""
+    return f"{rank} >= ({size} + 1) / 2 AND {rank} <= ({size} + 2) / 2"
+
+
+def median_hours(answered: QuerySet, spans: Sequence[Span]) -> MedianHours:
+    """The median hours to first answer per (window, provider) and per window, for the offers of
+    `answered` (already narrowed to the answered offers K1 counts) sent in each span. One query."""
+    if not spans:
+        return {}
+    span = Case(
+        *(
+            When(sent_at__gte=start, sent_at__lt=end, then=Value(code))
+            for code, start, end in spans
+        ),
+        default=None,
+    )
+    in_a_span = Q()
+    for _, start, end in spans:
+        in_a_span |= Q(sent_at__gte=start, sent_at__lt=end)
+    timed = (
+        answered.filter(in_a_span)
+        .annotate(answered_at=Coalesce("first_responded_at", "responded_at"))
+        .filter(answered_at__isnull=False)
+        .annotate(span_code=span, secs=SecondsBetween("answered_at", "sent_at"))
+        .order_by()
+    )
+    order = [F("secs").asc(), F("id").asc()]
+    by_provider = [F("span_code"), F("provider_id")]
+    ranked = timed.annotate(
+        rank_p=Window(RowNumber(), partition_by=by_provider, order_by=order),
+        size_p=Window(Count("id"), partition_by=by_provider),
+        rank_m=Window(RowNumber(), partition_by=[F("span_code")], order_by=order),
+        size_m=Window(Count("id"), partition_by=[F("span_code")]),
+    ).values("span_code", "provider_id", "secs", "rank_p", "size_p", "rank_m", "size_m")
+    inner, params = ranked.query.sql_with_params()
+    q = connection.ops.quote_name
+    w, p, s = q("span_code"), q("provider_id"), q("secs")
+    # The inner query is the ORM's, its values parameters; every name here is ours.
+    sql = (
+        f"WITH ranked AS ({inner}) "  # noqa: S608
+        f"SELECT {w}, {p}, AVG({s}) FROM ranked WHERE {_middle(q('rank_p'), q('size_p'))} "
+        f"GROUP BY {w}, {p} "
+        f"UNION ALL SELECT {w}, NULL, AVG({s}) FROM ranked "
+        f"WHERE {_middle(q('rank_m'), q('size_m'))} GROUP BY {w}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {(code, provider): _hours(secs) for code, provider, secs in cursor.fetchall()}
+
+
+def _hours(seconds) -> float:
+    """Seconds (a Decimal on PostgreSQL, a float on SQLite) as hours; the seconds are rounded to
+    a tenth first so both databases give the same figure for the same times."""
+    return round(float(seconds), 1) / 3600
+
+
+def hours_words(hours: float | None) -> str:
+    """'5.5 hours', '1 hour', '40 minutes' under an hour; 'no answers' for no figure."""
+    if hours is None:
+        return "no answers"
+    if hours < 1:
+        minutes = round(hours * 60)
+        return f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
+    text = f"{hours:.1f}".removesuffix(".0")
+    return "1 hour" if text == "1" else f"{text} hours"
