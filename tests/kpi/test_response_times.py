@@ -193,7 +193,7 @@ def test_k11_the_migration_fills_the_first_answer_of_offers_answered_before_it(
 
     from django.apps import apps
 
-    migration = importlib.import_module("brokerage.migrations.0011_offer_first_responded_at")
+    migration = importlib.import_module("brokerage.migrations.0012_offer_first_responded_at")
     old = make_offer(branch_a1, SENT, "offer_made", responded_at=SENT + timedelta(hours=5))
     kept = _answered(make_offer, branch_a1, 2)
     Offer.objects.filter(pk=kept.pk).update(responded_at=SENT + timedelta(hours=9))

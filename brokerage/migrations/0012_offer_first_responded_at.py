@@ -19,7 +19,7 @@ def fill_first_answers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("brokerage", "0010_capacity_declaration"),
+        ("brokerage", "0011_package_end_hours_changes_claims"),
     ]
 
     operations = [
