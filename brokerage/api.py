@@ -25,6 +25,7 @@ from .notifications import EMAIL_STATE
 from .permissions import may_act_on_packages, may_answer_offers, may_read_packages
 from .seen import offer_seen
 from .selectors import offer_queryset, shortlist
+from .wording import send_now_summary
 
 
 class PackageAccess(BasePermission):
@@ -107,6 +108,18 @@ class PackageSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(str(exc)) from exc
 
 
+class SendNowSerializer(PackageSerializer):
+    """The package as sent, with what happened: offers made, and e-mails that wait in the outbox
+    because the message broker could not take them (they go when it is back)."""
+
+    offers_made = serializers.IntegerField(read_only=True)
+    emails_waiting = serializers.IntegerField(read_only=True)
+    detail = serializers.CharField(read_only=True)
+
+    class Meta(PackageSerializer.Meta):
+        fields = [*PackageSerializer.Meta.fields, "offers_made", "emails_waiting", "detail"]
+
+
 class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
@@ -181,12 +194,16 @@ class PackageViewSet(
         package = self.get_object()
         return self._done(services.package_queue(actor=request.user, package=package))
 
-    @extend_schema(request=None, responses=PackageSerializer)
+    @extend_schema(request=None, responses=SendNowSerializer)
     @action(detail=True, methods=["post"], url_path="send-now")
     def send_now(self, request, pk=None):
         package = self.get_object()
-        services.package_send_now(actor=request.user, package=package)
-        return self._done(package)
+        result = services.package_send_now(actor=request.user, package=package)
+        package.refresh_from_db()
+        data = PackageSerializer(package, context=self.get_serializer_context()).data
+        data.update(offers_made=result.offers, emails_waiting=result.emails_waiting)
+        data["detail"] = send_now_summary(package.reference, result)
+        return Response(data, status=status.HTTP_200_OK)
 
     @extend_schema(request=WithdrawSerializer, responses=PackageSerializer)
     @action(detail=True, methods=["post"])

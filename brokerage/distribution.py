@@ -5,19 +5,29 @@ Do-once by construction: packages are claimed with SELECT ... FOR UPDATE SKIP LO
 inserted set-based with ON CONFLICT DO NOTHING against the (package, branch) unique constraint, and
 e-mails hang off unique (offer, kind) notification rows. A second run, a late run or a run on
 another worker at the same moment creates nothing twice.
+
+A run whose worker is killed (issue 14.5) keeps what its committed batches did, counted on its
+row, and is marked interrupted by the next look (`distribution_runs_interrupted`: the next run,
+the catch-up every five minutes, a worker starting): on PostgreSQL when its advisory lock
+(`core.runlock`) is free, its process gone; on SQLite when it has been silent for STALE_RUN.
+The packages it left queued go out with the catch-up (P5).
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from core.audit import audit_bulk
+from core import runlock
+from core.audit import audit_bulk, audit_record
 from core.models import PortalSettings
 from notifications.models import NotificationKind
+from notifications.outbox import handoff_report
 from providers.models import Branch, PdpsStatus, Provider, User
 from wards.models import Coverage
 
@@ -35,6 +45,9 @@ from .models import (
 from .notifications import notify_offers
 
 BATCH = 500
+# SQLite cannot tell a live run from a dead one: a run with no batch committed for this long is dead
+# (a batch of 500 packages takes about a second).
+STALE_RUN = timedelta(minutes=10)
 
 
 @dataclass
@@ -43,11 +56,16 @@ class DistributionResult:
     offers: int = 0
     uncovered: list[str] = field(default_factory=list)
     run_id: int | None = None
+    # E-mails recorded but not handed to a worker (the broker was down): they wait in the outbox
+    # and the resend job sends them when the broker is back.
+    emails_waiting: int = 0
 
     def __str__(self) -> str:
         text = f"{self.packages} package(s) distributed, {self.offers} offer(s) made"
         if self.uncovered:
             text += f"; {len(self.uncovered)} package(s) for wards no branch covers: {', '.join(self.uncovered[:10])}"
+        if self.emails_waiting:
+            text += f"; {self.emails_waiting} e-mail(s) wait for the message broker"
         return text
 
 
@@ -138,9 +156,14 @@ def auto_answer_declared(package_ids: list[int], as_of: datetime, actor: User | 
 
 
 def _distribute_batch(
-    after_pk: int, as_of: datetime, package_ids: list[int] | None, actor: User | None
+    run_id: int,
+    after_pk: int,
+    as_of: datetime,
+    package_ids: list[int] | None,
+    actor: User | None,
 ) -> tuple[int, int, list[str], int]:
-    """Claim up to BATCH queued packages above `after_pk`, offer them, mark them offered.
+    """Claim up to BATCH queued packages above `after_pk`, offer them, mark them offered, and
+    add them to run `run_id`'s counts in the same transaction.
 
     Returns (packages offered, offers created, uncovered references, last pk seen; 0 when done).
     """
@@ -181,6 +204,12 @@ def _distribute_batch(
         auto_answer_declared(sorted(offered), as_of, actor)
         notify_offers(list(new_offers), NotificationKind.OFFER)
         uncovered = [ref for pk, ref in claimed if pk not in offered]
+        DistributionRun.objects.filter(pk=run_id).update(
+            packages=F("packages") + len(offered),
+            offers=F("offers") + created,
+            uncovered=F("uncovered") + len(uncovered),
+            heartbeat_at=timezone.now(),
+        )
         return len(offered), created, uncovered, ids[-1]
 
 
@@ -197,22 +226,68 @@ def distribute_packages(
     covers stay queued and are flagged (`uncovered_at`) for navigators.
     """
     as_of = as_of or timezone.now()
-    run = DistributionRun.objects.create(as_of=as_of, started_at=timezone.now(), source=source)
+    distribution_runs_interrupted(now=timezone.now())
+    with transaction.atomic():
+        # The lock is held before the row is visible, so no one ever sees this run without it.
+        run = DistributionRun.objects.create(
+            as_of=as_of, started_at=timezone.now(), heartbeat_at=timezone.now(), source=source
+        )
+        runlock.hold("distribution", run.pk)
     result = DistributionResult(run_id=run.pk)
     after_pk = 0
-    while True:
-        packages, offers, uncovered, after_pk = _distribute_batch(
-            after_pk, as_of, package_ids, actor
-        )
-        result.packages += packages
-        result.offers += offers
-        result.uncovered += uncovered
-        if not after_pk:
-            break
-    DistributionRun.objects.filter(pk=run.pk).update(
-        finished_at=timezone.now(),
-        packages=result.packages,
-        offers=result.offers,
-        uncovered=len(result.uncovered),
-    )
+    try:
+        with handoff_report() as handoff:
+            while True:
+                packages, offers, uncovered, after_pk = _distribute_batch(
+                    run.pk, after_pk, as_of, package_ids, actor
+                )
+                result.packages += packages
+                result.offers += offers
+                result.uncovered += uncovered
+                if not after_pk:
+                    break
+            DistributionRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
+            result.emails_waiting = handoff.waiting
+    except BaseException:
+        # An error in this process (not a kill): the run is over, unfinished; say so now if the
+        # database still answers (if not, the next look marks it).
+        with suppress(Exception):
+            _mark_interrupted(run.pk, timezone.now())
+        raise
+    finally:
+        with suppress(Exception):  # a dead connection has let the lock go already
+            runlock.release("distribution", run.pk)
     return result
+
+
+def _mark_interrupted(run_id: int, now: datetime) -> bool:
+    with transaction.atomic():
+        marked = DistributionRun.objects.filter(
+            pk=run_id, finished_at__isnull=True, interrupted_at__isnull=True
+        ).update(interrupted_at=now)
+        if marked:
+            run = DistributionRun.objects.get(pk=run_id)
+            audit_record(
+                actor=None,
+                action="distribution_run.interrupted",
+                obj=run,
+                before={"state": "running"},
+                after={"state": "interrupted", "packages": run.packages, "offers": run.offers},
+            )
+    return bool(marked)
+
+
+def distribution_runs_interrupted(*, now: datetime) -> list[int]:
+    """Mark interrupted every unfinished run whose process is gone (its worker killed, its web
+    request's process ended): its advisory lock is free (PostgreSQL), or it has been silent for
+    STALE_RUN (SQLite). A live run, here or on another worker, is left alone. Returns the ids."""
+    marked = []
+    open_runs = DistributionRun.objects.filter(
+        finished_at__isnull=True, interrupted_at__isnull=True
+    ).values_list("pk", "started_at", "heartbeat_at")
+    for pk, started_at, heartbeat_at in open_runs:
+        held = runlock.held_elsewhere("distribution", pk)
+        gone = (heartbeat_at or started_at) < now - STALE_RUN if held is None else not held
+        if gone and _mark_interrupted(pk, now):
+            marked.append(pk)
+    return marked

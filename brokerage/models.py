@@ -308,15 +308,28 @@ class DistributionRun(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=20, choices=RunSource.choices, default=RunSource.SCHEDULE)
+    # Counted batch by batch, in each batch's transaction: an interrupted run says how far it got.
     packages = models.PositiveIntegerField(default=0)
     offers = models.PositiveIntegerField(default=0)
     uncovered = models.PositiveIntegerField(default=0)
+    # When its last batch committed; on SQLite, a run silent this long with no finish is dead.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Set when the process running it was found gone (worker killed) before it finished; what
+    # it left queued goes out with the catch-up (P5). See brokerage/distribution.py.
+    interrupted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-as_of", "-id"]
 
     def __str__(self) -> str:
-        return f"Distribution at {self.as_of:%Y-%m-%d %H:%M}"
+        return f"Distribution at {self.as_of:%Y-%m-%d %H:%M} ({self.state})"
+
+    @property
+    def state(self) -> str:
+        """ "finished", "interrupted" (its process died) or "running"."""
+        if self.finished_at:
+            return "finished"
+        return "interrupted" if self.interrupted_at else "running"
 
 
 class CapacityDeclarationQuerySet(models.QuerySet):

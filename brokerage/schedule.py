@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from django_celery_beat.models import PeriodicTask
 
 from .bank_holidays import runs_on, schedule_days
-from .distribution import DistributionResult, distribute_packages
+from .distribution import DistributionResult, distribute_packages, distribution_runs_interrupted
 from .models import DistributionRun, Package, PackageStatus
 
 DISTRIBUTION_TASK = "brokerage.tasks.distribute_packages_task"
@@ -43,7 +43,9 @@ def last_distribution_slot(now: datetime) -> datetime | None:
 
 
 def distribution_catch_up(*, now: datetime) -> DistributionResult | None:
-    """Run the distribution now if no daily run has happened since the last scheduled slot."""
+    """Run the distribution now if no daily run has happened since the last scheduled slot, or
+    one left packages behind (a package locked at the time, a run whose worker was killed)."""
+    distribution_runs_interrupted(now=now)
     slot = last_distribution_slot(now)
     if slot is None:
         return None

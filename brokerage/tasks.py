@@ -4,6 +4,7 @@ sent, retried and resent by the outbox's tasks (`notifications.tasks`)."""
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.utils import timezone
 
 from core.jobs import job_run
@@ -35,10 +36,18 @@ def distribute_packages_task(as_of: str | None = None, days: str | None = None) 
 
 @shared_task
 def distribution_catch_up_task() -> str:
-    """Every few minutes: if the scheduled run was missed (system down), run it now (P5)."""
+    """Every few minutes, and when a worker starts: mark interrupted the runs whose worker died,
+    and if the scheduled run was missed or left packages queued, run it now (P5)."""
     now = timezone.now()
     result = distribution_catch_up(now=now)
     return str(result) if result else "no run missed"
+
+
+@worker_ready.connect
+def _catch_up_when_a_worker_starts(sender=None, **kwargs) -> None:
+    """A worker coming back after a crash finishes what the crash left at once, not at the next
+    five-minute catch-up (issue 14.5)."""
+    distribution_catch_up_task.delay()
 
 
 @shared_task

@@ -25,3 +25,21 @@ def sentence(text: str) -> str:
     if not text or text.endswith(SENTENCE_ENDS):
         return text
     return f"{text}."
+
+
+def count(n: int, one: str, many: str) -> str:
+    """'1 branch', '3 branches'."""
+    return f"{n} {one if n == 1 else many}"
+
+
+def send_now_summary(reference: str, result, *, verb: str = "sent") -> str:
+    """What a send-now did (P3), truthfully when the message broker is down (issue 14.5): the
+    package is offered and its e-mails recorded either way; they go when the broker is back."""
+    text = f"Package {reference} {verb} to {count(result.offers, 'branch', 'branches')}."
+    if result.emails_waiting:
+        text += (
+            f" {count(result.emails_waiting, 'e-mail', 'e-mails')} to the branches"
+            f" {'is' if result.emails_waiting == 1 else 'are'} queued: the e-mail service"
+            " cannot take them just now, and they will be sent automatically when it is back."
+        )
+    return text

@@ -91,6 +91,9 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField()
+    # When it was last handed to the broker for a worker; empty while the broker could not take it
+    # (down at commit), so the resend job knows which never reached a worker.
+    handed_at = models.DateTimeField(null=True, blank=True)
     # When a worker last took it for sending: a send stuck longer than that is retried.
     claimed_at = models.DateTimeField(null=True, blank=True)
     # After a failure, when the back-off allows the next try.

@@ -6,7 +6,9 @@ kind and renders its subject and body, nothing more."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,10 +29,18 @@ INSERT_CHUNK = 200
 SEND_TASK = "notifications.tasks.send_notifications"
 # With back-off of 1, 2, 4 ... minutes capped at 30, ten tries span about three and a half hours.
 MAX_ATTEMPTS = 10
-# A send claimed longer ago than this died with its worker; one never handed to a worker (broker
-# down at commit) is picked up after PENDING_GRACE; a failed one whose retry is this overdue, too.
-STUCK_AFTER = timedelta(minutes=30)
-PENDING_GRACE = timedelta(minutes=10)
+# The resend job runs every minute (core.schedules, notifications migration 0004). It hands again
+# to a worker: an e-mail never handed (the broker was down at commit) once HANDOFF_GRACE has passed;
+# one handed but still waiting LOST_AFTER later (its task died with a worker, or waits unacked in
+# the broker until the visibility timeout); one claimed STUCK_AFTER ago and not finished (its worker
+# died mid-send; a send gives up after EMAIL_TIMEOUT, far less); a failed one whose retry is
+# RETRY_GRACE overdue. Each is claimed before sending, so handing one twice never sends it twice.
+# A backlog of RESEND_LIMIT a minute clears 2,000 e-mails in the first run after a worker returns.
+HANDOFF_GRACE = timedelta(minutes=1)
+LOST_AFTER = timedelta(minutes=3)
+STUCK_AFTER = timedelta(minutes=3)
+RETRY_GRACE = timedelta(minutes=2)
+RESEND_LIMIT = 20_000
 
 
 def back_off(attempts: int) -> timedelta:
@@ -92,13 +102,62 @@ def _insert(rows: list[Outgoing], now: datetime) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+@dataclass
+class Handoff:
+    """What became of the hand-offs made while `handoff_report()` was open: how many e-mails the
+    broker took and how many wait in the outbox for it (sent by the resend job when it is back)."""
+
+    handed: int = 0
+    waiting: int = 0
+    # Once the broker refused one chunk, the rest are left to the resend job rather than each
+    # waiting on a dead broker (a large distribution has many chunks).
+    broker_down: bool = False
+
+
+_report: ContextVar[Handoff | None] = ContextVar("outbox_handoff_report", default=None)
+
+
+@contextmanager
+def handoff_report() -> Iterator[Handoff]:
+    """Count the hand-offs made inside the block (the on-commit ones included, when the block
+    holds the commit), so a page can say whether the e-mails went to a worker or wait."""
+    report = Handoff()
+    token = _report.set(report)
+    try:
+        yield report
+    finally:
+        _report.reset(token)
+
+
 def _send_on_commit(notification_ids: list[int]) -> None:
     """Hand to workers after commit, in chunks so one task never holds too much."""
     if not notification_ids:
         return
     for start in range(0, len(notification_ids), TASK_CHUNK):
         chunk = notification_ids[start : start + TASK_CHUNK]
-        transaction.on_commit(lambda c=chunk: current_app.signature(SEND_TASK, args=(c,)).delay())
+        transaction.on_commit(lambda c=chunk: _hand_to_worker(c))
+
+
+def _hand_to_worker(chunk: list[int]) -> bool:
+    """Give one chunk to the broker and note when. With the broker down the e-mails stay in the
+    outbox, unhanded, and the resend job hands them over when it is back: the caller's work has
+    committed already and is never undone by a broker fault."""
+    report = _report.get()
+    if report is None or not report.broker_down:
+        try:
+            current_app.signature(SEND_TASK, args=(chunk,)).delay()
+        except Exception as exc:  # noqa: BLE001 - any broker or network failure: the outbox keeps them
+            if report is not None:
+                report.broker_down = True
+            log.warning("Broker unreachable; %d e-mail(s) wait in the outbox: %s", len(chunk), exc)
+        else:
+            Notification.objects.filter(pk__in=chunk).update(handed_at=timezone.now())
+            if report is not None:
+                report.handed += len(chunk)
+            return True
+    if report is not None:
+        report.waiting += len(chunk)
+    return False
 
 
 def _claim(notification_id: int) -> bool:
@@ -141,22 +200,28 @@ def notification_send(notification_id: int) -> str:
 
 
 def notifications_resend(*, as_of: datetime) -> int:
-    """The one resend job, for every kind: e-mails never handed to a worker, whose worker died
-    mid-send, or whose retry is overdue (its task lost) go to a worker again. Each is claimed
-    before sending, so one still in its own retry is never sent twice. Returns how many."""
+    """The one resend job, for every kind: e-mails never handed to a worker, whose task was lost,
+    whose worker died mid-send, or whose retry is overdue go to a worker again (the windows are
+    at the top of this module). Each is claimed before sending, so one still in its own retry is
+    never sent twice. Returns how many."""
     stale = as_of - STUCK_AFTER
     Notification.objects.filter(state=NotificationState.SENDING, claimed_at__lt=stale).update(
         state=NotificationState.FAILED, next_attempt_at=None
     )
-    due = Q(state=NotificationState.PENDING, created_at__lt=as_of - PENDING_GRACE) | Q(
+    never_handed = Q(handed_at__isnull=True, created_at__lt=as_of - HANDOFF_GRACE)
+    lost = Q(handed_at__lt=as_of - LOST_AFTER)
+    # A failed one handed again by this job is not handed once more while its task may be queued.
+    not_just_handed = Q(handed_at__isnull=True) | Q(handed_at__lt=as_of - RETRY_GRACE)
+    due = Q(never_handed | lost, state=NotificationState.PENDING) | Q(
         Q(next_attempt_at__isnull=True, claimed_at__lt=stale)
-        | Q(next_attempt_at__lt=as_of - PENDING_GRACE),
+        | Q(next_attempt_at__lt=as_of - RETRY_GRACE),
+        not_just_handed,
         state=NotificationState.FAILED,
     )
     ids = list(
         Notification.objects.filter(due, attempts__lt=MAX_ATTEMPTS)
         .order_by("pk")
-        .values_list("pk", flat=True)[:2000]
+        .values_list("pk", flat=True)[:RESEND_LIMIT]
     )
     _send_on_commit(ids)
     return len(ids)

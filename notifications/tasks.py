@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.utils import timezone
 
 from core.jobs import job_run
@@ -32,9 +33,15 @@ def send_notifications(self, notification_ids: list[int]) -> dict:
 
 @shared_task
 def resend_notifications(as_of: str | None = None) -> str:
-    """Every ten minutes: e-mails of every kind that never reached a worker, or whose worker died
+    """Every minute, and when a worker starts: e-mails of every kind that never reached a worker, or whose worker died
     or whose retry is overdue, are handed to a worker again."""
     moment = parse_moment(as_of) if as_of else timezone.now()
     with job_run("resend_notifications", moment) as run:
         run["summary"] = f"{notifications_resend(as_of=moment)} e-mail(s) handed to a worker again"
     return run["summary"]
+
+
+@worker_ready.connect
+def _resend_when_a_worker_starts(sender=None, **kwargs) -> None:
+    """A worker coming back after a crash hands over at once what waits in the outbox (issue 14.5)."""
+    resend_notifications.delay()

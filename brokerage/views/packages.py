@@ -29,7 +29,7 @@ from ..models import (
 )
 from ..permissions import may_act_on_packages
 from ..selectors import package_audit_trail, shortlist_rows
-from ..wording import hours
+from ..wording import hours, send_now_summary
 from .common import (
     PAGE_SIZE,
     _mark_deadlines,
@@ -207,15 +207,9 @@ def _send_now(request: HttpRequest, package: Package, *, saved: bool = False) ->
         package.refresh_from_db()
         return _package_page(request, package, problem=problem)
     verb = "saved and sent" if saved else "sent"
-    messages.success(
-        request,
-        f"Package {package.reference} {verb} to {_count(result.offers, 'branch', 'branches')}",
-    )
+    summary = send_now_summary(package.reference, result, verb=verb)
+    (messages.warning if result.emails_waiting else messages.success)(request, summary)
     return redirect("brokerage:package", pk=package.pk)
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 @require_POST

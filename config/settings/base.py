@@ -130,6 +130,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # E-mail: EMAIL_URL such as smtp+tls://user:password@smtp.example.org:587 (django-environ).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# A send gives up after this many seconds, so a dead mail server never holds a worker (or a claim).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Homecare portal <no-reply@portal.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
@@ -178,7 +180,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Several components have a `status`; name the capacity one (P12) so the schema says it.
-    "ENUM_NAME_OVERRIDES": {"CapacityStatusEnum": ["no_capacity", "open"]},
+    "ENUM_NAME_OVERRIDES": {
+        "CapacityStatusEnum": ["no_capacity", "open"],
+        "PackageStatusEnum": "brokerage.models.PackageStatus",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport (embedded set-up).
@@ -292,11 +297,12 @@ PORTAL_BEAT_SCHEDULES = [
         "hour": "*",
         "day_of_week": "*",
     },
-    # P7, P10, K7: e-mails of every kind never handed to a worker, or stuck, are sent again.
+    # P7, P10, K7: e-mails of every kind never handed to a worker, or stuck, are sent again;
+    # every minute, so a backlog left by a dead worker or broker clears within minutes (issue 14).
     {
         "name": "Resend stuck e-mails",
         "task": "notifications.tasks.resend_notifications",
-        "minute": "*/10",
+        "minute": "*",
         "hour": "*",
         "day_of_week": "*",
     },

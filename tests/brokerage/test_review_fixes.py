@@ -124,7 +124,7 @@ def test_a_stuck_send_is_retried_by_when_it_was_claimed_not_created(queued_packa
         distribute_packages(as_of=MONDAY_11)
     now = timezone.now()
     Notification.objects.update(
-        created_at=now - timedelta(hours=2), state="sending", claimed_at=now - timedelta(minutes=5)
+        created_at=now - timedelta(hours=2), state="sending", claimed_at=now - timedelta(minutes=2)
     )
     assert notifications_resend(as_of=now) == 0  # in flight: left alone
     assert set(Notification.objects.values_list("state", flat=True)) == {"sending"}
