@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
+from accounts import views as account_views
+from accounts.api import TokenObtainView
 from core import views as core_views
 
 api_v1 = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("", include("wards.api_urls")),
     path("", include("providers.api_urls")),
     path("", include("brokerage.api_urls")),
@@ -20,6 +21,24 @@ urlpatterns = [
     path("sign-in/", auth_views.LoginView.as_view(), name="login"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz/", core_views.healthz, name="healthz"),
+    path("account/", include("accounts.urls")),
+    path("webauthn/", include("django_otp_webauthn.urls", namespace="otp_webauthn")),
+    path("password-reset/", account_views.PasswordReset.as_view(), name="password-reset"),
+    path(
+        "password-reset/sent/",
+        account_views.PasswordResetDone.as_view(),
+        name="password-reset-done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        account_views.PasswordResetConfirm.as_view(),
+        name="password-reset-confirm",
+    ),
+    path(
+        "password-reset/complete/",
+        account_views.PasswordResetComplete.as_view(),
+        name="password-reset-complete",
+    ),
     path("providers/", include("providers.urls")),
     path("wards/", include("wards.urls")),
     path("ward-health/", include("brokerage.ward_health_urls")),

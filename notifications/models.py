@@ -31,6 +31,11 @@ class NotificationKind(models.TextChoices):
     TRIGGER = "trigger", "KPI trigger"
     REVIEW_DELEGATION = "review_delegation", "Review delegated"
     CHALLENGE_DECISION = "challenge_decision", "Challenge decided"
+    PASSWORD_RESET = "password_reset", "Password reset link"
+
+
+# Kinds whose body holds a secret (a sign-in link): listed to nobody, cleared once sent.
+SECRET_KINDS = frozenset({NotificationKind.PASSWORD_RESET})
 
 
 class NotificationState(models.TextChoices):
@@ -47,13 +52,14 @@ class NotificationQuerySet(models.QuerySet):
         any of its branches; a branch user those sent to its branch. Nobody else sees any."""
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
+        rows = self.exclude(kind__in=SECRET_KINDS)  # a reset link is for its addressee alone
         if user.is_council:
-            return self
+            return rows
         if user.role == Role.PROVIDER_BRANCH:
-            return self.filter(branch_id=user.branch_id) if user.branch_id else self.none()
+            return rows.filter(branch_id=user.branch_id) if user.branch_id else rows.none()
         if user.provider_id is None:
-            return self.none()
-        return self.filter(provider_id=user.provider_id)
+            return rows.none()
+        return rows.filter(provider_id=user.provider_id)
 
     def about(self, app_label: str, model: str, object_id: int | None = None):
         """The e-mails about objects of one model (and one object, given its id)."""

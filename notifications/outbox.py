@@ -19,7 +19,7 @@ from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .models import Notification, NotificationState
+from .models import SECRET_KINDS, Notification, NotificationState
 
 log = logging.getLogger(__name__)
 TASK_CHUNK = 200
@@ -41,6 +41,7 @@ LOST_AFTER = timedelta(minutes=3)
 STUCK_AFTER = timedelta(minutes=3)
 RETRY_GRACE = timedelta(minutes=2)
 RESEND_LIMIT = 20_000
+SECRET_SENT = "(Cleared once sent: it held a password reset link.)"
 
 
 def back_off(attempts: int) -> timedelta:
@@ -193,9 +194,10 @@ def notification_send(notification_id: int) -> str:
         )
         log.warning("E-mail %s to %s failed: %s", notification_id, notification.to_email, exc)
         raise
-    rows.update(
-        state=NotificationState.SENT, sent_at=timezone.now(), last_error="", next_attempt_at=None
-    )
+    sent = {"state": NotificationState.SENT, "sent_at": timezone.now(), "last_error": ""}
+    if notification.kind in SECRET_KINDS:
+        sent["body"] = SECRET_SENT  # the link signs someone in: no copy is kept once it went
+    rows.update(next_attempt_at=None, **sent)
     return NotificationState.SENT
 
 

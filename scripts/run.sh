@@ -15,6 +15,8 @@ PORT="${PORT:-8000}"
 PYTHON="${PYTHON:-python3.11}"
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
 export DJANGO_DEBUG="${DJANGO_DEBUG:-0}"
+# The embedded demo signs in with a password alone; production asks council staff for a second factor.
+export PORTAL_REQUIRE_MFA="${PORTAL_REQUIRE_MFA:-0}"
 
 if [ ! -x .venv/bin/python ]; then
   echo "==> Creating .venv with $PYTHON"

@@ -166,14 +166,18 @@ def api_client():
 @pytest.fixture
 def api_as(api_client):
     """`api_as(user)`: an API client authenticated by token, as a provider system would be."""
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
+
+    from accounts.tokens import token_issue
+
+    keys: dict[int, str] = {}
 
     def make(user):
         """A fresh client per call, so two users' clients never share credentials."""
-        token, _ = Token.objects.get_or_create(user=user)
+        if user.pk not in keys:
+            keys[user.pk] = token_issue(user=user, name="tests")[1]
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {keys[user.pk]}")
         return client
 
     return make

@@ -343,6 +343,40 @@ EXPECTED: dict[str, Walk] = {
     ),
     "schema": Walk(None, api(200, 200, 200, 200, 200, 200, 200, anon=200)),
     "api-docs": Walk(None, api(200, 200, 200, 200, 200, 200, 200, anon=200)),
+    # accounts (issue 14.6): each person's own account, second factors and tokens
+    "accounts:account": Walk(None, EVERYONE),
+    # Nobody here has a second factor, so the verify page sends each on (to home).
+    "accounts:verify": Walk(None, page(302, 302, 302, 302, 302, 302, 302)),
+    "accounts:set-up": Walk(None, EVERYONE),
+    "accounts:totp": Walk(None, EVERYONE),
+    "accounts:passkey": Walk(None, EVERYONE),
+    "accounts:device-remove": Walk(
+        _kw(kind=lambda w: "totp", pk=lambda w: 999999),
+        row(405, 405, 405, 405, 405, 405, 405, 405),
+        post=page(404, 404, 404, 404, 404, 404, 404),
+        post_format="multipart",
+    ),
+    "accounts:tokens": Walk(None, EVERYONE),
+    "accounts:token-revoke": Walk(
+        _kw(pk=lambda w: 999999),
+        row(405, 405, 405, 405, 405, 405, 405, 405),
+        post=page(404, 404, 404, 404, 404, 404, 404),
+        post_format="multipart",
+    ),
+    "accounts:password": Walk(None, EVERYONE),
+    "password-reset": Walk(None, row(200, 200, 200, 200, 200, 200, 200, 200)),
+    "password-reset-done": Walk(None, row(200, 200, 200, 200, 200, 200, 200, 200)),
+    "password-reset-confirm": Walk(
+        _kw(uidb64=lambda w: "MQ", token=lambda w: "not-a-token"),
+        row(200, 200, 200, 200, 200, 200, 200, 200),
+    ),
+    "password-reset-complete": Walk(None, row(200, 200, 200, 200, 200, 200, 200, 200)),
+    # django-otp-webauthn's ceremony endpoints answer POST only; its script catalogue is public.
+    "otp_webauthn:credential-registration-begin": Walk(None, row(403, *[405] * 7)),
+    "otp_webauthn:credential-registration-complete": Walk(None, row(403, *[405] * 7)),
+    "otp_webauthn:credential-authentication-begin": Walk(None, row(403, *[405] * 7)),
+    "otp_webauthn:credential-authentication-complete": Walk(None, row(403, *[405] * 7)),
+    "otp_webauthn:js-i18n-catalog": Walk(None, row(*[200] * 8)),
 }
 
 API_NAMES = {name for name, walk in EXPECTED.items() if ":" not in name} - {
@@ -352,6 +386,10 @@ API_NAMES = {name for name, walk in EXPECTED.items() if ":" not in name} - {
     "healthz",
     "schema",
     "api-docs",
+    "password-reset",
+    "password-reset-done",
+    "password-reset-confirm",
+    "password-reset-complete",
 }
 
 
@@ -475,15 +513,18 @@ def world(db) -> World:
 
 def _client_for(persona: str, world: World, *, api_client: bool):
     from django.test import Client
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
+
+    from accounts.tokens import token_issue
 
     user = world.users[persona]
     if api_client:
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            keys = world.__dict__.setdefault("api_keys", {})
+            if persona not in keys:
+                keys[persona] = token_issue(user=user, name="persona walk")[1]
+            client.credentials(HTTP_AUTHORIZATION=f"Token {keys[persona]}")
         return client
     client = Client()
     if user is not None:

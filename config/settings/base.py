@@ -33,9 +33,13 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "core",
     "providers",
     "notifications",
+    "accounts",
     "wards",
     "brokerage",
     "kpi",
@@ -50,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -106,12 +112,29 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# Second factors (issue 14.6): council staff must sign in with one where PORTAL_REQUIRE_MFA is on
+# (production's default; off for the embedded demo and the tests); anyone who sets one up uses it.
+PORTAL_REQUIRE_MFA = env.bool("PORTAL_REQUIRE_MFA", default=False)
+OTP_TOTP_ISSUER = "Homecare brokerage portal"
+# Passkeys (django-otp-webauthn) as a second factor only, never instead of the password.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "Homecare brokerage portal"
+OTP_WEBAUTHN_RP_ID = env("OTP_WEBAUTHN_RP_ID", default="localhost")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "OTP_WEBAUTHN_ALLOWED_ORIGINS", default=["http://localhost:8000"]
+)
+# API tokens expire this many days after they are issued; a password change revokes them all.
+PORTAL_API_TOKEN_DAYS = env.int("PORTAL_API_TOKEN_DAYS", default=90)
+# A password reset link works for an hour.
+PASSWORD_RESET_TIMEOUT = 60 * 60
+
 # django-axes: lock an account (per username and address) after repeated failed sign-ins.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"  # JSON 429 for the API
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -156,7 +179,7 @@ CONTENT_SECURITY_POLICY = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

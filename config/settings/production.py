@@ -18,6 +18,9 @@ if not env("DATABASE_URL", default=""):
 if not env("REDIS_URL", default=""):
     raise ImproperlyConfigured("REDIS_URL must be set in production")
 
+# Council staff sign in with a second factor unless this is turned off on purpose (issue 14.6).
+PORTAL_REQUIRE_MFA = env.bool("PORTAL_REQUIRE_MFA", default=True)
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)

@@ -14,3 +14,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 AXES_ENABLED = True
+# Second factors are asked for only by the tests that test them (they turn this on).
+PORTAL_REQUIRE_MFA = False

@@ -1,0 +1,25 @@
+"""A password change revokes every API token of its user (issue 14.6), whichever way it changed:
+the change-password page, a reset link, the admin, a command."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
+
+from .tokens import tokens_revoke_all
+
+
+@receiver(pre_save, sender=settings.AUTH_USER_MODEL)
+def _note_password_change(sender, instance, update_fields=None, **kwargs) -> None:
+    if instance.pk is None or (update_fields is not None and "password" not in update_fields):
+        return
+    old = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
+    instance._password_changed = old is not None and old != instance.password
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def _revoke_tokens_on_password_change(sender, instance, created, **kwargs) -> None:
+    if getattr(instance, "_password_changed", False):
+        instance._password_changed = False
+        tokens_revoke_all(user=instance, reason="password changed")
