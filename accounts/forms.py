@@ -18,7 +18,7 @@ class CodeForm(GovukForm):
     code = forms.CharField(
         label="Code",
         max_length=12,
-        help_text="The 6-digit code your authenticator app shows now.",
+        help_text="Numbers only, for example 123456. The app shows a new code every 30 seconds.",
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",

@@ -19,6 +19,9 @@ OPEN_PREFIXES = ("/sign-out/", "/account/two-factor/", "/password-reset/", "/hea
                  "/webauthn/")  # fmt: skip
 
 
+FREE_KEY = "accounts_second_factor_free"
+
+
 class SecondFactorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -30,7 +33,7 @@ class SecondFactorMiddleware:
             and user.is_authenticated
             and not user.is_verified()
             and not request.path.startswith(OPEN_PREFIXES)
-            and needs_second_factor(user)
+            and self._needs_second_factor(request, user)
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse(
@@ -39,3 +42,15 @@ class SecondFactorMiddleware:
             target = "accounts:verify" if has_second_factor(user) else "accounts:set-up"
             return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+    @staticmethod
+    def _needs_second_factor(request: HttpRequest, user) -> bool:
+        """Asked of the database once per session: a session signed in with no second factor
+        needed stays so (one that adds a device is verified by adding it), so pages keep their
+        query counts."""
+        if request.session.get(FREE_KEY) == user.pk:
+            return False
+        needed = needs_second_factor(user)
+        if not needed:
+            request.session[FREE_KEY] = user.pk
+        return needed

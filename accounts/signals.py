@@ -4,6 +4,7 @@ the change-password page, a reset link, the admin, a command."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
@@ -23,3 +24,18 @@ def _revoke_tokens_on_password_change(sender, instance, created, **kwargs) -> No
     if getattr(instance, "_password_changed", False):
         instance._password_changed = False
         tokens_revoke_all(user=instance, reason="password changed")
+
+
+@receiver(user_logged_in)
+def _note_whether_a_second_factor_is_needed(sender, request, user, **kwargs) -> None:
+    """Decided once, at sign-in, so the pages after it ask the database nothing more."""
+    from .middleware import FREE_KEY
+    from .policy import needs_second_factor
+
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    if needs_second_factor(user):
+        session.pop(FREE_KEY, None)
+    else:
+        session[FREE_KEY] = user.pk

@@ -148,6 +148,11 @@ def world(monkeypatch, provider_a, branch_a1, branch_a2, branch_b1, ward, alice,
         )
     provider_a.joined_on = date(2024, 1, 5)
     provider_a.save()
+    # Two API tokens of nina's, one revoked, so the tokens table shows (and fits a phone).
+    from accounts.tokens import token_issue, token_revoke
+
+    token_issue(user=nina, name="Care management system (Liquidlogic)")
+    token_revoke(user=nina, token_id=token_issue(user=nina, name="Old script")[0].pk)
     return World(
         branch_a1=branch_a1,
         offered=offered,
@@ -217,6 +222,17 @@ PAGES: dict[str, Visit] = {
     "register-compare": Visit("carl", "/wards/register/compare/?version=3&since=1", back_link=True),
     "ward-health": Visit("carl", "/ward-health/", paginated=True),
     "register-import": Visit("carl", "/wards/register/import/", back_link=True),
+    # Accounts (issue 14.6); the verify page is walked in test_account_pages.py (it needs a device).
+    "account": Visit("nina", "/account/"),
+    "account-set-up": Visit("nina", "/account/two-factor/set-up/", back_link=True),
+    "account-totp": Visit("nina", "/account/two-factor/set-up/authenticator/", back_link=True),
+    "account-passkey": Visit("olivia", "/account/two-factor/set-up/passkey/", back_link=True),
+    "account-tokens": Visit("nina", "/account/tokens/", back_link=True),
+    "account-password": Visit("alice", "/account/password/", back_link=True),
+    "password-reset": Visit("nina", "/password-reset/", back_link=True),
+    "password-reset-sent": Visit("nina", "/password-reset/sent/"),
+    "password-reset-bad-link": Visit("nina", "/password-reset/MQ/not-a-token/"),
+    "password-reset-complete": Visit("nina", "/password-reset/complete/"),
 }
 
 # A landmark, as axe's `region` rule counts them.
