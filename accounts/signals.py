@@ -7,6 +7,9 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
+from django_otp_webauthn.models import WebAuthnCredential
+
+from core.audit import audit_record
 
 from .tokens import tokens_revoke_all
 
@@ -39,3 +42,15 @@ def _note_whether_a_second_factor_is_needed(sender, request, user, **kwargs) -> 
         session.pop(FREE_KEY, None)
     else:
         session[FREE_KEY] = user.pk
+
+
+@receiver(post_save, sender=WebAuthnCredential)
+def _audit_a_new_passkey(sender, instance, created, **kwargs) -> None:
+    """A passkey is written by django-otp-webauthn's own view: audit it here (I4)."""
+    if created:
+        audit_record(
+            actor=instance.user,
+            action="second_factor.added",
+            obj=instance,
+            after={"kind": "passkey", "name": instance.name},
+        )
