@@ -103,28 +103,37 @@ def text_stream(source: IO) -> IO[str]:
     return io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
 
 
+NUL_IN_CELL = "contains a NUL character: the file is not a plain-text CSV"
+
+
 def read_rows(
     source: IO, *, required: Iterable[str], optional: Iterable[str] = ()
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (row number, row) with values stripped; raise ImportRejected for a bad header."""
+    """Yield (row number, row) with values stripped; raise ImportRejected for a bad header or a NUL
+    character (which no text column may hold, and PostgreSQL refuses). A file that is not UTF-8
+    raises UnicodeDecodeError and one that is not CSV csv.Error, for the caller to word. Bounds
+    (size, rows) are the caller's: `core.uploads.bounded_csv_rows`."""
     required = list(required)
     reader = csv.DictReader(text_stream(source))
     header = [(h or "").strip().lstrip("\ufeff") for h in (reader.fieldnames or [])]
     missing = [c for c in required if c not in header]
     if missing:
+        expected = ",".join(required)
         raise ImportRejected(
-            [
-                RowError(
-                    0, "", f"missing column(s) {', '.join(missing)}; expected {','.join(required)}"
-                )
-            ]
+            [RowError(0, "", f"missing column(s) {', '.join(missing)}; expected {expected}")]
         )
+    if any("\x00" in h for h in header):
+        raise ImportRejected([RowError(0, "", NUL_IN_CELL)])
     reader.fieldnames = header
     known = set(required) | set(optional)
     for number, raw in enumerate(reader, start=1):
-        if not any((v or "").strip() for k, v in raw.items() if k in known):
+        row = {k: (raw.get(k) or "").strip() for k in known}
+        if not any(row.values()):
             continue  # blank line
-        yield number, {k: (raw.get(k) or "").strip() for k in known}
+        nul = [k for k in sorted(known) if "\x00" in row[k]]
+        if nul:
+            raise ImportRejected([RowError(number, nul[0], NUL_IN_CELL)])
+        yield number, row
 
 
 class _Echo:

@@ -4,7 +4,8 @@ only (A1), plus the market summary; out-of-scope objects are 404."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -14,7 +15,7 @@ from rest_framework.views import APIView
 from providers.models import Provider
 
 from . import services
-from .models import KpiReturn, KpiTrigger
+from .models import KpiReturn, KpiReturnUpload, KpiTrigger
 from .permissions import may_make_returns, may_make_returns_on_behalf
 from .quarters import Quarter
 from .selectors import RateWindow, response_rates_payload
@@ -76,6 +77,65 @@ class KpiReturnSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ReturnRowErrorSerializer(serializers.Serializer):
+    column = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ReturnRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    errors = ReturnRowErrorSerializer(many=True)
+
+
+class KpiReturnFileSerializer(serializers.ModelSerializer):
+    """A large visit file being read by the worker (issue 14.2): `state` is queued, reading,
+    received (then `kpi_return` is the return) or refused (then `rows`, `error_count`, `bad_rows`
+    and `detail`, as a 400 from POST /kpi/returns/ would have them)."""
+
+    provider = ProviderRefSerializer(read_only=True)
+    kpi_return = KpiReturnSerializer(read_only=True, allow_null=True)
+    rows = serializers.SerializerMethodField()
+
+    class Meta:
+        model = KpiReturnUpload
+        fields = [
+            "id",
+            "provider",
+            "quarter",
+            "file_name",
+            "size",
+            "submitted_at",
+            "state",
+            "rows_read",
+            "finished_at",
+            "kpi_return",
+            "rows",
+            "error_count",
+            "bad_rows",
+            "detail",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ReturnRowSerializer(many=True))
+    def get_rows(self, upload) -> list[dict]:
+        rejected = services.upload_rejection(upload)
+        return rejected.rows() if rejected else []
+
+
+class KpiReturnFileViewSet(viewsets.ReadOnlyModelViewSet):
+    """Large visit files read by the worker: poll one until its state is received or refused."""
+
+    serializer_class = KpiReturnFileSerializer
+    filterset_fields = ["quarter", "state"]
+
+    def get_queryset(self):
+        return (
+            KpiReturnUpload.objects.visible_to(self.request.user)
+            .select_related("provider", "kpi_return__provider")
+            .defer("content")
+        )
+
+
 class KpiReturnUploadSerializer(serializers.Serializer):
     quarter = serializers.CharField()
     file = serializers.FileField()
@@ -118,7 +178,16 @@ class KpiReturnViewSet(
     def get_queryset(self):
         return KpiReturn.objects.visible_to(self.request.user).select_related("provider")
 
-    @extend_schema(request=KpiReturnUploadSerializer, responses={201: KpiReturnSerializer})
+    @extend_schema(
+        request=KpiReturnUploadSerializer,
+        responses={201: KpiReturnSerializer, 202: KpiReturnFileSerializer},
+        description=(
+            "A file up to KPI_RETURN_INLINE_MAX_BYTES (256 KB) is read at once: 201 with the "
+            "return, or 400 with its rows' errors. A larger one is read by a worker: 202 with the "
+            "upload's state and a Location header to poll (GET /kpi/return-uploads/{id}/). A file "
+            "over the upload limits is refused at once with 400."
+        ),
+    )
     def create(self, request, *args, **kwargs):
         # The role first: a navigator posting an empty form is told it may not, not what is missing.
         if not may_make_returns(request.user):
@@ -129,14 +198,21 @@ class KpiReturnViewSet(
         file = upload.validated_data["file"]
         # A refused file (ReturnRejected: 400 with every bad row) and a quarter already returned
         # (KpiError: 409) reach the client through core.api.exception_handler.
-        kpi_return = services.kpi_return_submit(
+        received = services.kpi_return_receive(
             actor=request.user,
             provider=provider,
             quarter=upload.validated_data["quarter"],
             file=file,
             file_name=file.name,
         )
-        return Response(KpiReturnSerializer(kpi_return).data, status=status.HTTP_201_CREATED)
+        if isinstance(received, KpiReturnUpload):
+            location = reverse("kpi-return-upload-detail", args=[received.pk])
+            return Response(
+                KpiReturnFileSerializer(received).data,
+                status=status.HTTP_202_ACCEPTED,
+                headers={"Location": location},
+            )
+        return Response(KpiReturnSerializer(received).data, status=status.HTTP_201_CREATED)
 
 
 class KpiTriggerSerializer(serializers.ModelSerializer):

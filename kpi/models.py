@@ -146,6 +146,52 @@ class KpiReturn(models.Model):
         return Quarter.parse(self.quarter)
 
 
+class UploadState(models.TextChoices):
+    QUEUED = "queued", "Waiting to be read"
+    READING = "reading", "Being read"
+    RECEIVED = "received", "Received"
+    REFUSED = "refused", "Not accepted"
+
+
+class KpiReturnUpload(models.Model):
+    """A visit file too big to read in the web request (K5), read by a Celery task: its state,
+    how many rows have been read, then the return made or the file's row errors."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    quarter = _quarter_field()
+    submitted_at = models.DateTimeField(help_text="When it was uploaded: lateness is judged then.")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField()
+    # The file itself, kept in the database so that any worker can read it (no shared disk); emptied
+    # once it has been read.
+    content = models.BinaryField(editable=False)
+    state = models.CharField(max_length=10, choices=UploadState.choices, default=UploadState.QUEUED)
+    rows_read = models.PositiveIntegerField(default=0)
+    kpi_return = models.OneToOneField(
+        KpiReturn, null=True, blank=True, on_delete=models.PROTECT, related_name="upload"
+    )
+    errors = models.JSONField(default=list, blank=True, help_text="API.md's rows: [{row, errors}]")
+    error_count = models.PositiveIntegerField(default=0)
+    bad_rows = models.PositiveIntegerField(default=0)
+    detail = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProviderRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} upload for {self.quarter} ({self.get_state_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (UploadState.RECEIVED, UploadState.REFUSED)
+
+
 class TriggerLevel(models.IntegerChoices):
     REMINDER = 1, "Reminder to the provider"
     SENIOR_MANAGER = 2, "Reminder to the senior manager"

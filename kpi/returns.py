@@ -11,7 +11,7 @@ import functools
 import io
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import IO
@@ -20,6 +20,7 @@ from django.conf import settings
 
 from core.csvio import ImportRejected, RowError, text_stream
 from core.errors import DomainError
+from core.uploads import at_most, check_size, check_xlsx
 
 from .quarters import LONDON, Quarter
 
@@ -32,6 +33,7 @@ COLUMNS = (
     "actual_end",
 )
 XLSX_MAGIC = b"PK\x03\x04"
+PROGRESS_EVERY = 5000  # rows between two progress reports of a file read by the worker
 
 
 class ReturnRejected(ImportRejected, DomainError):
@@ -158,9 +160,36 @@ def _xlsx_rows(source: IO) -> Iterator[tuple[int, dict]]:
         workbook.close()
 
 
+def _as_return_rejected(exc: ImportRejected) -> ReturnRejected:
+    if isinstance(exc, ReturnRejected):
+        return exc
+    return ReturnRejected(exc.errors, error_count=len(exc.errors), bad_rows=0)
+
+
+def check_return_file(source: IO, name: str = "") -> None:
+    """Refuse (ReturnRejected) a visit file over the upload limits before reading any of it:
+    KPI_RETURN_MAX_BYTES, and for a workbook the unpacked sizes, compression and the rows and
+    columns its sheets claim (core.uploads)."""
+    try:
+        check_size(source, settings.KPI_RETURN_MAX_BYTES)
+        if _is_xlsx(source, name):
+            check_xlsx(source, max_rows=settings.KPI_RETURN_MAX_ROWS)
+    except ImportRejected as exc:
+        raise _as_return_rejected(exc) from None
+
+
 def visit_rows(source: IO, name: str = "") -> Iterator[tuple[int, dict]]:
-    """(row number, {column: value}) for each data row; row 1 is the first data row."""
-    return _xlsx_rows(source) if _is_xlsx(source, name) else _csv_rows(source)
+    """(row number, {column: value}) for each data row; row 1 is the first data row. The file is
+    checked against the upload limits first, and refused at the first row past
+    KPI_RETURN_MAX_ROWS (a sheet may claim fewer rows than it has)."""
+    check_return_file(source, name)
+    rows = _xlsx_rows(source) if _is_xlsx(source, name) else _csv_rows(source)
+    try:
+        yield from at_most(rows, settings.KPI_RETURN_MAX_ROWS)
+    except ReturnRejected:
+        raise
+    except ImportRejected as exc:
+        raise _as_return_rejected(exc) from None
 
 
 # dd/mm/yyyy hh:mm[:ss], as provider systems export them (K5). Loose on purpose (any digits, any
@@ -308,12 +337,16 @@ def tally_visits(
     quarter: Quarter,
     late_start_minutes: int,
     travel_allowance_minutes: int,
+    progress: Callable[[int], None] | None = None,
 ) -> VisitTally:
-    """Add up K5's figures; raise ReturnRejected listing bad rows if any row is bad."""
+    """Add up K5's figures; raise ReturnRejected listing bad rows if any row is bad. `progress`
+    (if given) is told the rows read so far every PROGRESS_EVERY rows."""
     tally = VisitTally()
     cap = settings.KPI_RETURN_MAX_LISTED_ERRORS
     late_after = late_start_minutes * 60
     for number, row in rows:
+        if progress and number % PROGRESS_EVERY == 0:
+            progress(number)
         errors, (planned, minutes, start, end) = _check_row(number, row, quarter)
         if errors:
             tally.bad_rows += 1

@@ -9,7 +9,7 @@ from django.utils import timezone
 from core.jobs import job_run
 from core.timeutil import parse_moment
 
-from .services import kpi_triggers_escalate
+from .services import kpi_return_read, kpi_triggers_escalate
 
 
 @shared_task
@@ -19,3 +19,9 @@ def escalate_kpi_triggers_task(as_of: str | None = None) -> str:
     with job_run("escalate_kpi_triggers", moment) as run:
         run["summary"] = str(kpi_triggers_escalate(as_of=moment))
     return run["summary"]
+
+
+@shared_task(acks_late=True)
+def read_kpi_return_task(upload_id: int) -> str:
+    """K5: read a large visit file queued by the page or API (issue 14.2); safe to run twice."""
+    return kpi_return_read(upload_id=upload_id)

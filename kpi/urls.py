@@ -12,6 +12,7 @@ urlpatterns = [
     path("returns/", views.return_list, name="returns"),
     path("returns/new/", views.return_upload, name="return-upload"),
     path("returns/<int:pk>/", views.return_detail, name="return"),
+    path("returns/uploads/<int:pk>/", views.return_upload_status, name="return-upload-status"),
     path("triggers/", views.trigger_list, name="triggers"),
     path("triggers/<str:ref>/reset/", views.trigger_reset, name="trigger-reset"),
     path("risk/", views.risk_list, name="risk"),

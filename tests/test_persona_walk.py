@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from brokerage.models import Offer, Package
 from brokerage.services import offer_respond, package_award, package_send_now
-from kpi.models import KpiTrigger, RiskProfile
+from kpi.models import KpiReturnUpload, KpiTrigger, RiskProfile
 from kpi.quarters import Quarter
 from kpi.services import kpi_return_submit
 from providers.models import Role
@@ -184,6 +184,7 @@ EXPECTED: dict[str, Walk] = {
         None, page(200, 200, 200, 403, 200, 403, 200), post=page(200, 200, 200, 403, 200, 403, 200)
     ),
     "kpi:return": Walk(_kw(pk=lambda w: w.kpi_return.pk), PROVIDER_A_OBJECT),
+    "kpi:return-upload-status": Walk(_kw(pk=lambda w: w.kpi_upload.pk), PROVIDER_A_OBJECT),
     "kpi:triggers": Walk(None, EVERYONE),
     "kpi:trigger-reset": Walk(
         _kw(ref=lambda w: w.provider_a.ref),
@@ -337,6 +338,10 @@ EXPECTED: dict[str, Walk] = {
     "kpi-return-detail": Walk(
         _kw(pk=lambda w: w.kpi_return.pk), api(200, 200, 404, 200, 200, 200, 200)
     ),
+    "kpi-return-upload-list": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
+    "kpi-return-upload-detail": Walk(
+        _kw(pk=lambda w: w.kpi_upload.pk), api(200, 200, 404, 200, 200, 200, 200)
+    ),
     "kpi-trigger-list": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
     "kpi-trigger-detail": Walk(
         _kw(pk=lambda w: w.trigger.pk), api(200, 200, 404, 200, 200, 200, 200)
@@ -432,6 +437,7 @@ class World:
     kpi_return: object
     trigger: KpiTrigger
     users: dict
+    kpi_upload: object = None
 
 
 VISITS = (
@@ -496,6 +502,19 @@ def world(db) -> World:
         provider=provider_a, quarter="2025-26-Q2", level=1, missing=True, created_at=now, as_of=now
     )
     RiskProfile.objects.create(provider=provider_a, level="medium", summary="Slow to answer")
+    kpi_upload = KpiReturnUpload.objects.create(
+        provider=provider_a,
+        quarter="2025-26-Q2",
+        submitted_at=now,
+        submitted_by=users["org"],
+        file_name="visits-q2.csv",
+        size=300_000,
+        content=b"",
+        state="refused",
+        errors=[{"row": 2, "column": "planned_start", "message": "the planned start is missing"}],
+        error_count=1,
+        bad_rows=1,
+    )
     return World(
         provider_a=provider_a,
         branch_a1=a1,
@@ -508,6 +527,7 @@ def world(db) -> World:
         kpi_return=kpi_return,
         trigger=trigger,
         users=users,
+        kpi_upload=kpi_upload,
     )
 
 

@@ -342,3 +342,19 @@ PORTAL_BEAT_SCHEDULES = [
 # KPIs (K1-K9): contract managers change the live values (kpi.KpiSettings) in the portal.
 # Errors listed back for a refused return file; every bad row is still counted.
 KPI_RETURN_MAX_LISTED_ERRORS = env.int("KPI_RETURN_MAX_LISTED_ERRORS", default=1000)
+
+# Upload limits (issue 14.2), checked before a file is parsed; README "Security" lists them.
+# A KPI return's visit file: a quarter of a large provider's visits is well under 500,000 rows.
+KPI_RETURN_MAX_BYTES = env.int("KPI_RETURN_MAX_BYTES", default=50_000_000)
+KPI_RETURN_MAX_ROWS = env.int("KPI_RETURN_MAX_ROWS", default=500_000)
+# Files up to this size are read in the request (201 at once); larger ones by a Celery task (202).
+KPI_RETURN_INLINE_MAX_BYTES = env.int("KPI_RETURN_INLINE_MAX_BYTES", default=256_000)
+# An XLSX workbook: the sum of its unpacked parts, the shared strings part (held in memory while
+# a sheet is read), how many times any part over 1 MB may be compressed, and columns.
+XLSX_MAX_UNPACKED_BYTES = env.int("XLSX_MAX_UNPACKED_BYTES", default=250_000_000)
+XLSX_MAX_SHARED_STRINGS_BYTES = env.int("XLSX_MAX_SHARED_STRINGS_BYTES", default=40_000_000)
+XLSX_MAX_RATIO = env.int("XLSX_MAX_RATIO", default=100)
+XLSX_MAX_COLUMNS = env.int("XLSX_MAX_COLUMNS", default=50)
+# The ward and register CSV imports (page and commands).
+IMPORT_CSV_MAX_BYTES = env.int("IMPORT_CSV_MAX_BYTES", default=10_000_000)
+IMPORT_CSV_MAX_ROWS = env.int("IMPORT_CSV_MAX_ROWS", default=50_000)

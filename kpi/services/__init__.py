@@ -3,6 +3,12 @@ returns, what is owed and the settings that change it (`returns`, K5, K6), trigg
 reset (`triggers`, K7), risk profiles and action plans (`risk`, K9). Import them from here."""
 
 from .errors import KpiError
+from .return_uploads import (
+    kpi_return_queue,
+    kpi_return_read,
+    kpi_return_receive,
+    upload_rejection,
+)
 from .returns import (
     OwedReturn,
     ReturnsOwed,
@@ -29,6 +35,10 @@ __all__ = [
     "ReturnsOwed",
     "first_due_quarter",
     "kpi_return_submit",
+    "kpi_return_queue",
+    "kpi_return_read",
+    "kpi_return_receive",
+    "upload_rejection",
     "owed_quarters",
     "returns_owed",
     "action_plan_add",

@@ -4,6 +4,7 @@ a provider's first due quarter)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -34,6 +35,16 @@ def _return_snapshot(kpi_return: KpiReturn) -> dict:
     }
 
 
+def check_quarter_open(provider: Provider, quarter: Quarter, now: datetime) -> None:
+    """KpiError unless `quarter` has ended by `now` and `provider` has not yet returned it."""
+    if not quarter.has_ended(now):
+        raise KpiError(
+            f"{quarter} ({quarter.label()}) has not ended yet; only ended quarters can be returned."
+        )
+    if KpiReturn.objects.filter(provider=provider, quarter=str(quarter)).exists():
+        raise KpiError(f"{provider.name} has already made its return for {quarter}.")
+
+
 def kpi_return_submit(
     *,
     actor: User,
@@ -42,25 +53,23 @@ def kpi_return_submit(
     file: IO,
     file_name: str = "",
     now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> KpiReturn:
     """Read the visit file as a stream, add up the K5 figures and save the return.
 
     Raises KpiError for a quarter not yet ended or already returned, and
-    `returns.ReturnRejected` (nothing saved) when any row is bad.
+    `returns.ReturnRejected` (nothing saved) when any row is bad or the file breaks an upload
+    limit. `progress` is told the rows read so far (`tally_visits`).
     """
     now = now or timezone.now()
-    if not quarter.has_ended(now):
-        raise KpiError(
-            f"{quarter} ({quarter.label()}) has not ended yet; only ended quarters can be returned."
-        )
-    if KpiReturn.objects.filter(provider=provider, quarter=str(quarter)).exists():
-        raise KpiError(f"{provider.name} has already made its return for {quarter}.")
+    check_quarter_open(provider, quarter, now)
     rules = KpiSettings.load()
     tally = tally_visits(
         visit_rows(file, file_name),
         quarter=quarter,
         late_start_minutes=rules.late_start_minutes,
         travel_allowance_minutes=rules.travel_allowance_minutes,
+        progress=progress,
     )
     compliance = tally.length_compliance
     try:

@@ -20,7 +20,7 @@ from .council import (
 )
 from .dashboard_pages import dashboard_csv, dashboard_page, response_rates_csv
 from .mine import my_kpis, my_offers
-from .returns import return_detail, return_list, return_upload
+from .returns import return_detail, return_list, return_upload, return_upload_status
 
 __all__ = [
     "my_kpis",
@@ -31,6 +31,7 @@ __all__ = [
     "return_list",
     "return_upload",
     "return_detail",
+    "return_upload_status",
     "trigger_list",
     "trigger_reset",
     "risk_list",

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from core.errors import add_domain_error
@@ -16,7 +16,9 @@ from .. import services
 from ..forms import ReturnProviderForm, ReturnUploadForm
 from ..models import (
     KpiReturn,
+    KpiReturnUpload,
     KpiSettings,
+    UploadState,
 )
 from ..permissions import may_make_returns, may_read_returns_and_triggers
 from ..returns import ReturnRejected
@@ -71,7 +73,7 @@ def return_upload(request: HttpRequest) -> HttpResponse:
     if posted and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            kpi_return = services.kpi_return_submit(
+            received = services.kpi_return_receive(
                 actor=user,
                 provider=provider,
                 quarter=form.cleaned_data["quarter"],
@@ -83,8 +85,10 @@ def return_upload(request: HttpRequest) -> HttpResponse:
         except services.KpiError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(request, f"Return for {kpi_return.quarter} received.")
-            return redirect("kpi:return", pk=kpi_return.pk)
+            if isinstance(received, KpiReturnUpload):  # a large file: read by the worker
+                return redirect("kpi:return-upload-status", pk=received.pk)
+            messages.success(request, f"Return for {received.quarter} received.")
+            return redirect("kpi:return", pk=received.pk)
     return render(
         request,
         "kpi/return_upload.html",
@@ -116,4 +120,25 @@ def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "due": quarter.due_date(rules.return_due_days),
             "rules": rules,
         },
+    )
+
+
+@login_required
+def return_upload_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """A large visit file being read by the worker (K5, issue 14.2): how far it has got, then the
+    return (a redirect to it) or the file's row errors. Asked with Accept: application/json (the
+    page's script, every two seconds) it answers {state, rows_read, finished}."""
+    upload = get_object_or_404(
+        KpiReturnUpload.objects.visible_to(request.user).select_related("provider"), pk=pk
+    )
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse(
+            {"state": upload.state, "rows_read": upload.rows_read, "finished": upload.finished}
+        )
+    if upload.state == UploadState.RECEIVED:
+        return redirect("kpi:return", pk=upload.kpi_return_id)
+    return render(
+        request,
+        "kpi/return_upload_status.html",
+        {"upload": upload, "rejected": services.upload_rejection(upload)},
     )

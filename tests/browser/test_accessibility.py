@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 
 from brokerage.models import CapacityDeclaration, Offer, Package
 from brokerage.services import offer_respond, package_award, package_send_now
-from kpi.models import KpiTrigger, RiskProfile
+from kpi.models import KpiReturnUpload, KpiTrigger, RiskProfile
 from kpi.quarters import Quarter
 from kpi.services import kpi_return_submit
 from tests.factories import BranchFactory, PackageFactory, ProviderFactory, WardFactory
@@ -68,6 +68,8 @@ class World:
     lost_offer: Offer
     ward_request: object
     kpi_return: object
+    upload_reading: object = None
+    upload_refused: object = None
 
 
 def _sent(nina, ward, reference: str) -> Package:
@@ -153,6 +155,28 @@ def world(monkeypatch, provider_a, branch_a1, branch_a2, branch_b1, ward, alice,
 
     token_issue(user=nina, name="Care management system (Liquidlogic)")
     token_revoke(user=nina, token_id=token_issue(user=nina, name="Old script")[0].pk)
+    upload = {
+        "provider": provider_a,
+        "submitted_at": now,
+        "submitted_by": olivia,
+        "size": 4_200_000,
+        "content": b"",
+    }
+    upload_reading = KpiReturnUpload.objects.create(
+        **upload, quarter="2025-26-Q2", file_name="visits-q2.csv", state="reading", rows_read=25000
+    )
+    upload_refused = KpiReturnUpload.objects.create(
+        **upload,
+        quarter="2025-26-Q3",
+        file_name="visits-q3.csv",
+        state="refused",
+        errors=[
+            {"row": 2, "column": "planned_start", "message": "the planned start is missing"},
+            {"row": 9, "column": "actual_end", "message": "the visit ends before it starts"},
+        ],
+        error_count=2,
+        bad_rows=2,
+    )
     return World(
         branch_a1=branch_a1,
         offered=offered,
@@ -163,6 +187,8 @@ def world(monkeypatch, provider_a, branch_a1, branch_a2, branch_b1, ward, alice,
         lost_offer=lost,
         ward_request=ward_request,
         kpi_return=kpi_return,
+        upload_reading=upload_reading,
+        upload_refused=upload_refused,
     )
 
 
@@ -204,6 +230,12 @@ PAGES: dict[str, Visit] = {
     "ward-health-ward": Visit("carl", "/ward-health/E05012001/", back_link=True),
     "kpi-return-upload": Visit("olivia", "/kpi/returns/new/", back_link=True),
     "kpi-return": Visit("olivia", _p("/kpi/returns/{}/", "kpi_return"), back_link=True),
+    "kpi-return-upload-reading": Visit(
+        "olivia", _p("/kpi/returns/uploads/{}/", "upload_reading"), back_link=True
+    ),
+    "kpi-return-upload-refused": Visit(
+        "olivia", _p("/kpi/returns/uploads/{}/", "upload_refused"), back_link=True
+    ),
     "kpi-risk-profile": Visit("carl", "/kpi/risk/PA/", back_link=True),
     "kpi-my-offers": Visit("olivia", "/kpi/my/offers/", back_link=True),
     "kpi-trigger-reset": Visit("carl", "/kpi/triggers/PA/reset/", back_link=True),

@@ -13,7 +13,8 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.utils.dateparse import parse_date
 
-from core.csvio import ImportRejected, RowError, csv_response, read_rows
+from core.csvio import ImportRejected, RowError, csv_response
+from core.uploads import bounded_csv_rows
 from providers.models import CqcRating, User
 from providers.services import branches_upsert, providers_upsert
 
@@ -80,7 +81,7 @@ def wards_import(*, source: IO, actor: User | None = None) -> WardImportResult:
     errors: list[RowError] = []
     seen: dict[str, int] = {}
     rows: list[dict[str, str]] = []
-    for number, row in read_rows(source, required=WARD_COLUMNS):
+    for number, row in bounded_csv_rows(source, required=WARD_COLUMNS):
         row_errors = _check_ward_row(number, row)
         if row["ward_code"] in seen:
             row_errors.append(
@@ -220,7 +221,7 @@ def register_import(
     Raises ImportRejected, listing every bad row, before writing anything.
     """
     wards = dict(Ward.objects.values_list("code", "pk"))
-    rows = list(read_rows(source, required=REGISTER_COLUMNS, optional=REGISTER_OPTIONAL))
+    rows = list(bounded_csv_rows(source, required=REGISTER_COLUMNS, optional=REGISTER_OPTIONAL))
     errors = [e for number, row in rows for e in _check_register_row(number, row, wards)]
     errors += _check_register_consistency(rows)
     if not rows and not errors:
