@@ -96,6 +96,13 @@ class PackageSerializer(serializers.ModelSerializer):
             "person_name": {"required": False},
             "address": {"required": False},
             "full_details": {"required": False},
+            # The model's words for its bounds (issue 14.4), not DRF's "Ensure this value…".
+            "hours_per_week": {
+                "error_messages": {
+                    "min_value": "Hours of care a week must be at least 0.25",
+                    "max_value": "Hours of care a week cannot be more than 168 (the hours in a week)",
+                }
+            },
         }
 
     def get_uncovered(self, package) -> bool:

@@ -3,6 +3,8 @@
 import django_filters
 from django.db.models import Q
 
+from core.forms import BoundedIsoDateTimeField
+
 from .models import (
     CarerGender,
     Claim,
@@ -15,6 +17,12 @@ from .models import (
     ServiceLevel,
     Urgency,
 )
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time filter the database can always answer (issue 14.4)."""
+
+    field_class = BoundedIsoDateTimeField
 
 
 class PackageFilter(django_filters.FilterSet):
@@ -61,8 +69,8 @@ class OfferFilter(django_filters.FilterSet):
     package = django_filters.CharFilter(
         field_name="package__reference", lookup_expr="iexact", label="Package reference"
     )
-    sent_after = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
-    sent_before = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="lt")
+    sent_after = MomentFilter(field_name="sent_at", lookup_expr="gte")
+    sent_before = MomentFilter(field_name="sent_at", lookup_expr="lt")
 
     class Meta:
         model = Offer

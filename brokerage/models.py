@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -105,6 +107,27 @@ class PackageQuerySet(models.QuerySet):
         return self
 
 
+# Bounds on what a navigator writes (issue 14.4), checked by the form, the API and the service.
+HOURS_IN_A_WEEK = Decimal("168")
+START_DATE_WINDOW_DAYS = 366
+NEEDS_SUMMARY_MAX = 4000
+ADDRESS_MAX = 500
+FULL_DETAILS_MAX = 10000
+
+
+def start_date_within_a_year(value: date) -> None:
+    """A wanted start date within a year of today, before or after (a typo like 2062 or 1926 is
+    refused with the range)."""
+    today = timezone.localdate()
+    earliest = today - timedelta(days=START_DATE_WINDOW_DAYS)
+    latest = today + timedelta(days=START_DATE_WINDOW_DAYS)
+    if not earliest <= value <= latest:
+        raise ValidationError(
+            f"The wanted start date must be within a year of today, between "
+            f"{earliest:%-d %B %Y} and {latest:%-d %B %Y}"
+        )
+
+
 class Package(models.Model):
     # What a navigator writes (P1): the create and edit form's fields, and the audit snapshot's.
     WRITABLE_FIELDS = (
@@ -130,20 +153,35 @@ class Package(models.Model):
     )
     service_level = models.CharField(max_length=40, choices=ServiceLevel.choices)
     hours_per_week = models.DecimalField(
-        max_digits=5, decimal_places=2, validators=[MinValueValidator(Decimal("0.25"))]
+        max_digits=5,
+        decimal_places=2,
+        validators=[
+            MinValueValidator(Decimal("0.25"), "Hours of care a week must be at least 0.25"),
+            MaxValueValidator(
+                HOURS_IN_A_WEEK,
+                "Hours of care a week cannot be more than 168 (the hours in a week)",
+            ),
+        ],
     )
     call_pattern = models.CharField(max_length=300, help_text="e.g. 4 calls a day, 30 minutes each")
     carer_gender = models.CharField(
         max_length=8, choices=CarerGender.choices, default=CarerGender.ANY
     )
     urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.STANDARD)
-    start_date = models.DateField("wanted start date")
-    needs_summary = models.TextField()
+    start_date = models.DateField("wanted start date", validators=[start_date_within_a_year])
+    needs_summary = models.TextField(
+        max_length=NEEDS_SUMMARY_MAX, validators=[MaxLengthValidator(NEEDS_SUMMARY_MAX)]
+    )
     # Personal details: shown to the awarded provider alone (A3).
     person_name = models.CharField(max_length=200, blank=True)
-    address = models.TextField(blank=True)
+    address = models.TextField(
+        blank=True, max_length=ADDRESS_MAX, validators=[MaxLengthValidator(ADDRESS_MAX)]
+    )
     full_details = models.TextField(
-        blank=True, help_text="Care plan notes for the awarded provider."
+        blank=True,
+        max_length=FULL_DETAILS_MAX,
+        validators=[MaxLengthValidator(FULL_DETAILS_MAX)],
+        help_text="Care plan notes for the awarded provider.",
     )
 
     status = models.CharField(

@@ -10,11 +10,12 @@ check what a person typed; the services decide what the state allows.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from django import forms
 from django.forms.boundfield import BoundField
 from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
 
 DATE_PARTS = ("day", "month", "year")
 
@@ -164,3 +165,32 @@ class GovukForm(GovukFormMixin, forms.Form):
 
 class GovukModelForm(GovukFormMixin, forms.ModelForm):
     """A model form drawn as GOV.UK components."""
+
+
+# PostgreSQL keeps UTC offsets within ±15:59; Python accepts up to ±23:59, so a filter like
+# `sent_after=2026-03-03T00:00+16:00` would reach the database and fail there (issue 14.4).
+MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
+MOMENT_EXAMPLE = "such as 2026-03-02T11:00:00Z or 2026-03-02T11:00:00+01:00"
+
+
+class BoundedIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time the database can compare with: a UTC offset within ±15:59, and a
+    moment that stays within years 1 to 9999 once taken to UTC; ValidationError saying so."""
+
+    def clean(self, value):
+        moment = super().clean(value)
+        if moment is None:
+            return None
+        offset = moment.utcoffset()
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise forms.ValidationError(
+                f"Give a UTC offset between -15:59 and +15:59, {MOMENT_EXAMPLE}", code="offset"
+            )
+        try:
+            moment.astimezone(UTC) if offset is not None else timezone.make_aware(moment)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(
+                f"Give a date and time between the years 1 and 9999, {MOMENT_EXAMPLE}",
+                code="range",
+            ) from None
+        return moment

@@ -6,7 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -14,9 +15,13 @@ from providers.models import Provider
 
 from .quarters import Quarter
 
-quarter_code = RegexValidator(
-    r"^\d{4}-\d{2}-Q[1-4]$", "Give a financial quarter such as 2026-27-Q1."
-)
+
+def quarter_code(value: str) -> None:
+    """A financial quarter the portal can read back (Quarter.parse: its form and year range)."""
+    try:
+        Quarter.parse(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def _quarter_field(**kwargs) -> models.CharField:

@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
 QUARTER_RE = re.compile(r"^(\d{4})-(\d{2})-Q([1-4])$")
+# Financial years the portal accepts in a quarter code (issue 14.4: `0000-01-Q1` was a 500 and
+# `0001-02-Q1` was stored as `1-02-Q1`).
+FIRST_YEAR, LAST_YEAR = 2000, 2098
 
 
 def local_midnight(day: date) -> datetime:
@@ -35,7 +38,13 @@ class Quarter:
             raise ValueError(
                 f"'{text}' is not a financial quarter such as 2026-27-Q1 (April to June 2026)."
             )
-        return cls(int(match.group(1)), int(match.group(3)))
+        year = int(match.group(1))
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(
+                f"'{text}' is outside the quarters the portal keeps: give one from "
+                f"{cls(FIRST_YEAR, 1)} to {cls(LAST_YEAR, 4)}, such as 2026-27-Q1."
+            )
+        return cls(year, int(match.group(3)))
 
     @classmethod
     def containing(cls, day: date | datetime) -> Quarter:

@@ -130,10 +130,17 @@ def _history_filter(request: HttpRequest) -> OfferFilter:
     )
 
 
+def _filter_problem(filterset: OfferFilter) -> str:
+    """The filters that could not be read ('' if none): `sent_after: Give a UTC offset …`. An
+    unreadable filter is left out of the query, and said so rather than silently ignored."""
+    return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items())
+
+
 @login_required
 def offer_history(request: HttpRequest) -> HttpResponse:
     """Every offer ever made to the user's branches, with placement response and outcome (P9)."""
     filterset = _history_filter(request)
+    problem = _filter_problem(filterset)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -142,6 +149,7 @@ def offer_history(request: HttpRequest) -> HttpResponse:
         "brokerage/offer_history.html",
         {
             "filter": filterset,
+            "filter_problem": problem,
             "page": page,
             "branches": _branch_choices(request.user),
             "query": query.urlencode(),
@@ -151,8 +159,13 @@ def offer_history(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def offer_history_csv(request: HttpRequest) -> HttpResponse:
-    """The same rows as the history page, all pages, as CSV (I4)."""
-    return history_csv_response(_history_filter(request).qs)
+    """The same rows as the history page, all pages, as CSV (I4); 400 with a plain sentence for
+    a filter that cannot be read, before any row is written."""
+    filterset = _history_filter(request)
+    problem = _filter_problem(filterset)
+    if problem:
+        return HttpResponse(problem, status=400, content_type="text/plain; charset=utf-8")
+    return history_csv_response(filterset.qs)
 
 
 @login_required

@@ -24,7 +24,7 @@ NEW_PACKAGE = {
     "service_level": "homecare_single",
     "hours_per_week": 10.5,
     "urgency": "standard",
-    "start_date": "2026-03-09",
+    "start_date": later(7),  # a start date must be within a year of today (issue 14.4)
     "carer_gender": "female",
     "call_pattern": "3 calls a day: morning, lunch, tea",
     "needs_summary": "Personal care and meals after a fall.",

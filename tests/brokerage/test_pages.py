@@ -69,6 +69,10 @@ def make_offer(offer: Offer, user, start=None) -> Offer:
     )
 
 
+# Start dates must be within a year of today (issue 14.4).
+SOON = timezone.localdate() + timedelta(days=14)
+LATER = timezone.localdate() + timedelta(days=40)
+
 PACKAGE_POST = {
     "reference": "ASC-2026-0142",
     "ward": "E05012001",
@@ -78,9 +82,9 @@ PACKAGE_POST = {
     "call_pattern": "4 calls a day, 30 minutes each",
     "carer_gender": "female",
     "urgency": "standard",
-    "start_date-day": "1",
-    "start_date-month": "12",
-    "start_date-year": "2026",
+    "start_date-day": str(SOON.day),
+    "start_date-month": str(SOON.month),
+    "start_date-year": str(SOON.year),
     "needs_summary": "Personal care and meals after a hospital stay.",
     "person_name": "Mrs Edna Example",
     "address": "1 Example Street, Preston",
@@ -275,9 +279,9 @@ def test_navigator_edits_a_queued_package(client, nina, queued_package):
     data = {
         **PACKAGE_POST,
         "reference": "PKG-1",
-        "start_date-day": "5",
-        "start_date-month": "1",
-        "start_date-year": "2027",
+        "start_date-day": str(LATER.day),
+        "start_date-month": str(LATER.month),
+        "start_date-year": str(LATER.year),
     }
     response = client.post(reverse("brokerage:package-edit", args=[queued_package.pk]), data)
     assert response.status_code == 302
