@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('brokerage', '0011_package_end_hours_changes_claims'),
+        ('brokerage', '0012_offer_first_responded_at'),
     ]
 
     operations = [
