@@ -37,6 +37,35 @@ class PackageAccess(BasePermission):
         return may_act_on_packages(request.user)
 
 
+class NamedRefSerializer(serializers.Serializer):
+    ref = serializers.CharField()
+    name = serializers.CharField()
+
+
+class StartPartSerializer(serializers.Serializer):
+    days_after_wanted_start = serializers.IntegerField()
+    score = serializers.FloatField()
+    weight = serializers.FloatField()
+
+
+class ShortlistPartsSerializer(serializers.Serializer):
+    start = StartPartSerializer()
+
+
+class ShortlistRowSerializer(serializers.Serializer):
+    """One offer made on the shortlist (L1), as `selectors.shortlist` gives it: documented so the
+    schema says a list of these, not a package (issue 14.4)."""
+
+    offer = serializers.IntegerField()
+    provider = NamedRefSerializer()
+    branch = NamedRefSerializer()
+    offered_start_date = serializers.DateField(allow_null=True)
+    note = serializers.CharField(allow_blank=True)
+    outcome = serializers.CharField()
+    score = serializers.FloatField()
+    parts = ShortlistPartsSerializer()
+
+
 class PackageSerializer(serializers.ModelSerializer):
     ward = serializers.SlugRelatedField(slug_field="code", queryset=Ward.objects.all())
     ward_name = serializers.CharField(source="ward.name", read_only=True)
@@ -271,12 +300,13 @@ class PackageViewSet(
         return self._done(ended)
 
     @extend_schema(request=None, responses=HoursSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a plain list, as the schema says
     def hours(self, request, pk=None):
         """R3: the package's weekly hours over time, oldest first."""
         return Response(HoursSerializer(hours_history(self.get_object()), many=True).data)
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(request=None, responses=ShortlistRowSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
     def shortlist(self, request, pk=None):
         package = self.get_object()
         return Response(shortlist(package))

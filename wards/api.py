@@ -54,7 +54,9 @@ class RegisterChangesSerializer(serializers.Serializer):
 
 
 class RegisterVersionSerializer(serializers.ModelSerializer):
-    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    published_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = RegisterVersion

@@ -137,3 +137,33 @@ def test_package_form_says_the_start_date_range(client, nina, market):
     page = response.content.decode()
     assert "The wanted start date must be within a year of today, between" in page
     assert 'href="#id_start_date-day"' in page
+
+
+# -- the schema says what the API answers (found by the schemathesis run, scripts/api_fuzz.sh) -------
+
+
+def test_schema_documents_the_shortlist_and_hours_as_lists_and_published_by_as_nullable(client):
+    import yaml
+
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    for path in ("/api/v1/packages/{id}/shortlist/", "/api/v1/packages/{id}/hours/"):
+        body = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        assert body["schema"]["type"] == "array", path
+    shortlist_row = schema["components"]["schemas"]["ShortlistRow"]["properties"]
+    assert {"offer", "provider", "branch", "score", "parts"} <= set(shortlist_row)
+    published_by = schema["components"]["schemas"]["RegisterVersion"]["properties"]["published_by"]
+    assert published_by["nullable"] is True
+
+
+def test_the_shortlist_answers_a_list_matching_its_schema(api_as, nina, offer_a1, alice):
+    from brokerage import services
+    from brokerage.models import Offer
+
+    Offer.objects.update(deadline=timezone.now() + timedelta(days=2))
+    services.offer_respond(
+        actor=alice, offer=offer_a1, response="offer_made", start_date=timezone.localdate()
+    )
+    rows = api_as(nina).get(f"/api/v1/packages/{offer_a1.package_id}/shortlist/").json()
+    assert isinstance(rows, list) and rows[0]["offer"] == offer_a1.pk
+    hours = api_as(nina).get(f"/api/v1/packages/{offer_a1.package_id}/hours/").json()
+    assert isinstance(hours, list)
