@@ -27,25 +27,16 @@ READ_TASK = "kpi.tasks.read_kpi_return_task"
 
 
 def kpi_return_receive(
-    *,
-    actor: User,
-    provider: Provider,
-    quarter: Quarter,
-    file: IO,
-    file_name: str = "",
-    now: datetime | None = None,
+    *, file: IO, file_name: str = "", **submission
 ) -> KpiReturn | KpiReturnUpload:
     """K5 within the upload limits: a file over them is refused at once (ReturnRejected, nothing
     parsed); a small one (up to KPI_RETURN_INLINE_MAX_BYTES) is read now and its KpiReturn returned;
-    a larger one is kept and read by a Celery task, and its KpiReturnUpload returned to poll."""
+    a larger one is kept and read by a Celery task, and its KpiReturnUpload returned to poll.
+    `submission` is `kpi_return_submit`'s: actor, provider, quarter and optionally now."""
     check_return_file(file, file_name)
-    if file_size(file) <= settings.KPI_RETURN_INLINE_MAX_BYTES:
-        return kpi_return_submit(
-            actor=actor, provider=provider, quarter=quarter, file=file, file_name=file_name, now=now
-        )
-    return kpi_return_queue(
-        actor=actor, provider=provider, quarter=quarter, file=file, file_name=file_name, now=now
-    )
+    small = file_size(file) <= settings.KPI_RETURN_INLINE_MAX_BYTES
+    read = kpi_return_submit if small else kpi_return_queue
+    return read(file=file, file_name=file_name, **submission)
 
 
 def kpi_return_queue(
