@@ -36,6 +36,8 @@ with connection.cursor() as cursor:
     cursor.execute(f'CREATE DATABASE "{sys.argv[2]}"')
 EOF
 $py manage.py migrate -v 0
+# As a real deployment serves them: without the manifest, every error page would itself fail.
+$py manage.py collectstatic --noinput -v 0
 $py manage.py load_demo --without-history >/dev/null
 
 declare -A tokens
