@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('brokerage', '0012_offer_first_responded_at'),
+        ('brokerage', '0013_distributionrun_interrupted'),
     ]
 
     operations = [
