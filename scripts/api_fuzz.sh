@@ -6,14 +6,14 @@
 #
 # The database is dropped and made again (demo data, one token per demo user): never point it at
 # a database you want to keep. FUZZ_MAX_EXAMPLES (default 3) and FUZZ_MAX_TIME (seconds per
-# persona, default 60) keep the run to a few minutes.
+# persona, default 30) keep the run to a few minutes.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 : "${FUZZ_DATABASE_URL:?set FUZZ_DATABASE_URL to a throw-away PostgreSQL database}"
 PORT="${FUZZ_PORT:-8765}"
 MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-3}"
-MAX_TIME="${FUZZ_MAX_TIME:-60}"
+MAX_TIME="${FUZZ_MAX_TIME:-30}"
 PERSONAS="${FUZZ_PERSONAS:-navigator contract reviewer admin provider branch}"
 REPORTS="${FUZZ_REPORTS:-.fuzz}"
 
