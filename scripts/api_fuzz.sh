@@ -42,7 +42,10 @@ $py manage.py load_demo --without-history >/dev/null
 
 declare -A tokens
 for persona in $PERSONAS; do
-  tokens[$persona]=$($py manage.py drf_create_token "$persona" | awk '{print $3}')
+  tokens[$persona]=$($py manage.py shell -v 0 -c "
+from accounts.tokens import token_issue
+from providers.models import User
+print(token_issue(user=User.objects.get(username='$persona'), name='API fuzz')[1])" | tail -1)
 done
 
 $py manage.py runserver --noreload --insecure "127.0.0.1:$PORT" >"$REPORTS.server.log" 2>&1 &
