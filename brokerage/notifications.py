@@ -78,15 +78,16 @@ EMAIL_STATE = {
 }
 
 
-def with_email_state(offers: QuerySet[Offer]) -> QuerySet[Offer]:
+def with_email_state(offers: QuerySet, offer_ref: str = "pk") -> QuerySet:
     """Annotate each offer with `offer_email_state`, its offer e-mail's outbox state (one
-    subquery); `EMAIL_STATE` turns it into the API's word."""
+    subquery); `EMAIL_STATE` turns it into the API's word. `offer_ref` names the offer's id in a
+    queryset of something else about an offer (a K10 challenge's `offer_id`)."""
     # By name, not ContentType.get_for_model: building the queryset must not touch the database
     # (the API schema is generated without one).
     state = Notification.objects.filter(
         content_type__app_label="brokerage",
         content_type__model="offer",
-        object_id=OuterRef("pk"),
+        object_id=OuterRef(offer_ref),
         kind=NotificationKind.OFFER,
     ).values("state")[:1]
     return offers.annotate(offer_email_state=Subquery(state))

@@ -1,5 +1,5 @@
-"""KPI API, as API.md says: response rates, returns, triggers. Provider users see their own rows
-only (A1), plus the market summary; out-of-scope objects are 404."""
+"""KPI API, as API.md says: response rates, returns, triggers, challenges of a No Response (K10).
+Provider users see their own rows only (A1), plus the market summary; out-of-scope objects are 404."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from brokerage.models import Offer
 from providers.models import Provider
 
 from . import services
-from .models import KpiReturn, KpiReturnUpload, KpiTrigger
-from .permissions import may_make_returns, may_make_returns_on_behalf
+from .challenge_selectors import challenge_queryset, email_word
+from .models import Challenge, KpiReturn, KpiReturnUpload, KpiTrigger
+from .permissions import may_decide_challenges, may_make_returns, may_make_returns_on_behalf
 from .quarters import Quarter
 from .selectors import RateWindow, response_rates_payload
 
@@ -232,3 +235,119 @@ class KpiTriggerViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return KpiTrigger.objects.visible_to(self.request.user).select_related("provider")
+
+
+# --- K10: challenges of a No Response --------------------------------------------------------------
+
+
+class ChallengeSerializer(serializers.ModelSerializer):
+    """A challenge with its offer's delivered / seen / answered record beside it (P7, P11)."""
+
+    provider = ProviderRefSerializer(source="offer.provider", read_only=True)
+    branch = ProviderRefSerializer(source="offer.branch", read_only=True)
+    package = serializers.CharField(source="offer.package.reference", read_only=True)
+    excluded = serializers.BooleanField(
+        read_only=True, help_text="True when upheld: the offer is left out of K1"
+    )
+    rate_before = serializers.FloatField(read_only=True, allow_null=True)
+    rate_after = serializers.FloatField(read_only=True, allow_null=True)
+    offer_record = serializers.SerializerMethodField(
+        help_text="The offer's sent_at, deadline, email_state, viewed_at, responded_at"
+    )
+
+    class Meta:
+        model = Challenge
+        fields = [
+            "id",
+            "offer",
+            "status",
+            "reason",
+            "provider",
+            "branch",
+            "package",
+            "quarter",
+            "made_at",
+            "comment",
+            "decided_at",
+            "excluded",
+            "rate_before",
+            "rate_after",
+            "offer_record",
+        ]
+        read_only_fields = fields
+
+    def get_offer_record(self, challenge) -> dict:
+        offer = challenge.offer
+        return {
+            "sent_at": serializers.DateTimeField().to_representation(offer.sent_at),
+            "deadline": serializers.DateTimeField().to_representation(offer.deadline),
+            "placement_response": offer.placement_response,
+            "email_state": email_word(challenge),
+            "viewed_at": offer.viewed_at
+            and serializers.DateTimeField().to_representation(offer.viewed_at),
+            "responded_at": offer.responded_at
+            and serializers.DateTimeField().to_representation(offer.responded_at),
+        }
+
+
+class ChallengeCreateSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class ChallengeDecisionSerializer(serializers.Serializer):
+    comment = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class OfferChallengeView(APIView):
+    """K10: `POST /offers/{id}/challenge/` `{reason}`: the offer's provider challenges its No
+    Response; 409 unless it is a No Response within 28 days of its quarter's end, not challenged."""
+
+    @extend_schema(request=ChallengeCreateSerializer, responses={201: ChallengeSerializer})
+    def post(self, request, pk: int):
+        data = ChallengeCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        offer = get_object_or_404(Offer.objects.visible_to(request.user), pk=pk)  # A1: 404
+        # The service checks the role (403), the state (409) and the reason (400), each reaching
+        # the client through core.api.exception_handler.
+        challenge = services.challenge_make(
+            actor=request.user, offer=offer, reason=data.validated_data["reason"]
+        )
+        return Response(
+            ChallengeSerializer(challenge_queryset(request.user).get(pk=challenge.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ChallengeViewSet(viewsets.ReadOnlyModelViewSet):
+    """K10: challenges, scoped (A1: a provider its own, the council all); contract managers
+    uphold or reject each once, with a comment (twice: 409)."""
+
+    serializer_class = ChallengeSerializer
+    filterset_fields = ["status", "offer", "quarter"]
+
+    def get_queryset(self):
+        return challenge_queryset(self.request.user).order_by("made_at", "id")
+
+    def _decide(self, request, uphold: bool):
+        if not may_decide_challenges(request.user):  # 403 before any lookup
+            raise PermissionDenied("Only contract managers decide challenges.")
+        challenge = self.get_object()
+        data = ChallengeDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.challenge_decide(
+            actor=request.user,
+            challenge=challenge,
+            uphold=uphold,
+            comment=data.validated_data["comment"],
+        )
+        return Response(ChallengeSerializer(self.get_queryset().get(pk=challenge.pk)).data)
+
+    @extend_schema(request=ChallengeDecisionSerializer, responses=ChallengeSerializer)
+    @action(detail=True, methods=["post"])
+    def uphold(self, request, pk=None):
+        return self._decide(request, uphold=True)
+
+    @extend_schema(request=ChallengeDecisionSerializer, responses=ChallengeSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(request, uphold=False)

@@ -1,13 +1,22 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .api import KpiReturnFileViewSet, KpiReturnViewSet, KpiTriggerViewSet, ResponseRatesView
+from .api import (
+    ChallengeViewSet,
+    KpiReturnFileViewSet,
+    KpiReturnViewSet,
+    KpiTriggerViewSet,
+    OfferChallengeView,
+    ResponseRatesView,
+)
 
 router = SimpleRouter()
 router.register("kpi/returns", KpiReturnViewSet, basename="kpi-return")
 router.register("kpi/return-uploads", KpiReturnFileViewSet, basename="kpi-return-upload")
 router.register("kpi/triggers", KpiTriggerViewSet, basename="kpi-trigger")
+router.register("challenges", ChallengeViewSet, basename="challenge")
 urlpatterns = [
+    path("offers/<int:pk>/challenge/", OfferChallengeView.as_view(), name="offer-challenge"),
     path("kpi/response-rates/", ResponseRatesView.as_view(), name="kpi-response-rates"),
     *router.urls,
 ]

@@ -176,6 +176,7 @@ RATES_HEADER = [
     "band",
     "offer_rate",
     "award_rate",
+    "excluded_after_challenge",
 ]
 
 
@@ -193,6 +194,7 @@ def response_rates_rows(payload: dict) -> list[list]:
             r["band"],
             r["offer_rate"],
             r["award_rate"],
+            r["excluded_after_challenge"],
         ]
         for r in payload["results"]
     ]
@@ -200,6 +202,18 @@ def response_rates_rows(payload: dict) -> list[list]:
     no_response = m["offers"] - m["responded"]
     hours = _num(m["median_hours_to_respond"])
     rows.append(
-        ["", "Market", m["offers"], m["responded"], no_response, m["rate"], hours, "", "", ""]
+        [
+            "",
+            "Market",
+            m["offers"],
+            m["responded"],
+            no_response,
+            m["rate"],
+            hours,
+            "",
+            "",
+            "",
+            m["excluded_after_challenge"],
+        ]
     )
     return rows

@@ -1,5 +1,6 @@
-"""KPI records (K5-K9): settings the contract manager changes, returns, triggers, risk profiles
-and action plans. Response rates have no table: they are computed from brokerage's offers."""
+"""KPI records (K5-K10): settings the contract manager changes, returns, triggers, risk profiles,
+action plans and challenges of a No Response. Response rates have no table: they are computed from
+brokerage's offers (less those an upheld challenge left out, K10)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from brokerage.models import Offer
 from providers.models import Provider
 
 from .quarters import Quarter
@@ -307,3 +309,70 @@ class ActionPlan(models.Model):
 
     def __str__(self) -> str:
         return f"Action plan for {self.provider} due {self.due_on}"
+
+
+class ChallengeStatus(models.TextChoices):
+    OPEN = "open", "Awaiting decision"
+    UPHELD = "upheld", "Upheld"
+    REJECTED = "rejected", "Rejected"
+
+
+class ChallengeQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ChallengeQuerySet:
+        """A1, as the offers they are about: council all; organisation users their provider's;
+        branch users their branch's."""
+        return self.filter(offer__in=Offer.objects.visible_to(user))
+
+
+class Challenge(models.Model):
+    """K10, the right of reply: the offer's provider challenges its No Response with a reason; a
+    contract manager upholds or rejects it with a comment. An upheld challenge leaves the offer out
+    of K1 for its provider (`kpi/selectors.py` counts it as excluded after challenge); nothing is
+    deleted. One per offer (the one-to-one is the do-once backstop), decided once.
+
+    It lives in kpi, above brokerage: kpi reads the offer; brokerage never imports kpi (its pages
+    show a challenge through a kpi template tag)."""
+
+    offer = models.OneToOneField(Offer, on_delete=models.PROTECT, related_name="challenge")
+    quarter = _quarter_field(help_text="The quarter the offer was sent in: K1 counts it there.")
+    reason = models.TextField()
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    made_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=8, choices=ChallengeStatus.choices, default=ChallengeStatus.OPEN
+    )
+    comment = models.TextField(
+        blank=True, help_text="The contract manager's reason for the decision."
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # The provider's K1 rate for `quarter` just before and just after the decision (None: no
+    # offers counted), so the provider sees what the decision changed.
+    rate_before = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    rate_after = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+
+    objects = ChallengeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["made_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open", decided_at__isnull=True)
+                | (~Q(status="open") & Q(decided_at__isnull=False)),
+                name="kpi_challenge_decided_has_time",
+                violation_error_message="A decided challenge has the time it was decided, an open one none.",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "made_at"])]
+
+    def __str__(self) -> str:
+        return f"Challenge of offer {self.offer_id} ({self.get_status_display()})"
+
+    @property
+    def excluded(self) -> bool:
+        """Left out of K1 ("excluded after challenge")."""
+        return self.status == ChallengeStatus.UPHELD

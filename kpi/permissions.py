@@ -37,3 +37,18 @@ def may_read_returns_and_triggers(user: User) -> bool:
 def may_read_own_kpis(user: User) -> bool:
     """Provider users see their own provider's figures and offers (K4)."""
     return user.is_authenticated and user.is_provider_user
+
+
+def may_challenge(user: User) -> bool:
+    """K10: provider users challenge their own offers' No Response (A1 through `visible_to`)."""
+    return user.is_authenticated and user.is_provider_user
+
+
+def may_decide_challenges(user: User) -> bool:
+    """K10: contract managers (and administrators) uphold or reject a challenge."""
+    return user.is_authenticated and user.has_role(*COUNCIL_KPI)
+
+
+def may_read_challenges(user: User) -> bool:
+    """K10: provider users read their own challenges (A1), council staff every one."""
+    return user.is_authenticated and (user.is_provider_user or user.is_council)

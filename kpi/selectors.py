@@ -5,6 +5,10 @@ period, never a loop over offers. K1 counts an offer by the quarter of its `sent
 once it is answered (Offer Made, Unable to Accept) or expired (No Response); Closed Before Response
 and offers still open and unanswered are left out, and urgent packages too when the setting says.
 The counts read the same `placement_response` the provider and the council both see (P9).
+
+K10: an offer whose challenge was upheld is left out of every count and counted instead as
+`excluded` ("excluded after challenge"), in the same grouped query (a LEFT JOIN on the one-to-one
+challenge, so one row per offer and no extra query), never deleted.
 """
 
 from __future__ import annotations
@@ -23,9 +27,13 @@ from brokerage.models import Offer, Outcome, PlacementResponse
 from core.models import PortalSettings
 from providers.models import Provider, User
 
+from .models import ChallengeStatus
 from .quarters import LONDON, Quarter
 from .response_times import median_hours
 
+# K10: left out after an upheld challenge; everything else is kept.
+EXCLUDED = Q(challenge__status=ChallengeStatus.UPHELD)
+KEPT = Q(challenge__isnull=True) | ~Q(challenge__status=ChallengeStatus.UPHELD)
 RESPONDED = Q(
     placement_response__in=[PlacementResponse.OFFER_MADE, PlacementResponse.UNABLE_TO_ACCEPT]
 )
@@ -39,11 +47,12 @@ COUNTED_RESPONSES = [
 ]
 # What each figure on the self-view counts, for the list of offers behind it (K4).
 BEHIND = {
-    "offers": Q(),
-    "responded": RESPONDED,
-    "no_response": NO_RESPONSE,
-    "offer_made": OFFER_MADE,
-    "awarded": AWARDED,
+    "offers": KEPT,
+    "responded": RESPONDED & KEPT,
+    "no_response": NO_RESPONSE & KEPT,
+    "offer_made": OFFER_MADE & KEPT,
+    "awarded": AWARDED & KEPT,
+    "excluded": EXCLUDED,
 }
 ROLLING_DAYS = 90
 
@@ -108,6 +117,7 @@ class RateRow:
     responded: int
     offer_made: int
     awarded: int
+    excluded: int = 0  # K10: left out after an upheld challenge, not in `offers`
     band: str | None = None
     provider: Provider | None = None
     median_hours: float | None = None  # K11: to the first answer; None when none answered
@@ -142,6 +152,7 @@ class Market:
     providers: int = 0
     offers: int = 0
     responded: int = 0
+    excluded: int = 0  # K10: offers left out after an upheld challenge
     rate: float | None = None
     median_hours: float | None = None  # K11: over every answered offer, not of provider medians
     median: float | None = None
@@ -160,6 +171,7 @@ class Market:
             "providers": self.providers,
             "offers": self.offers,
             "responded": self.responded,
+            "excluded_after_challenge": self.excluded,
             "bands": self.bands,
         }
 
@@ -183,19 +195,20 @@ def counted_offers(
 
 def _aggregates() -> dict:
     return {
-        "offers": Count("id"),
-        "responded": Count("id", filter=RESPONDED),
-        "offer_made": Count("id", filter=OFFER_MADE),
-        "awarded": Count("id", filter=AWARDED),
+        "offers": Count("id", filter=KEPT),
+        "responded": Count("id", filter=RESPONDED & KEPT),
+        "offer_made": Count("id", filter=OFFER_MADE & KEPT),
+        "awarded": Count("id", filter=AWARDED & KEPT),
+        "excluded": Count("id", filter=EXCLUDED),
     }
 
 
 def provider_rates(
     period: RateWindow, *, offers: QuerySet | None = None, rules: PortalSettings | None = None
 ) -> RateRows:
-    """One row per provider with counted offers in `period`, best rate first, each with its band,
-    its provider and its median hours to answer (K11; two extra queries). `offers` narrows the base
-    set, e.g. to `Offer.objects.visible_to(user)` (A1)."""
+    """One row per provider with counted (or excluded, K10) offers in `period`, best rate first,
+    each with its band, its provider and its median hours to answer (K11; two extra queries).
+    `offers` narrows the base set, e.g. to `Offer.objects.visible_to(user)` (A1)."""
     rules = rules or PortalSettings.load()
     grouped = (
         counted_offers(offers, rules=rules)
@@ -238,6 +251,7 @@ def market_summary(rows: list[RateRow]) -> Market:
     market.median_hours = getattr(rows, "median_hours", None)
     market.offers = sum(r.offers for r in rows)
     market.responded = sum(r.responded for r in rows)
+    market.excluded = sum(r.excluded for r in rows)
     market.rate = market.responded / market.offers if market.offers else None
     for row in rows:
         if row.band:
@@ -323,7 +337,7 @@ def offers_behind(
     base = counted_offers(Offer.objects.visible_to(user), rules=rules).filter(
         sent_at__gte=period.start, sent_at__lt=period.end
     )
-    return base.filter(BEHIND[figure]).select_related("package", "branch")
+    return base.filter(BEHIND[figure]).select_related("package", "branch", "challenge")
 
 
 def pct(value: float | None) -> str:
@@ -350,6 +364,7 @@ def rate_row_dict(row: RateRow) -> dict:
         "offer_rate": None if row.offer_rate is None else round(row.offer_rate, 4),
         "awarded": row.awarded,
         "award_rate": None if row.award_rate is None else round(row.award_rate, 4),
+        "excluded_after_challenge": row.excluded,
     }
 
 

@@ -26,7 +26,7 @@ from brokerage.models import Offer, Package
 from brokerage.services import offer_respond, package_award, package_send_now
 from kpi.models import KpiReturnUpload, KpiTrigger, RiskProfile
 from kpi.quarters import Quarter
-from kpi.services import kpi_return_submit
+from kpi.services import challenge_make, kpi_return_submit
 from providers.models import Role
 from tests.factories import (
     BranchFactory,
@@ -343,6 +343,26 @@ EXPECTED: dict[str, Walk] = {
         _kw(pk=lambda w: w.kpi_upload.pk), api(200, 200, 404, 200, 200, 200, 200)
     ),
     "kpi-trigger-list": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
+    # K10: offer_a1 was answered, so its provider's empty challenge is a 409 (the state first).
+    "offer-challenge": Walk(
+        _kw(pk=lambda w: w.offer_a1.pk),
+        API_POST_ONLY,
+        post=api(409, 409, 404, 403, 403, 403, 403),
+    ),
+    "challenge-list": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
+    "challenge-detail": Walk(
+        _kw(pk=lambda w: w.challenge.pk), api(200, 200, 404, 200, 200, 200, 200)
+    ),
+    "challenge-uphold": Walk(  # no comment: 400, and nothing decided
+        _kw(pk=lambda w: w.challenge.pk),
+        API_POST_ONLY,
+        post=api(403, 403, 403, 403, 400, 403, 400),
+    ),
+    "challenge-reject": Walk(
+        _kw(pk=lambda w: w.challenge.pk),
+        API_POST_ONLY,
+        post=api(403, 403, 403, 403, 400, 403, 400),
+    ),
     "kpi-trigger-detail": Walk(
         _kw(pk=lambda w: w.trigger.pk), api(200, 200, 404, 200, 200, 200, 200)
     ),
@@ -436,6 +456,7 @@ class World:
     ward_request: WardRequest
     kpi_return: object
     trigger: KpiTrigger
+    challenge: object
     users: dict
     kpi_upload: object = None
 
@@ -515,6 +536,10 @@ def world(db) -> World:
         error_count=1,
         bad_rows=1,
     )
+    missed = _offered_package(nina, ward, "PKG-MISSED").offers.get(branch=a1)
+    Offer.objects.filter(pk=missed.pk).update(placement_response="no_response", closed_at=now)
+    missed.refresh_from_db()
+    challenge = challenge_make(actor=alice, offer=missed, reason="The e-mail never arrived")
     return World(
         provider_a=provider_a,
         branch_a1=a1,
@@ -526,6 +551,7 @@ def world(db) -> World:
         ward_request=ward_request,
         kpi_return=kpi_return,
         trigger=trigger,
+        challenge=challenge,
         users=users,
         kpi_upload=kpi_upload,
     )

@@ -1,7 +1,14 @@
 """Every write in the KPI app (STYLE 1), each owning its transaction and writing the audit trail:
 returns, what is owed and the settings that change it (`returns`, K5, K6), triggers and their
-reset (`triggers`, K7), risk profiles and action plans (`risk`, K9). Import them from here."""
+reset (`triggers`, K7), risk profiles and action plans (`risk`, K9), challenges of a No Response
+and their decisions (`challenges`, K10). Import them from here."""
 
+from .challenges import (
+    challenge_decide,
+    challenge_last_day,
+    challenge_make,
+    challenge_problem,
+)
 from .errors import KpiError
 from .return_uploads import (
     kpi_return_queue,
@@ -30,6 +37,10 @@ from .triggers import (
 )
 
 __all__ = [
+    "challenge_decide",
+    "challenge_last_day",
+    "challenge_make",
+    "challenge_problem",
     "KpiError",
     "OwedReturn",
     "ReturnsOwed",
