@@ -197,6 +197,27 @@ def capacity_by_district(*, at: datetime | None = None) -> list[District]:
 
 
 @dataclass
+class WardCapacity:
+    branches: int  # active branches covering the ward now
+    declared: list  # the declarations in force among them, soonest end first
+
+
+def capacity_for_ward(ward, *, at: datetime | None = None) -> WardCapacity:
+    """P12 on a package's page: how many active branches cover `ward`, and which of them have
+    declared no capacity at `at`, until when, with the note (navigators). Two queries."""
+    at = at or timezone.now()
+    covering = Coverage.objects.filter(ward=ward, ended_at__isnull=True, branch__is_active=True)
+    branch_ids = set(covering.values_list("branch_id", flat=True))
+    declared = (
+        CapacityDeclaration.objects.active_at(at)
+        .filter(branch_id__in=branch_ids)
+        .select_related("branch__provider")
+        .order_by("until", "branch__provider__name", "branch__name")
+    )
+    return WardCapacity(branches=len(branch_ids), declared=list(declared) if branch_ids else [])
+
+
+@dataclass
 class ProviderCapacity:
     provider: Provider
     declarations: int

@@ -128,3 +128,37 @@ class ActionPlanForm(GovukForm):
 
 class ActionPlanStatusForm(GovukForm):
     status = forms.ChoiceField(choices=ActionPlanStatus.choices)
+
+
+class ChallengeForm(GovukForm):
+    """K10: why the offer's No Response is wrong."""
+
+    reason = forms.CharField(
+        label="Why is this No Response wrong?",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,  # the service says what is missing, for page and API alike
+        help_text="For example, the e-mail never arrived, or you answered by phone: say when and "
+        "to whom. The council's contract managers read it beside the offer's e-mail and when "
+        "your branch first opened it.",
+    )
+
+
+class DecisionForm(GovukForm):
+    """K10: the contract manager's comment, and which button was pressed."""
+
+    DECISIONS = {"uphold": True, "reject": False}
+
+    comment = forms.CharField(
+        label="Comment for the provider",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,  # the service says it is missing
+        help_text="Sent to the provider with your decision and kept in the audit trail.",
+    )
+    decision = forms.ChoiceField(
+        choices=[("uphold", "Uphold"), ("reject", "Reject")],
+        error_messages={"required": "Choose uphold or reject"},
+    )
+
+    @property
+    def uphold(self) -> bool:
+        return self.DECISIONS[self.cleaned_data["decision"]]

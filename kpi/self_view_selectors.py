@@ -30,6 +30,7 @@ FIGURE_LABELS = {
     "no_response": "No Response",
     "offer_made": "Offer Made",
     "awarded": "Awarded to you",
+    "excluded": "Excluded after challenge (left out of the response rate)",
 }
 
 

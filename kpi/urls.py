@@ -24,4 +24,7 @@ urlpatterns = [
     path("settings/discounted/", views.discount_add, name="discount-add"),
     path("settings/discounted/remove/", views.discount_remove, name="discount-remove"),
     path("settings/first-due/", views.first_due_set, name="first-due"),
+    path("challenges/", views.challenge_list, name="challenges"),
+    path("challenges/<int:pk>/decide/", views.challenge_decide, name="challenge-decide"),
+    path("offers/<int:offer>/challenge/", views.challenge_new, name="challenge-new"),
 ]

@@ -222,6 +222,19 @@ EXPECTED: dict[str, Walk] = {
         None, CONTRACTS_POST_ONLY, post=page(403, 403, 403, 403, 404, 403, 404)
     ),
     "kpi:first-due": Walk(None, CONTRACTS_POST_ONLY, post=page(403, 403, 403, 403, 200, 403, 200)),
+    # K10: the provider's challenge form (offer_a1 was answered: the page says so, a POST is
+    # refused on the page), the challenges page (each sees its own, A1) and the decision (POST).
+    "kpi:challenge-new": Walk(
+        _kw(offer=lambda w: w.offer_a1.pk),
+        page(200, 200, 404, 403, 403, 403, 403),
+        post=page(200, 200, 404, 403, 403, 403, 403),
+    ),
+    "kpi:challenges": Walk(None, EVERYONE),
+    "kpi:challenge-decide": Walk(  # nothing chosen: the queue again with the error
+        _kw(pk=lambda w: w.challenge.pk),
+        CONTRACTS_POST_ONLY,
+        post=page(403, 403, 403, 403, 200, 403, 200),
+    ),
     # The API (/api/v1/), token-authenticated as provider systems are.
     "api-token": Walk(
         None,

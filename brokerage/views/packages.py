@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from core.errors import PAGE_ERRORS, add_domain_error, page_refusal
 
 from .. import services
+from ..capacity import capacity_for_ward
 from ..filters import PackageFilter
 from ..forms import AwardForm, CancelForm, EndForm, PackageForm, WithdrawForm
 from ..hours import hours_history
@@ -160,6 +161,7 @@ def _package_page(request: HttpRequest, package: Package, problem: str = "") -> 
             "made_count": made,
             "events": package_audit_trail(package, offers),
             "hours_history": hours_history(package) if package.awarded_at else [],
+            "capacity": capacity_for_ward(package.ward),  # P12: who declared no capacity
             "can_act": may_act_on_packages(request.user),
             "problem": problem,
         },

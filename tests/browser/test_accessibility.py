@@ -24,7 +24,7 @@ from brokerage.models import CapacityDeclaration, Offer, Package
 from brokerage.services import offer_respond, package_award, package_send_now
 from kpi.models import KpiReturnUpload, KpiTrigger, RiskProfile
 from kpi.quarters import Quarter
-from kpi.services import kpi_return_submit
+from kpi.services import challenge_make, kpi_return_submit
 from tests.factories import BranchFactory, PackageFactory, ProviderFactory, WardFactory
 from wards.services import register_change, ward_request_create
 
@@ -50,6 +50,7 @@ SMALL_PAGES = [
     "brokerage.views.offers.PAGE_SIZE",
     "brokerage.views.packages.PAGE_SIZE",
     "brokerage.ward_health_views.PAGE_SIZE",
+    "kpi.views.challenges.PAGE_SIZE",
     "kpi.views.council.PAGE_SIZE",
     "kpi.views.mine.PAGE_SIZE",
     "kpi.views.returns.PAGE_SIZE",
@@ -68,6 +69,8 @@ class World:
     lost_offer: Offer
     ward_request: object
     kpi_return: object
+    missed_offer: Offer  # a No Response not challenged yet (K10)
+    challenged_offer: Offer  # a No Response challenged, waiting for a decision
     upload_reading: object = None
     upload_refused: object = None
 
@@ -177,6 +180,19 @@ def world(monkeypatch, provider_a, branch_a1, branch_a2, branch_b1, ward, alice,
         error_count=2,
         bad_rows=2,
     )
+    missed, challenged = (
+        _sent(nina, ward, reference).offers.get(branch=branch_a1)
+        for reference in ("ASC-2026-0160", "ASC-2026-0161")
+    )
+    Offer.objects.filter(pk__in=[missed.pk, challenged.pk]).update(
+        placement_response="no_response", closed_at=now, viewed_at=now
+    )
+    challenge_make(
+        actor=alice,
+        offer=challenged,
+        reason="We phoned the brokerage team at 14:10 to offer a start on Monday; "
+        "the e-mail reached us after the deadline.",
+    )
     return World(
         branch_a1=branch_a1,
         offered=offered,
@@ -189,6 +205,8 @@ def world(monkeypatch, provider_a, branch_a1, branch_a2, branch_b1, ward, alice,
         kpi_return=kpi_return,
         upload_reading=upload_reading,
         upload_refused=upload_refused,
+        missed_offer=missed,
+        challenged_offer=challenged,
     )
 
 
@@ -265,6 +283,14 @@ PAGES: dict[str, Visit] = {
     "password-reset-sent": Visit("nina", "/password-reset/sent/"),
     "password-reset-bad-link": Visit("nina", "/password-reset/MQ/not-a-token/"),
     "password-reset-complete": Visit("nina", "/password-reset/complete/"),
+    # K10: the challenge form, the offer page with its challenge, the queue and the provider's list.
+    "challenge-form": Visit(
+        "alice", _p("/kpi/offers/{}/challenge/", "missed_offer"), back_link=True
+    ),
+    "offer-no-response": Visit("alice", _p("/offers/{}/", "missed_offer"), back_link=True),
+    "offer-challenged": Visit("alice", _p("/offers/{}/", "challenged_offer"), back_link=True),
+    "challenges-queue": Visit("carl", "/kpi/challenges/"),
+    "challenges-provider": Visit("olivia", "/kpi/challenges/"),
 }
 
 # A landmark, as axe's `region` rule counts them.
