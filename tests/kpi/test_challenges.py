@@ -353,13 +353,13 @@ def test_every_step_is_audited(a_market, alice, carl):
 
 
 def test_k1_query_count_does_not_grow_with_offers_or_challenges(
-    a_market, alice, carl, make_offer, django_assert_num_queries
+    a_market, alice, carl, make_offer, django_assert_max_num_queries
 ):
-    """K1 reads aggregates in the database: the same two queries (the grouped counts, the
-    providers) for 2 providers as for 22 with a challenge each."""
+    """K1 reads aggregates in the database: no more queries for 22 providers with a challenge each
+    than for 2 (the grouped counts and the providers; no query per offer or per challenge)."""
     rules = PortalSettings.load()
     period = RateWindow.for_quarter(Q1)
-    with django_assert_num_queries(2):
+    with django_assert_max_num_queries(3) as small:
         provider_rates(period, rules=rules)
     for _ in range(20):
         branch = BranchFactory(provider=ProviderFactory())
@@ -368,7 +368,7 @@ def test_k1_query_count_does_not_grow_with_offers_or_challenges(
         make_offer(branch, SENT, "offer_made")
         challenge = challenge_make(actor=user, offer=offer, reason="Phoned", now=IN_TIME)
         challenge_decide(actor=carl, challenge=challenge, uphold=True, comment="Agreed")
-    with django_assert_num_queries(2):
+    with django_assert_max_num_queries(len(small.captured_queries)):
         rows = provider_rates(period, rules=rules)
     assert len(rows) == 22
     assert sum(r.excluded for r in rows) == 20
