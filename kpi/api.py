@@ -18,8 +18,14 @@ from providers.models import Provider
 
 from . import services
 from .challenge_selectors import challenge_queryset, email_word
+from .market_gaps import decline_reasons_payload, parse_gap_query
 from .models import Challenge, KpiReturn, KpiReturnUpload, KpiTrigger
-from .permissions import may_decide_challenges, may_make_returns, may_make_returns_on_behalf
+from .permissions import (
+    may_decide_challenges,
+    may_make_returns,
+    may_make_returns_on_behalf,
+    may_read_market_gaps,
+)
 from .quarters import Quarter
 from .selectors import RateWindow, response_rates_payload
 
@@ -56,6 +62,33 @@ class ResponseRatesView(APIView):
     )
     def get(self, request):
         return Response(response_rates_payload(request.user, rate_window(request.query_params)))
+
+
+class DeclineReasonsView(APIView):
+    """K12: `?quarter=2026-27-Q1&by=district|ward|service_level` (council only, A2): offers and
+    decline reasons per district, ward or service level, with the share of packages that got no
+    Offer Made. A bad quarter or grouping is a 400 naming it."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "quarter", str, required=True, description="A financial quarter such as 2026-27-Q1"
+            ),
+            OpenApiParameter(
+                "by",
+                str,
+                enum=["district", "ward", "service_level"],
+                description="Default district",
+            ),
+        ],
+        responses={200: dict},
+    )
+    def get(self, request):
+        if not may_read_market_gaps(request.user):
+            raise PermissionDenied("Only council staff see decline reasons across the market.")
+        params = request.query_params
+        quarter, by = parse_gap_query(params.get("quarter"), params.get("by"))
+        return Response(decline_reasons_payload(quarter, by))
 
 
 class KpiReturnSerializer(serializers.ModelSerializer):

@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from .api import (
     ChallengeViewSet,
+    DeclineReasonsView,
     KpiReturnFileViewSet,
     KpiReturnViewSet,
     KpiTriggerViewSet,
@@ -18,5 +19,6 @@ router.register("challenges", ChallengeViewSet, basename="challenge")
 urlpatterns = [
     path("offers/<int:pk>/challenge/", OfferChallengeView.as_view(), name="offer-challenge"),
     path("kpi/response-rates/", ResponseRatesView.as_view(), name="kpi-response-rates"),
+    path("kpi/decline-reasons/", DeclineReasonsView.as_view(), name="kpi-decline-reasons"),
     *router.urls,
 ]

@@ -190,3 +190,59 @@ def hbar_chart(title: str, bars: list[Bar], *, fmt=lambda v: f"{v:.0f}") -> Safe
             f"{escape(bar.text or fmt(bar.value or 0))}</text>"
         )
     return _svg(title, parts, height=height)
+
+
+PURPLE = "#4c2c92"
+DARK_GREY = "#505a5f"
+# One colour per part of a stacked bar, in order (K12's decline reasons); GOV.UK colours.
+PART_COLOURS = [RED, ORANGE, BLUE, PURPLE, GREEN, DARK_GREY]
+
+
+@dataclass
+class StackedRow:
+    label: str
+    parts: list[int]  # one count per legend entry, in the legend's order
+    text: str = ""  # beside the bar: e.g. the total and a share
+
+
+def stacked_hbar_chart(title: str, legend: list[str], rows: list[StackedRow]) -> SafeString:
+    """Horizontal bars split into coloured parts (one per `legend` entry), a name on the left,
+    `text` on the right, and the legend beneath (K12: declines by reason where the market is
+    short). Colour is never the only sign: the table beside names every count."""
+    label_w, row_h, text_w = 190, 30, 150
+    total = nice_top(max((sum(r.parts) for r in rows), default=0) * 1.02)
+    plot_w = WIDTH - label_w - RIGHT - text_w
+    legend_h = 22 * math.ceil(len(legend) / 2)
+    height = TOP + row_h * max(len(rows), 1) + 12 + legend_h
+    parts = []
+    for i, row in enumerate(rows):
+        y, x = TOP + row_h * i, float(label_w)
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + row_h / 2 + 5:.1f}" text-anchor="end">'
+            f"{escape(_clip(row.label, 24))}</text>"
+        )
+        for n, colour in zip(row.parts, PART_COLOURS, strict=False):
+            w = plot_w * n / total
+            if w:
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
+                    f'fill="{colour}" stroke="#ffffff" stroke-width="1"/>'
+                )
+            x += w
+        parts.append(
+            f'<text x="{x + 6:.1f}" y="{y + row_h / 2 + 5:.1f}" font-weight="bold">'
+            f"{escape(row.text)}</text>"
+        )
+    legend_y = TOP + row_h * max(len(rows), 1) + 12
+    for j, (name, colour) in enumerate(zip(legend, PART_COLOURS, strict=False)):
+        lx, ly = LEFT + (j % 2) * 290, legend_y + 22 * (j // 2)
+        parts.append(
+            f'<rect x="{lx}" y="{ly}" width="14" height="14" fill="{colour}"/>'
+            f'<text x="{lx + 20}" y="{ly + 12}">{escape(name)}</text>'
+        )
+    return _svg(title, parts, height=height)
+
+
+def _clip(text: str, length: int) -> str:
+    """A long name cut to fit beside its bar (the table beside gives it whole)."""
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"

@@ -6,8 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .charts import Bar, bar_chart, hbar_chart, stacked_bands
+from brokerage.models import DeclineReason
+
+from .charts import (
+    Bar,
+    StackedRow,
+    bar_chart,
+    hbar_chart,
+    percent,
+    stacked_bands,
+    stacked_hbar_chart,
+)
 from .figures import QuarterFigures
+from .market_gaps import GAP_LABELS, GapRow, gap_totals, market_gaps
+from .quarters import Quarter
 from .selectors import pct
 
 # Chart labels short enough to sit beside their bars; the table beside gives the full names.
@@ -217,3 +229,40 @@ def response_rates_rows(payload: dict) -> list[list]:
         ]
     )
     return rows
+
+
+GAPS_CHART_ROWS = 12
+
+
+def market_gaps_section(quarter: Quarter, by: str) -> dict:
+    """K12 for the dashboard: the rows of `market_gaps` with their reasons in words, the total,
+    and a chart of declines by reason for the (at most 12) places or levels with the most."""
+    rows = market_gaps(quarter, by)
+    words = dict(DeclineReason.choices)
+    most = sorted(rows, key=lambda r: (-r.declined, r.label.lower()))[:GAPS_CHART_ROWS]
+    title = f"Decline reasons by {GAP_LABELS[by].lower()}, {quarter}"
+    if len(rows) > len(most):
+        title += f": the {len(most)} with the most declines"
+    chart = stacked_hbar_chart(
+        title,
+        [words[c] for c in DeclineReason.values],
+        [_gap_bar(r, by) for r in most if r.declined],
+    )
+    return {
+        "quarter": quarter,
+        "by": by,
+        "by_label": GAP_LABELS[by],
+        "rows": rows,
+        "total": gap_totals(rows),
+        "chart": chart,
+        "charted": sum(1 for r in most if r.declined),
+    }
+
+
+def _gap_bar(row: GapRow, by: str) -> StackedRow:
+    """One bar: the declines by reason; beside it their count and the share of packages that got
+    no Offer Made ('8 · 25% no offer'); a service level by its short name."""
+    share = row.no_offer_made_share
+    text = f"{row.declined}" + ("" if share is None else f" · {percent(share)} no offer")
+    label = SHORT_LEVEL_NAMES.get(row.key, row.label) if by == "service_level" else row.label
+    return StackedRow(label, [row.reasons.get(c, 0) for c in DeclineReason.values], text)

@@ -162,3 +162,21 @@ class DecisionForm(GovukForm):
     @property
     def uphold(self) -> bool:
         return self.DECISIONS[self.cleaned_data["decision"]]
+
+
+class MarketGapsForm(GovukForm):
+    """K12 on the dashboard: which quarter (of the dashboard's) and which grouping to show. A GET
+    form; a bad choice is shown on it and the defaults are drawn instead."""
+
+    gaps_quarter = forms.ChoiceField(
+        label="Quarter", error_messages={"invalid_choice": "Select a valid choice of quarter"}
+    )
+    gaps_by = forms.ChoiceField(
+        label="Count by",
+        choices=[("district", "District"), ("ward", "Ward"), ("service_level", "Service level")],
+        error_messages={"invalid_choice": "Select a valid choice: district, ward or service level"},
+    )
+
+    def __init__(self, *args, quarters: list[Quarter], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["gaps_quarter"].choices = [(str(q), str(q)) for q in reversed(quarters)]

@@ -52,3 +52,9 @@ def may_decide_challenges(user: User) -> bool:
 def may_read_challenges(user: User) -> bool:
     """K10: provider users read their own challenges (A1), council staff every one."""
     return user.is_authenticated and (user.is_provider_user or user.is_council)
+
+
+def may_read_market_gaps(user: User) -> bool:
+    """K12: council staff read decline reasons by district, ward and service level (A2: providers
+    are refused, whatever their scope)."""
+    return user.is_authenticated and user.is_council

@@ -9,6 +9,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard_page, name="dashboard"),
     path("dashboard/<slug:figure>.csv", views.dashboard_csv, name="dashboard-csv"),
     path("response-rates.csv", views.response_rates_csv, name="rates-csv"),
+    path("market-gaps.csv", views.market_gaps_csv, name="market-gaps-csv"),
     path("returns/", views.return_list, name="returns"),
     path("returns/new/", views.return_upload, name="return-upload"),
     path("returns/<int:pk>/", views.return_detail, name="return"),

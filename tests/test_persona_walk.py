@@ -179,6 +179,7 @@ EXPECTED: dict[str, Walk] = {
     "kpi:dashboard": Walk(None, CONTRACTS_ONLY),
     "kpi:dashboard-csv": Walk(_kw(figure=lambda w: "bands"), CONTRACTS_ONLY),
     "kpi:rates-csv": Walk(None, EVERYONE),
+    "kpi:market-gaps-csv": Walk(None, CONTRACTS_ONLY, query="?quarter=2026-27-Q1&by=ward"),
     "kpi:returns": Walk(None, EVERYONE),
     "kpi:return-upload": Walk(
         None, page(200, 200, 200, 403, 200, 403, 200), post=page(200, 200, 200, 403, 200, 403, 200)
@@ -339,6 +340,7 @@ EXPECTED: dict[str, Walk] = {
     ),
     "capacity-list": Walk(None, COUNCIL_READ),
     "notification-list": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
+    "kpi-decline-reasons": Walk(None, COUNCIL_READ, query="?quarter=2026-27-Q1&by=ward"),
     "kpi-response-rates": Walk(
         None, api(200, 200, 200, 200, 200, 200, 200), query="?quarter=2025-26-Q4"
     ),

@@ -20,7 +20,7 @@ from .council import (
     trigger_list,
     trigger_reset,
 )
-from .dashboard_pages import dashboard_csv, dashboard_page, response_rates_csv
+from .dashboard_pages import dashboard_csv, dashboard_page, market_gaps_csv, response_rates_csv
 from .mine import my_kpis, my_offers
 from .returns import return_detail, return_list, return_upload, return_upload_status
 
@@ -32,6 +32,7 @@ __all__ = [
     "my_offers",
     "dashboard_page",
     "dashboard_csv",
+    "market_gaps_csv",
     "response_rates_csv",
     "return_list",
     "return_upload",

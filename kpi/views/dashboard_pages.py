@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 
 from core.csvio import csv_response
+from core.errors import InvalidInput
 
 from ..dashboard_selectors import (
     RATES_HEADER,
     dashboard_charts,
     figure_rows,
+    market_gaps_section,
     response_rates_rows,
 )
 from ..figures import dashboard
+from ..forms import MarketGapsForm
+from ..market_gaps import GAPS_HEADER, gap_csv_rows, market_gaps, parse_gap_query
 from ..selectors import response_rates_payload
 from .common import _period, council_kpi
 
@@ -22,7 +26,34 @@ from .common import _period, council_kpi
 @council_kpi
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     data = dashboard()
-    return render(request, "kpi/dashboard.html", {**data, "charts": dashboard_charts(data)})
+    quarters = [f.quarter for f in data["figures"]]
+    # K12: the quarter and grouping chosen, or the current quarter by district (also when the
+    # choice is bad: the form says what is wrong above the figures drawn with the defaults).
+    chosen = {k: v for k, v in request.GET.items() if k in MarketGapsForm.base_fields}
+    gaps_form = MarketGapsForm(chosen or None, quarters=quarters)
+    quarter, by = quarters[-1], "district"
+    if gaps_form.is_bound and gaps_form.is_valid():
+        quarter, by = parse_gap_query(
+            gaps_form.cleaned_data["gaps_quarter"], gaps_form.cleaned_data["gaps_by"]
+        )
+    context = {
+        **data,
+        "charts": dashboard_charts(data),
+        "gaps": market_gaps_section(quarter, by),
+        "gaps_form": gaps_form,
+    }
+    return render(request, "kpi/dashboard.html", context)
+
+
+@council_kpi
+def market_gaps_csv(request: HttpRequest) -> HttpResponse:
+    """K12 as CSV: `?quarter=2026-27-Q1&by=district|ward|service_level`, every reason a column."""
+    try:
+        quarter, by = parse_gap_query(request.GET.get("quarter"), request.GET.get("by"))
+    except InvalidInput as exc:
+        return HttpResponseBadRequest(exc.detail, content_type="text/plain; charset=utf-8")
+    rows = gap_csv_rows(quarter, by, market_gaps(quarter, by))
+    return csv_response(f"market-gaps-{quarter}-by-{by}.csv", rows, header=GAPS_HEADER)
 
 
 @council_kpi

@@ -21,6 +21,9 @@ from .conftest import PHONE, SCREENSHOTS, assert_accessible, screenshot, signed_
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+REASONS = (
+    ["no_capacity"] * 5 + ["call_times"] * 3 + ["carer_gender", "out_of_area", "needs", "other"]
+)
 NAMES = [
     "Amber",
     "Birch",
@@ -94,6 +97,7 @@ def kpi_market(ward, branch_a1, branch_a2, branch_b1):
                     placement_response=response,
                     outcome="not_awarded",
                     offered_start_date=sent.date() if response == "offer_made" else None,
+                    reason=rng.choice(REASONS) if response == "unable_to_accept" else "",
                     responded_at=answered if response != "no_response" else None,
                     first_responded_at=answered if response != "no_response" else None,
                 ) if not Offer.objects.filter(
@@ -117,13 +121,13 @@ def test_contract_managers_dashboard_charts_and_tables(
     signed_in(page, live_server, carl)
     page.goto(f"{live_server.url}/kpi/dashboard/")
     expect(page.get_by_role("heading", name="Contract-management dashboard")).to_be_visible()
-    assert page.locator("svg.kpi-chart").count() == 7
+    assert page.locator("svg.kpi-chart").count() == 8
     expect(
         page.get_by_role("img", name="Market response rate by quarter, with the 95% target")
     ).to_be_visible()
     expect(page.get_by_text("Birch Care Services").first).to_be_visible()
     screenshot(page, "kpi-dashboard")
-    for n in range(7):  # each chart on its own, at full size, to read its labels
+    for n in range(8):  # each chart on its own, at full size, to read its labels
         page.locator("svg.kpi-chart").nth(n).screenshot(
             path=str(SCREENSHOTS / f"kpi-chart-{n}.png")
         )
@@ -238,6 +242,34 @@ def test_k11_dashboard_response_time_section(page, live_server, problems, kpi_ma
     section.screenshot(path=str(SCREENSHOTS / f"kpi-response-times-{size}.png"))
     page.locator("#providers ~ .portal-table-container").screenshot(
         path=str(SCREENSHOTS / f"kpi-provider-matrix-{size}.png")
+    )
+    assert_accessible(page)
+    problems.assert_none()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_k12_dashboard_market_gaps_section(page, live_server, problems, kpi_market, carl, size):
+    """K12: decline reasons by service level for the current quarter, as a chart and a table, the
+    grouping chosen on the section's own form."""
+    if size == "phone":
+        page.set_viewport_size(PHONE)
+    signed_in(page, live_server, carl)
+    page.goto(f"{live_server.url}/kpi/dashboard/#market-gaps")
+    page.get_by_label("Count by").select_option("service_level")
+    page.get_by_role("button", name="Show market gaps").click()
+    quarter = Quarter.containing(timezone.now())
+    expect(
+        page.get_by_role("heading", name=f"Decline reasons by service level, {quarter}")
+    ).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Packages with no Offer Made")).to_be_visible()
+    where = "el => el.getBoundingClientRect().top + window.scrollY"  # in the page, not the view
+    top = page.locator("#market-gaps").evaluate(where)
+    bottom = page.locator("#providers").evaluate(where)
+    width = page.viewport_size["width"]
+    page.screenshot(
+        path=str(SCREENSHOTS / f"kpi-market-gaps-{size}.png"),
+        full_page=True,
+        clip={"x": 0, "y": top - 10, "width": width, "height": bottom - top},
     )
     assert_accessible(page)
     problems.assert_none()

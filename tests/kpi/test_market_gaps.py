@@ -1,0 +1,246 @@
+"""K12 market gaps: decline reasons counted by district, ward and service level per quarter, with
+the share of packages that got no Offer Made; the API (council only, A2), the dashboard's chart,
+table and CSV, on hand-made offers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+
+from brokerage.models import Offer
+from kpi.market_gaps import market_gaps
+from kpi.quarters import Quarter
+from tests.factories import BranchFactory, PackageFactory, ProviderFactory, WardFactory
+
+from .conftest import at
+
+Q1 = Quarter.parse("2026-27-Q1")
+SENT = at(2026, 5, 5, 11)
+NOW = at(2026, 6, 20, 12)  # still 2026-27-Q1: the dashboard's section opens on it
+
+
+@pytest.fixture
+def frozen():
+    with mock.patch("django.utils.timezone.now", return_value=NOW):
+        yield
+
+
+def _offer(package, branch, response, reason="", sent=SENT, **extra):
+    return Offer.objects.create(
+        package=package,
+        branch=branch,
+        provider=branch.provider,
+        sent_at=sent,
+        deadline=sent + timedelta(days=3),
+        placement_response=response,
+        reason=reason,
+        offered_start_date=sent.date() if response == "offer_made" else None,
+        **extra,
+    )
+
+
+@pytest.fixture
+def gaps(ward, branch_a1, branch_a2, branch_b1):
+    """2026-27-Q1, two districts, three wards:
+    P1 Fishwick (Preston), homecare_single: declined no_capacity and call_times, one Offer Made.
+    P2 Fishwick, homecare_two: declined no_capacity (the P12 automatic answer), one No Response.
+    P3 Ribbleton (Preston), homecare_single: declined needs, one still open.
+    P4 Chorley North (Chorley), stcah_single: one Offer Made.
+    P5 Chorley North, homecare_single, offered in 2026-27-Q2: left out of Q1."""
+    ribbleton = WardFactory(code="E05012002", name="Ribbleton", district="Preston")
+    chorley = WardFactory(code="E05006001", name="Chorley North", district="Chorley")
+    p1 = PackageFactory(ward=ward, service_level="homecare_single", status="offered")
+    _offer(p1, branch_a1, "unable_to_accept", "no_capacity")
+    _offer(p1, branch_b1, "unable_to_accept", "call_times")
+    _offer(p1, branch_a2, "offer_made")
+    p2 = PackageFactory(ward=ward, service_level="homecare_two", status="offered")
+    _offer(p2, branch_a1, "unable_to_accept", "no_capacity", auto=True)
+    _offer(p2, branch_b1, "no_response")
+    p3 = PackageFactory(ward=ribbleton, service_level="homecare_single", status="offered")
+    _offer(p3, branch_a1, "unable_to_accept", "needs")
+    _offer(p3, branch_b1, None)
+    p4 = PackageFactory(ward=chorley, service_level="stcah_single", status="offered")
+    _offer(p4, branch_b1, "offer_made")
+    p5 = PackageFactory(ward=chorley, service_level="homecare_single", status="offered")
+    _offer(p5, branch_a1, "unable_to_accept", "no_capacity", sent=at(2026, 7, 2, 11))
+
+
+def _get(api, query):
+    return api.get(f"/api/v1/kpi/decline-reasons/{query}")
+
+
+def _rows(body):
+    return {
+        r["key"]: (r["offers"], r["declined"], r["reasons"], r["no_offer_made_share"])
+        for r in body["results"]
+    }
+
+
+def test_k12_by_district(api_as, carl, gaps):
+    body = _get(api_as(carl), "?quarter=2026-27-Q1&by=district").json()
+    assert _rows(body) == {
+        "Preston": (7, 4, {"no_capacity": 2, "call_times": 1, "needs": 1}, round(2 / 3, 4)),
+        "Chorley": (1, 0, {}, 0.0),
+    }
+    assert body["total"]["packages"] == 4 and body["total"]["no_offer_made"] == 2
+
+
+def test_k12_by_ward(api_as, carl, gaps):
+    body = _get(api_as(carl), "?quarter=2026-27-Q1&by=ward").json()
+    assert _rows(body) == {
+        "E05012001": (5, 3, {"no_capacity": 2, "call_times": 1}, 0.5),
+        "E05012002": (2, 1, {"needs": 1}, 1.0),
+        "E05006001": (1, 0, {}, 0.0),
+    }
+    labels = {r["key"]: r["label"] for r in body["results"]}
+    assert labels["E05012002"] == "Ribbleton"
+
+
+def test_k12_by_service_level(api_as, carl, gaps):
+    body = _get(api_as(carl), "?quarter=2026-27-Q1&by=service_level").json()
+    assert _rows(body) == {
+        "homecare_single": (5, 3, {"no_capacity": 1, "call_times": 1, "needs": 1}, 0.5),
+        "homecare_two": (2, 1, {"no_capacity": 1}, 1.0),
+        "stcah_single": (1, 0, {}, 0.0),
+    }
+
+
+def test_k12_offers_count_in_the_quarter_they_were_sent(api_as, carl, gaps):
+    """P5, offered on 2 July, is 2026-27-Q2's alone."""
+    body = _get(api_as(carl), "?quarter=2026-27-Q2&by=district").json()
+    assert _rows(body) == {"Chorley": (1, 1, {"no_capacity": 1}, 1.0)}
+
+
+def test_k12_a_quarter_with_no_offers_has_no_rows(api_as, carl, gaps):
+    body = _get(api_as(carl), "?quarter=2025-26-Q1&by=ward").json()
+    assert body["results"] == [] and body["total"]["no_offer_made_share"] is None
+
+
+def test_k12_by_defaults_to_district(api_as, carl, gaps):
+    body = _get(api_as(carl), "?quarter=2026-27-Q1").json()
+    assert body["by"] == "district" and set(_rows(body)) == {"Preston", "Chorley"}
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "words"),
+    [
+        ("?quarter=2026-Q1&by=ward", "quarter", "is not a financial quarter such as 2026-27-Q1"),
+        ("?by=ward", "quarter", "Give a financial quarter"),
+        ("?quarter=2026-27-Q1&by=postcode", "by", "give by=district, ward or service_level"),
+    ],
+)
+def test_k12_a_bad_quarter_or_by_is_a_400_saying_what_is_wrong(api_as, carl, query, field, words):
+    response = _get(api_as(carl), query)
+    assert response.status_code == 400
+    assert words in response.json()[field][0]
+
+
+@pytest.mark.parametrize("persona", ["alice", "olivia", "bob"])
+def test_k12_providers_are_refused_a2(api_as, request, gaps, persona):
+    response = _get(api_as(request.getfixturevalue(persona)), "?quarter=2026-27-Q1&by=ward")
+    assert response.status_code == 403
+    assert "Fishwick" not in response.content.decode()
+
+
+def test_k12_every_council_role_reads_it(api_as, nina, rita, gaps):
+    for user in (nina, rita):
+        assert _get(api_as(user), "?quarter=2026-27-Q1&by=ward").status_code == 200
+
+
+def test_k12_is_two_queries_whatever_the_volume(gaps, django_assert_num_queries, ward):
+    with django_assert_num_queries(2):
+        market_gaps(Q1, "ward")
+    for i in range(15):
+        branch = BranchFactory(provider=ProviderFactory())
+        other = WardFactory(district=f"District {i}")
+        _offer(PackageFactory(ward=other), branch, "unable_to_accept", "out_of_area")
+    with django_assert_num_queries(2):
+        assert len(market_gaps(Q1, "ward")) == 18
+
+
+def test_k12_api_query_count_is_pinned(api_as, carl, gaps, django_assert_max_num_queries):
+    api = api_as(carl)
+    _get(api, "?quarter=2026-27-Q1&by=ward")
+    with django_assert_max_num_queries(5):
+        assert _get(api, "?quarter=2026-27-Q1&by=ward").status_code == 200
+
+
+# --- the dashboard: chart, table and CSV --------------------------------------------------------
+
+
+def test_k12_dashboard_shows_market_gaps_by_the_chosen_grouping(client, carl, gaps, frozen):
+    client.force_login(carl)
+    page = client.get("/kpi/dashboard/").content.decode()
+    assert 'id="market-gaps"' in page
+    assert "Decline reasons by district, 2026-27-Q1" in page
+    assert "2 of 3 (66.7%)" in page  # Preston's packages with no Offer Made
+    page = client.get("/kpi/dashboard/?gaps_by=ward&gaps_quarter=2026-27-Q1").content.decode()
+    assert "Decline reasons by ward, 2026-27-Q1" in page and "Ribbleton" in page
+    assert "1 of 1 (100.0%)" in page
+
+
+def test_k12_dashboard_says_what_is_wrong_with_a_bad_choice(client, carl, gaps, frozen):
+    client.force_login(carl)
+    response = client.get("/kpi/dashboard/?gaps_by=postcode&gaps_quarter=1999-00-Q1")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "govuk-error-summary" in page and "Select a valid choice" in page
+    assert "Decline reasons by district, 2026-27-Q1" in page  # the defaults, shown instead
+
+
+@pytest.mark.parametrize("by", ["district", "ward", "service_level"])
+def test_k12_csv_every_reason_a_column(client, carl, gaps, by):
+    client.force_login(carl)
+    response = client.get(f"/kpi/market-gaps.csv?quarter=2026-27-Q1&by={by}")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    total = rows[-1]
+    assert (total["label"], total["offers"], total["declined"]) == ("All", "8", "4")
+    assert (total["declined_no_capacity"], total["declined_other"]) == ("2", "0")
+    assert (total["packages"], total["no_offer_made"], total["no_offer_made_share"]) == (
+        "4",
+        "2",
+        "0.5000",
+    )
+
+
+def test_k12_csv_by_ward_rows(client, carl, gaps):
+    client.force_login(carl)
+    text = client.get("/kpi/market-gaps.csv?quarter=2026-27-Q1&by=ward").content.decode()
+    rows = {r["key"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert rows["E05012001"]["label"] == "Fishwick"
+    assert rows["E05012001"]["declined_call_times"] == "1"
+    assert rows["E05012002"]["no_offer_made_share"] == "1.0000"
+
+
+def test_k12_csv_bad_parameters_are_a_400_saying_what_is_wrong(client, carl):
+    client.force_login(carl)
+    response = client.get("/kpi/market-gaps.csv?quarter=2026-27-Q1&by=postcode")
+    assert response.status_code == 400
+    assert "give by=district, ward or service_level" in response.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["alice", "olivia", "nina"])
+def test_k12_csv_is_for_contract_managers(client, request, gaps, persona):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get("/kpi/market-gaps.csv?quarter=2026-27-Q1").status_code == 403
+
+
+def test_k12_dashboard_query_count_does_not_grow(
+    client, carl, gaps, frozen, django_assert_max_num_queries
+):
+    client.force_login(carl)
+    url = "/kpi/dashboard/?gaps_by=ward"
+    client.get(url)
+    with django_assert_max_num_queries(30) as small:
+        client.get(url)
+    for i in range(15):
+        branch = BranchFactory(provider=ProviderFactory())
+        other = WardFactory(district=f"District {i}")
+        _offer(PackageFactory(ward=other), branch, "unable_to_accept", "out_of_area")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(url).status_code == 200
