@@ -3,7 +3,7 @@ with its score parts laid out, the package's audit trail (I4), the offers a user
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from core.models import AuditEvent
@@ -137,3 +137,16 @@ def offer_queryset(user: User) -> QuerySet[Offer]:
 def get_offer_or_404(user: User, pk: int) -> Offer:
     """One offer `user` may see; Http404 when it is not there or not theirs (A1)."""
     return get_object_or_404(offer_queryset(user), pk=pk)
+
+
+def with_holder(packages: QuerySet[Package]) -> QuerySet[Package]:
+    """Annotate each package with the provider and branch holding it (`holder_provider_id`,
+    `holder_branch_id`): those of its latest awarded offer (L4: the one awarded in its latest
+    round), or None before award. Two subqueries, whatever the number of packages."""
+    awarded = Offer.objects.filter(package=OuterRef("pk"), outcome=Outcome.AWARDED).order_by(
+        "-sent_at", "-id"
+    )
+    return packages.annotate(
+        holder_provider_id=Subquery(awarded.values("provider_id")[:1]),
+        holder_branch_id=Subquery(awarded.values("branch_id")[:1]),
+    )

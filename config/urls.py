@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("brokerage.api_urls")),
     path("", include("notifications.api_urls")),
     path("", include("kpi.api_urls")),
+    path("", include("reviews.api_urls")),
 ]
 
 urlpatterns = [
@@ -45,6 +46,7 @@ urlpatterns = [
     path("", include("brokerage.urls")),
     path("", include("notifications.urls")),
     path("kpi/", include("kpi.urls")),
+    path("reviews/", include("reviews.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

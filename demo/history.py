@@ -46,6 +46,7 @@ HISTORY_DAYS = 400  # back from today: at least four quarters with figures, and 
 FEEDBACK = "An earlier start date was offered"
 WITHDRAW_REASON = "Care no longer needed: the person went into hospital"
 CANCEL_REASON = "Family arranged care privately"
+END_REASON = "Care plan completed: the person is independent again"
 
 
 def _round_up_to_five_minutes(moment: datetime) -> datetime:
@@ -135,8 +136,14 @@ def _settle(rng: random.Random, planned: _Planned, settle: datetime) -> None:
         package.cancel_reason, package.cancelled_on_doorstep = CANCEL_REASON, doorstep
         package.claim_hours = cancellation_claim_hours(package, doorstep=doorstep)
     elif package.service_level in SHORT_TERM_LEVELS or rng.random() < 0.1:
-        # Short-term care at home lasts a few weeks; some long-term care ends too (P2).
+        # Short-term care at home lasts a few weeks; some long-term care ends too (P2), on a day
+        # after its award and before today, with its reason.
+        ended_on = timezone.localtime(settle).date() + timedelta(days=rng.randint(14, 90))
+        ended_on = min(ended_on, timezone.localdate() - timedelta(days=1))
         package.status = PackageStatus.ENDED
+        package.ended_on = ended_on
+        package.ended_at = settle + (ended_on - timezone.localtime(settle).date())
+        package.end_reason = END_REASON
 
 
 def _no_response_closed(offers: list[Offer]) -> None:

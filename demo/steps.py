@@ -247,6 +247,7 @@ def load_users(out: OutputWrapper) -> None:
 from .history import load_history  # noqa: E402
 from .kpi import load_kpi  # noqa: E402
 from .packages import load_packages  # noqa: E402 - it uses demo_provider above
+from .reviews import load_reviews  # noqa: E402 - it uses demo_provider above
 
 STEPS: list[Step] = [
     load_wards,
@@ -257,4 +258,5 @@ STEPS: list[Step] = [
     load_history,
     load_packages,
     load_kpi,
+    load_reviews,
 ]

@@ -28,6 +28,8 @@ from kpi.models import KpiReturnUpload, KpiTrigger, RiskProfile
 from kpi.quarters import Quarter
 from kpi.services import challenge_make, kpi_return_submit
 from providers.models import Role
+from reviews.models import Review
+from reviews.services import review_delegate
 from tests.factories import (
     BranchFactory,
     PackageFactory,
@@ -66,6 +68,7 @@ CONTRACTS_ONLY = page(403, 403, 403, 403, 200, 403, 200)
 CONTRACTS_POST_ONLY = page(403, 403, 403, 403, 405, 403, 405)
 API_POST_ONLY = api(405, 405, 405, 405, 405, 405, 405)
 COUNCIL_READ = api(403, 403, 403, 200, 200, 200, 200)
+REVIEWERS_ONLY = page(403, 403, 403, 403, 403, 200, 200)
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,28 @@ EXPECTED: dict[str, Walk] = {
         post=page(200, 200, 404, 403, 403, 403, 403),
     ),
     "brokerage:capacity": Walk(None, page(403, 403, 403, 200, 200, 403, 200)),
+    # R1-R3: trusted reviews. The world's review is provider A's (its awarded package, branch a1).
+    "reviews:list": Walk(None, EVERYONE),
+    "reviews:csv": Walk(None, EVERYONE),
+    "reviews:due": Walk(None, REVIEWERS_ONLY),
+    "reviews:delegate": Walk(None, REVIEWERS_ONLY, post=REVIEWERS_ONLY),
+    "reviews:delegate-due": Walk(
+        None,
+        row(405, 405, 405, 405, 405, 405, 405, 405),
+        post=page(403, 403, 403, 403, 403, 302, 302),
+    ),
+    "reviews:returned": Walk(None, COUNCIL_ONLY),
+    "reviews:review": Walk(_kw(pk=lambda w: w.review.pk), PROVIDER_A_OBJECT),
+    "reviews:complete": Walk(
+        _kw(pk=lambda w: w.review.pk),
+        page(200, 200, 404, 403, 403, 403, 403),
+        post=page(200, 200, 404, 403, 403, 403, 403),
+    ),
+    "reviews:sign-off": Walk(
+        _kw(pk=lambda w: w.review.pk),
+        row(405, 405, 405, 405, 405, 405, 405, 405),
+        post=page(403, 403, 403, 403, 403, 200, 200),
+    ),
     # KPIs
     "kpi:my": Walk(None, PROVIDERS_ONLY),
     "kpi:my-offers": Walk(None, PROVIDERS_ONLY),
@@ -381,6 +406,23 @@ EXPECTED: dict[str, Walk] = {
     "kpi-trigger-detail": Walk(
         _kw(pk=lambda w: w.trigger.pk), api(200, 200, 404, 200, 200, 200, 200)
     ),
+    "review-list": Walk(
+        None, api(200, 200, 200, 200, 200, 200, 200), post=api(403, 403, 403, 403, 403, 400, 400)
+    ),
+    "review-detail": Walk(_kw(pk=lambda w: w.review.pk), api(200, 200, 404, 200, 200, 200, 200)),
+    "review-delegate-due": Walk(None, API_POST_ONLY, post=api(403, 403, 403, 403, 403, 400, 400)),
+    "review-submit": Walk(
+        _kw(pk=lambda w: w.review.pk),
+        API_POST_ONLY,
+        post=api(400, 400, 404, 403, 403, 403, 403),
+    ),
+    "review-sign-off": Walk(
+        _kw(pk=lambda w: w.review.pk),
+        API_POST_ONLY,
+        post=api(403, 403, 404, 403, 403, 409, 409),
+    ),
+    "review-summary": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
+    "review-export": Walk(None, api(200, 200, 200, 200, 200, 200, 200)),
     "schema": Walk(None, api(200, 200, 200, 200, 200, 200, 200, anon=200)),
     "api-docs": Walk(None, api(200, 200, 200, 200, 200, 200, 200, anon=200)),
     # accounts (issue 14.6): each person's own account, second factors and tokens
@@ -472,6 +514,7 @@ class World:
     kpi_return: object
     trigger: KpiTrigger
     challenge: object
+    review: Review
     users: dict
     kpi_upload: object = None
 
@@ -567,6 +610,7 @@ def world(db) -> World:
         kpi_return=kpi_return,
         trigger=trigger,
         challenge=challenge,
+        review=review_delegate(actor=users["rev"], package=awarded),
         users=users,
         kpi_upload=kpi_upload,
     )

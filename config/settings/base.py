@@ -256,7 +256,7 @@ LOGGING = {
 
 # --- Portal rules (SPEC.md): defaults; administrators change the live values in the admin. ---
 # Figures on each person's home page: functions `panels(user) -> [{count, text, url, warning}]`.
-PORTAL_HOME_PANELS = ["brokerage.home.panels"]
+PORTAL_HOME_PANELS = ["brokerage.home.panels", "reviews.home.panels"]
 PORTAL_CONTACT_EMAIL = env("PORTAL_CONTACT_EMAIL", default="brokerage@council.invalid")
 
 # Scheduled jobs (django-celery-beat). core.schedules.ensure_schedules() creates each missing one

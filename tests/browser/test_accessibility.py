@@ -73,6 +73,8 @@ class World:
     challenged_offer: Offer  # a No Response challenged, waiting for a decision
     upload_reading: object = None
     upload_refused: object = None
+    review_open: object = None
+    review_submitted: object = None
 
 
 def _sent(nina, ward, reference: str) -> Package:
@@ -83,7 +85,9 @@ def _sent(nina, ward, reference: str) -> Package:
 
 
 @pytest.fixture
-def world(monkeypatch, provider_a, branch_a1, branch_a2, branch_b1, ward, alice, olivia, nina):
+def world(
+    monkeypatch, provider_a, branch_a1, branch_a2, branch_b1, ward, alice, olivia, nina, rita
+):
     """Provider A (a1, a2) and B (b1) on a register of three versions with long real-world names;
     packages draft, offered (a1 answered Offer Made, window open), awarded to a1 (b1 lost it);
     ward requests, a KPI return, triggers and a risk profile for provider A."""
@@ -193,7 +197,11 @@ def world(monkeypatch, provider_a, branch_a1, branch_a2, branch_b1, ward, alice,
         reason="We phoned the brokerage team at 14:10 to offer a start on Monday; "
         "the e-mail reached us after the deadline.",
     )
+    reviews = _reviews(rita, branch_a1, branch_a2, alice, awarded)
+    _claims(nina, branch_a1)
     return World(
+        review_open=reviews["open"],
+        review_submitted=reviews["submitted"],
         branch_a1=branch_a1,
         offered=offered,
         awarded=awarded,
@@ -208,6 +216,52 @@ def world(monkeypatch, provider_a, branch_a1, branch_a2, branch_b1, ward, alice,
         missed_offer=missed,
         challenged_offer=challenged,
     )
+
+
+def _reviews(rita, branch_a1, branch_a2, alice, awarded) -> dict:
+    """R1-R3: the awarded package's review delegated (due tomorrow), one submitted awaiting
+    sign-off, one returned for a capacity concern, one signed off; three packages due a review."""
+    from reviews import services as reviews_services
+    from tests.reviews.conftest import award_to
+
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    open_review = reviews_services.review_delegate(actor=rita, package=awarded, due_on=tomorrow)
+    made = {}
+    for key, proposed, concern in [
+        ("submitted", "12.5", False),
+        ("returned", "10", True),
+        ("signed", "8", False),
+    ]:
+        package = award_to(branch_a1, reference=f"ASC-2025-R{len(made)}")
+        review = reviews_services.review_delegate(actor=rita, package=package)
+        answers = reviews_services.review_answers(
+            review,
+            proposed_hours=proposed,
+            outcomes="Mrs E. is settled with her morning and tea-time calls; family visit daily. "
+            * 6,
+            capacity_concern=concern,
+        )
+        made[key] = reviews_services.review_submit(actor=alice, review=review, answers=answers)
+    reviews_services.review_sign_off(actor=rita, review=made["signed"])
+    for n in range(3):
+        award_to(branch_a2 if n else branch_a1, reference=f"ASC-2024-D{n}")
+    return {"open": open_review, **made}
+
+
+def _claims(nina, branch_a1) -> None:
+    """L3: one package cancelled after acceptance, one on the doorstep."""
+    from brokerage.services import package_cancel
+    from tests.reviews.conftest import award_to
+
+    for n, doorstep in enumerate([False, True]):
+        package = award_to(branch_a1, reference=f"ASC-2025-C{n}")
+        package_cancel(
+            actor=nina,
+            package=package,
+            reason="Moved into residential care",
+            cancelled_on=timezone.localdate(),
+            doorstep=doorstep,
+        )
 
 
 @dataclass(frozen=True)
@@ -234,6 +288,16 @@ PAGES: dict[str, Visit] = {
     "package-detail-awarded": Visit("nina", _p("/packages/{}/", "awarded"), back_link=True),
     "claims-council": Visit("nina", "/claims/"),
     "claims-provider": Visit("olivia", "/claims/"),
+    # R1-R3: trusted reviews.
+    "reviews-council": Visit("rita", "/reviews/"),
+    "reviews-provider": Visit("alice", "/reviews/"),
+    "reviews-due": Visit("rita", "/reviews/due/", back_link=True),
+    "reviews-delegate": Visit("rita", "/reviews/delegate/", back_link=True),
+    "reviews-returned": Visit("rita", "/reviews/returned/", back_link=True),
+    "review-provider": Visit("alice", _p("/reviews/{}/", "review_open"), back_link=True),
+    "review-sign-off": Visit("rita", _p("/reviews/{}/", "review_submitted"), back_link=True),
+    "review-complete": Visit("alice", _p("/reviews/{}/complete/", "review_open"), back_link=True),
+    "home-reviewer": Visit("rita", "/"),
     "branch-notifications": Visit(
         "alice", _p("/branches/{}/notifications/", "branch_a1"), back_link=True
     ),

@@ -272,3 +272,39 @@ def test_demo_has_care_in_force_a_year_ago_so_the_dashboard_compares(demo_output
     hours = commissioned_hours(timezone.now())
     assert hours["hours_year_ago"] > 0
     assert hours["hours_now"] > 0
+
+
+def test_demo_has_the_review_pilot_in_every_state_and_claims(demo_output):
+    """R1-R3, L3 (issue 11): the pilot's 191 reviews in its proportions (143 no change, 14
+    reductions, 18 increases, 16 returned: 8 over 3.5 hours, 8 for mental capacity) by nine
+    providers, reviews in every state, hours changed by the signed-off ones, a claim for every
+    cancelled package, and ended packages with their date and reason."""
+    from django.db.models import Count
+
+    from brokerage.models import Claim, HoursChange, Package
+    from reviews.models import Review
+
+    submitted = Review.objects.exclude(status="delegated")
+    assert dict(submitted.values_list("outcome").annotate(n=Count("id"))) == {
+        "no_change": 143,
+        "reduction": 14,
+        "increase": 18,
+        "reassessment": 16,
+    }
+    assert submitted.filter(outcome="reassessment", capacity_concern=True).count() == 8
+    assert submitted.values("provider").distinct().count() == 9
+    assert set(Review.objects.values_list("status", flat=True)) == {
+        "delegated",
+        "submitted",
+        "signed_off",
+        "returned",
+    }
+    changed = Review.objects.filter(status="signed_off", outcome__in=["reduction", "increase"])
+    assert HoursChange.objects.filter(source_id__in=changed.values("pk")).count() == changed.count()
+    provider = User.objects.get(username="provider")
+    assert Review.objects.visible_to(provider).filter(status="delegated").exists()
+    cancelled = Package.objects.filter(status="cancelled")
+    assert cancelled.exists() and Claim.objects.count() == cancelled.count()
+    assert set(Claim.objects.values_list("kind", flat=True)) == {"cancellation", "assessment"}
+    ended = Package.objects.filter(status="ended")
+    assert ended.exists() and not ended.filter(ended_on__isnull=True).exists()
