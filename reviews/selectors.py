@@ -85,7 +85,8 @@ class Summary:
     median_days_to_submit: float | None
     median_days_to_sign_off: float | None
     total: int
-    open: int
+    awaiting_provider: int
+    awaiting_sign_off: int
 
 
 def review_summary(reviews: QuerySet[Review]) -> Summary:
@@ -93,7 +94,8 @@ def review_summary(reviews: QuerySet[Review]) -> Summary:
     to submission and from submission to sign-off. Two queries whatever the number of reviews."""
     counts = reviews.order_by().aggregate(
         total=Count("id"),
-        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        awaiting_provider=Count("id", filter=Q(status=ReviewStatus.DELEGATED)),
+        awaiting_sign_off=Count("id", filter=Q(status=ReviewStatus.SUBMITTED)),
         **{o.value: Count("id", filter=Q(outcome=o.value)) for o in ReviewOutcome},
     )
     times = list(
@@ -108,7 +110,8 @@ def review_summary(reviews: QuerySet[Review]) -> Summary:
         median_days_to_submit=round(median(to_submit), 1) if to_submit else None,
         median_days_to_sign_off=round(median(to_sign), 1) if to_sign else None,
         total=counts["total"],
-        open=counts["open"],
+        awaiting_provider=counts["awaiting_provider"],
+        awaiting_sign_off=counts["awaiting_sign_off"],
     )
 
 

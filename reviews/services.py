@@ -330,7 +330,7 @@ def review_sign_off(*, actor: User, review: Review, now: datetime | None = None)
             actor=actor,
             package=review.package,
             hours=review.proposed_hours,
-            reason=f"Review signed off: {review.get_outcome_display().lower()}",
+            reason=f"Review {review.pk} signed off: {review.get_outcome_display().lower()}",
             source=review,
             now=now,
         )

@@ -94,7 +94,7 @@ def test_reviewer_delegates_provider_completes_reviewer_signs_off(
     page.get_by_role("link", name="history").click()
     expect(page.get_by_role("heading", name="Hours of care a week over time")).to_be_visible()
     history = page.get_by_role("table", name=re.compile("Hours of care a week for package"))
-    expect(history).to_contain_text(f"Review {review.pk}")
+    expect(history).to_contain_text(f"Review {review.pk} signed off: increase")
     assert_accessible(page)
     screenshot(page, "reviews-journey-8-package-history")
     package.refresh_from_db()

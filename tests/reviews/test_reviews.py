@@ -283,7 +283,7 @@ def test_R3_summary_counts_by_outcome_and_median_days(rita, alice, branch_a1):
     services.review_delegate(actor=rita, package=award_to(branch_a1, reference="S9"), now=start)
     summary = review_summary(Review.objects.all())
     assert summary.counts == {"no_change": 1, "increase": 1, "reduction": 1, "reassessment": 1}
-    assert (summary.total, summary.open) == (5, 2)  # the open: one delegated, one submitted
+    assert (summary.total, summary.awaiting_provider, summary.awaiting_sign_off) == (5, 1, 1)
     assert summary.median_days_to_submit == 5.0  # 2, 4, 6, 10
     assert summary.median_days_to_sign_off == 2.0  # 1, 3
 
@@ -470,7 +470,7 @@ def test_R1_R3_pages_delegate_and_sign_off(client, rita, alice, held):
     page = client.post(reverse("reviews:sign-off", args=[review.pk]), follow=True)
     assert "its hours are now 9 hours a week" in page.content.decode()
     pkg = client.get(reverse("brokerage:package", args=[held["a1"].pk])).content.decode()
-    assert f"Review {review.pk}</a>" in pkg
+    assert f"Review {review.pk} signed off: reduction</a>" in pkg
 
 
 def test_R1_delegate_page_refuses_an_unknown_reference(client, rita):
