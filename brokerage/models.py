@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from providers.models import Branch, Provider, Role
+from providers.models import Branch, Provider, held_by_branch
 from wards.models import Ward
 
 
@@ -240,15 +240,7 @@ class OfferQuerySet(models.QuerySet):
     def visible_to(self, user) -> OfferQuerySet:
         """The one scoping entry point for offers (A1): council all; organisation users their
         provider's; branch users their branch's."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_council:
-            return self
-        if user.role == Role.PROVIDER_BRANCH:
-            return self.filter(branch_id=user.branch_id) if user.branch_id else self.none()
-        if user.role == Role.PROVIDER_ORG and user.provider_id:
-            return self.filter(provider_id=user.provider_id)
-        return self.none()
+        return held_by_branch(self, user)
 
     def awaiting_answer(self) -> OfferQuerySet:
         return self.filter(outcome=Outcome.OPEN, placement_response__isnull=True)
@@ -479,15 +471,7 @@ class ClaimKind(models.TextChoices):
 class ClaimQuerySet(models.QuerySet):
     def visible_to(self, user) -> ClaimQuerySet:
         """A1: council all; an organisation user its provider's; a branch user its branch's."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_council:
-            return self
-        if user.role == Role.PROVIDER_BRANCH:
-            return self.filter(branch_id=user.branch_id) if user.branch_id else self.none()
-        if user.role == Role.PROVIDER_ORG and user.provider_id:
-            return self.filter(provider_id=user.provider_id)
-        return self.none()
+        return held_by_branch(self, user)
 
 
 class Claim(models.Model):

@@ -39,6 +39,21 @@ def _no_user_scope(user) -> bool:
     return user is None or not user.is_authenticated or not user.is_active
 
 
+def held_by_branch(queryset: models.QuerySet, user) -> models.QuerySet:
+    """A1 for records a provider's branch holds (offers, claims, reviews: each with `provider`
+    and `branch`): council staff see them all; a branch user its branch's; an organisation user
+    its provider's, every branch; anyone else none."""
+    if _no_user_scope(user):
+        return queryset.none()
+    if user.is_council:
+        return queryset
+    if user.role == Role.PROVIDER_BRANCH:
+        return queryset.filter(branch_id=user.branch_id) if user.branch_id else queryset.none()
+    if user.role == Role.PROVIDER_ORG and user.provider_id:
+        return queryset.filter(provider_id=user.provider_id)
+    return queryset.none()
+
+
 class ProviderQuerySet(models.QuerySet):
     def visible_to(self, user) -> ProviderQuerySet:
         """Council staff see every provider; a provider user only its own (A1)."""

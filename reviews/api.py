@@ -11,6 +11,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from brokerage.api import RefNameSerializer
 from brokerage.models import Package
 from core.api import CSV_DOWNLOAD_RENDERERS
 from providers.models import Provider
@@ -21,11 +22,6 @@ from .filters import ReviewFilter
 from .models import Review
 from .permissions import may_complete_reviews, may_delegate_reviews
 from .selectors import days_between, review_queryset, review_summary
-
-
-class RefNameSerializer(serializers.Serializer):
-    ref = serializers.CharField()
-    name = serializers.CharField()
 
 
 class ReviewSerializer(serializers.ModelSerializer):

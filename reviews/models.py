@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from brokerage.models import Package
-from providers.models import Branch, Provider, Role
+from providers.models import Branch, Provider, held_by_branch
 
 # R2, the trusted-reviewer rule: an increase up to and including this many hours a week is approved.
 TRUSTED_INCREASE_LIMIT = Decimal("3.5")
@@ -40,15 +40,7 @@ class ReviewQuerySet(models.QuerySet):
     def visible_to(self, user) -> ReviewQuerySet:
         """A1: council staff see every review; an organisation user its provider's; a branch user
         those of the packages its branch holds. Nobody else sees any."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_council:
-            return self
-        if user.role == Role.PROVIDER_BRANCH:
-            return self.filter(branch_id=user.branch_id) if user.branch_id else self.none()
-        if user.role == Role.PROVIDER_ORG and user.provider_id:
-            return self.filter(provider_id=user.provider_id)
-        return self.none()
+        return held_by_branch(self, user)
 
     def overdue_first(self, today) -> ReviewQuerySet:
         """Open reviews past their due date first, then by due date (R1)."""

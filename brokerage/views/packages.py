@@ -220,25 +220,47 @@ def package_send_now(request: HttpRequest, pk: int) -> HttpResponse:
     return _send_now(request, _package_or_404(request, pk))
 
 
-@navigators_only
-def package_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    package = _package_or_404(request, pk)
-    form = WithdrawForm(request.POST or None)
+def _form_action(
+    request: HttpRequest,
+    package: Package,
+    form,
+    *,
+    template: str,
+    run: Callable[[dict], object],
+    success: Callable[[], str],
+    context: dict | None = None,
+) -> HttpResponse:
+    """A package action behind a form (withdraw, cancel, end): on a valid POST run the service
+    with the form's data and go back to the package saying `success()`; a refusal shows on the
+    form (field messages in its error summary) or above it."""
     problem = ""
     if request.method == "POST" and form.is_valid():
         try:
-            services.package_withdraw(
-                actor=request.user, package=package, reason=form.cleaned_data["reason"]
-            )
+            run(form.cleaned_data)
         except PAGE_ERRORS as exc:
             problem = page_refusal(form, exc)
         else:
-            messages.success(request, f"Package {package.reference} withdrawn")
+            messages.success(request, success())
             return redirect("brokerage:package", pk=package.pk)
     return render(
         request,
-        "brokerage/package_withdraw.html",
-        {"package": package, "form": form, "problem": problem},
+        template,
+        {"package": package, "form": form, "problem": problem, **(context or {})},
+    )
+
+
+@navigators_only
+def package_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    package = _package_or_404(request, pk)
+    return _form_action(
+        request,
+        package,
+        WithdrawForm(request.POST or None),
+        template="brokerage/package_withdraw.html",
+        run=lambda data: services.package_withdraw(
+            actor=request.user, package=package, reason=data["reason"]
+        ),
+        success=lambda: f"Package {package.reference} withdrawn",
     )
 
 
@@ -297,27 +319,22 @@ def _award(request: HttpRequest, package: Package, form: AwardForm) -> str:
 def package_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel an awarded package with a date and reason; shows the provider's claim (L3)."""
     package = _package_or_404(request, pk)
-    form = CancelForm(request.POST or None)
-    problem = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.package_cancel(actor=request.user, package=package, **form.cleaned_data)
-        except PAGE_ERRORS as exc:
-            problem = page_refusal(form, exc)
-        else:
-            package.refresh_from_db()
-            messages.success(
-                request,
-                f"Package {package.reference} cancelled. The provider may claim {hours(package.claim_hours)}.",
-            )
-            return redirect("brokerage:package", pk=package.pk)
-    return render(
+
+    def cancelled() -> str:
+        package.refresh_from_db()
+        return (
+            f"Package {package.reference} cancelled. "
+            f"The provider may claim {hours(package.claim_hours)}."
+        )
+
+    return _form_action(
         request,
-        "brokerage/package_cancel.html",
-        {
-            "package": package,
-            "form": form,
-            "problem": problem,
+        package,
+        CancelForm(request.POST or None),
+        template="brokerage/package_cancel.html",
+        run=lambda data: services.package_cancel(actor=request.user, package=package, **data),
+        success=cancelled,
+        context={
             "awarded": package.awarded_offer,
             "claim_after_acceptance": services.cancellation_claim_hours(package, doorstep=False),
             "claim_doorstep": services.cancellation_claim_hours(package, doorstep=True),
@@ -330,21 +347,15 @@ def package_end(request: HttpRequest, pk: int) -> HttpResponse:
     """P2: end an awarded package whose care finished as planned: a date and a reason, no claim."""
     package = _package_or_404(request, pk)
     form = EndForm(request.POST or None)
-    problem = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.package_end(actor=request.user, package=package, **form.cleaned_data)
-        except PAGE_ERRORS as exc:
-            problem = page_refusal(form, exc)
-        else:
-            messages.success(
-                request,
-                f"Package {package.reference} ended. Its hours leave the commissioned total "
-                f"from {form.cleaned_data['ended_on']:%-d %B %Y}.",
-            )
-            return redirect("brokerage:package", pk=package.pk)
-    return render(
+    return _form_action(
         request,
-        "brokerage/package_end.html",
-        {"package": package, "form": form, "problem": problem, "awarded": package.awarded_offer},
+        package,
+        form,
+        template="brokerage/package_end.html",
+        run=lambda data: services.package_end(actor=request.user, package=package, **data),
+        success=lambda: (
+            f"Package {package.reference} ended. Its hours leave the commissioned total "
+            f"from {form.cleaned_data['ended_on']:%-d %B %Y}."
+        ),
+        context={"awarded": package.awarded_offer},
     )
