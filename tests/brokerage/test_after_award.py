@@ -301,3 +301,12 @@ def test_L3_a_cancellation_before_the_award_records_no_claim(offer_a1, alice, ni
             actor=nina, package=package, reason="x", cancelled_on=date(2026, 3, 2)
         )
     assert not Claim.objects.exists()
+
+
+def test_L3_claims_csv_cannot_run_a_formula(api_as, claims, nina, provider_b):
+    """Issue 14.3 for the claims CSV: a provider name starting '@' is written as text."""
+    provider_b.name = "@SUM(A1:A9)"
+    provider_b.save()
+    text = api_as(nina).get("/api/v1/claims/export.csv?provider=PB").content.decode()
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["provider_name"] == "'@SUM(A1:A9)"

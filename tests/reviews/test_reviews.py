@@ -496,3 +496,13 @@ def test_home_page_links_for_reviewer_and_provider(client, rita, alice, held):
     client.force_login(alice)
     body = client.get("/").content.decode()
     assert "reviews to complete" in body and reverse("brokerage:claims") in body
+
+
+def test_reviews_csv_cannot_run_a_formula(api_as, rita, held, provider_a):
+    """Issue 14.3 for the reviews CSV: a provider name starting '=' is written as text."""
+    provider_a.name = '=HYPERLINK("http://evil")'
+    provider_a.save()
+    delegate(rita, held["a1"])
+    text = api_as(rita).get("/api/v1/reviews/export.csv").content.decode()
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["provider_name"].startswith("'=")
