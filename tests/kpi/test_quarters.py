@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kpi.quarters import Quarter, quarters_between
+from kpi.quarters import FIRST_YEAR, LAST_YEAR, Quarter, quarters_between
 
 LONDON = ZoneInfo("Europe/London")
 UTC = ZoneInfo("UTC")
@@ -31,9 +31,13 @@ def test_a_bad_quarter_code_is_refused_with_a_plain_message(text):
         Quarter.parse(text)
 
 
-def test_the_year_1999_2000_is_written_1999_00():
+def test_the_year_1999_2000_is_written_1999_00_but_is_not_a_quarter_the_portal_keeps():
+    """The century wraps to 00 in the code; the portal keeps 2000-01-Q1 to 2098-99-Q4 (issue 14.4)."""
     assert str(Quarter(1999, 2)) == "1999-00-Q2"
-    assert Quarter.parse("1999-00-Q2") == Quarter(1999, 2)
+    with pytest.raises(ValueError, match="outside the quarters the portal keeps"):
+        Quarter.parse("1999-00-Q2")
+    assert Quarter.parse("2000-01-Q1") == Quarter(FIRST_YEAR, 1)
+    assert Quarter.parse("2098-99-Q4") == Quarter(LAST_YEAR, 4)
 
 
 def test_boundaries_are_london_midnights_across_the_clock_change():
@@ -71,7 +75,7 @@ def test_a_provider_is_counted_from_the_first_full_quarter_after_it_joined(joine
     assert str(Quarter.first_full_after(joined)) == first
 
 
-quarters = st.builds(Quarter, st.integers(1990, 2200), st.integers(1, 4))
+quarters = st.builds(Quarter, st.integers(FIRST_YEAR, LAST_YEAR), st.integers(1, 4))
 
 
 @given(quarters)
