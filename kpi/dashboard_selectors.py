@@ -127,6 +127,26 @@ def _rate_matrix(market_rate: Callable[[QuarterFigures], float | None], cell_rat
     return table
 
 
+def _with_exclusions(data: dict, table: Table) -> Table:
+    """K10 beside K1: after each quarter's rate column, the offers left out of it after an upheld
+    challenge (`<quarter> excluded_after_challenge`), the market's and each provider's."""
+    header, rows = table
+    figures = data["figures"]
+    counts = [[f.market.excluded for f in figures]] + [
+        [c.excluded if c else "" for c in entry["cells"]] for entry in data["matrix"]
+    ]
+    out_header = header[:2]
+    for f in figures:
+        out_header += [str(f.quarter), f"{f.quarter} excluded_after_challenge"]
+    out_rows = []
+    for row, excluded in zip(rows, counts, strict=True):
+        cells = row[:2]
+        for rate, n in zip(row[2:], excluded, strict=True):
+            cells += [rate, n]
+        out_rows.append(cells)
+    return out_header, out_rows
+
+
 def _bands(data: dict) -> Table:
     header = ["quarter", "providers", "low", "medium", "high"]
     rows = [
@@ -149,7 +169,9 @@ def _hours(data: dict) -> Table:
 
 
 FIGURE_TABLES: dict[str, Callable[[dict], Table]] = {
-    "response-rates": _rate_matrix(lambda f: f.market.rate, "rate"),
+    "response-rates": lambda data: _with_exclusions(
+        data, _rate_matrix(lambda f: f.market.rate, "rate")(data)
+    ),
     "bands": _bands,
     "offer-rates": _rate_matrix(lambda f: f.offer_rate, "offer_rate"),
     "response-times": _rate_matrix(lambda f: f.market.median_hours, "median_hours"),

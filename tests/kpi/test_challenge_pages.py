@@ -4,6 +4,9 @@ count; and P12 on the package page (navigators see which covering branches decla
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from datetime import timedelta
 from unittest import mock
 
@@ -248,6 +251,46 @@ def test_the_dashboard_shows_the_count_excluded(client, upheld, carl):
     page = _page(client, "/kpi/dashboard/")
     assert "Excluded after challenge" in page
     assert "/kpi/challenges/" in page
+
+
+def test_every_k1_view_shows_the_rate_with_its_exclusions_and_their_count(
+    client, api_as, make_offer, missed, branch_a1, alice, olivia, carl
+):
+    """K10: A has one Offer Made and two No Responses in April-June 2026; one is upheld, so A's
+    rate is 1/2 (high risk, still on the risk list) with 1 excluded after challenge, and every K1
+    view (pages, API, CSVs) says both."""
+    make_offer(branch_a1, SENT, "no_response")
+    challenge = challenge_make(actor=alice, offer=missed, reason="Phoned")
+    challenge_decide(actor=carl, challenge=challenge, uphold=True, comment="Agreed")
+
+    def table(url):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        return {r["provider_ref"]: r for r in csv.DictReader(io.StringIO(response.text))}
+
+    client.force_login(carl)
+    rates = table("/kpi/response-rates.csv?period=2026-27-Q1")
+    assert (rates["PA"]["rate"], rates["PA"]["excluded_after_challenge"]) == ("0.5", "1")
+    assert rates[""]["excluded_after_challenge"] == "1"  # the market's row
+    matrix = table("/kpi/dashboard/response-rates.csv")
+    assert (matrix["PA"]["2026-27-Q1"], matrix["PA"]["2026-27-Q1 excluded_after_challenge"]) == (
+        "0.5000",
+        "1",
+    )
+    assert matrix["PB"]["2026-27-Q1 excluded_after_challenge"] == "0"
+    assert matrix[""]["2026-27-Q1 excluded_after_challenge"] == "1"
+    assert "1 excluded after challenge" in _page(client, "/kpi/dashboard/")
+    risk = _page(client, "/kpi/risk/")
+    # The last 90 days and April-June 2026 (the last ended quarter) each say it.
+    assert risk.count("50.0%") == 2 and risk.count("1 excluded after challenge") == 2
+    detail = _page(client, "/kpi/risk/PA/")
+    assert re.search(r"2026-27-Q1</th>.*?50\.0%.*?numeric\">1</td></tr>", detail)
+    body = api_as(carl).get("/api/v1/kpi/response-rates/?quarter=2026-27-Q1").json()
+    (row,) = [r for r in body["results"] if r["provider"]["ref"] == "PA"]
+    assert (row["rate"], row["excluded_after_challenge"]) == (0.5, 1)
+    client.force_login(olivia)
+    mine = _page(client, "/kpi/my/?period=2026-27-Q1")
+    assert "Your response rate, April to June 2026, with 1 offer excluded after challenge" in mine
 
 
 def test_the_offer_page_says_the_offer_is_excluded(client, upheld, missed, alice):
