@@ -53,5 +53,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
+
 admin.site.site_header = "Homecare brokerage portal administration"
 admin.site.site_title = "Homecare portal admin"

@@ -1,10 +1,11 @@
-"""The home page per role and a health check."""
+"""The home page per role, a health check, and the not-found and server-error answers."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.module_loading import import_string
+from django.views import defaults
 
 from .health import health
 
@@ -23,3 +24,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """`{"status", "database", "broker"}`: see core/health.py for what each says."""
     body, code = health()
     return JsonResponse(body, status=code)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A URL no route matches: the GOV.UK page, or under /api/ the API's own `{"detail"}` body
+    (an id the router refuses, such as `/api/v1/offers/1.5/`, is the API's 404 too)."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """An unhandled error: the GOV.UK page, or under /api/ a JSON `{"detail"}` body."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Sorry, there is a problem with the service."}, status=500)
+    return defaults.server_error(request)
