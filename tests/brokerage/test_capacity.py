@@ -177,6 +177,71 @@ def test_p12_k1_counts_an_automatic_answer_as_a_response(alice, market, ward, pr
     assert (row.offers, row.responded) == (1, 1)
 
 
+def test_p12_a_declaration_ending_mid_distribution_holds_for_the_whole_run(
+    alice, market, ward, monkeypatch
+):
+    """A run is as of its moment: every offer it sends while a1's declaration is in force is
+    answered, even if the declaration is lifted (or its last day ends) while later batches are
+    still being offered; the next run, after it ended, answers none. One package a batch."""
+    from brokerage import distribution
+
+    declaration = _declare(alice, market["a1"], until=TODAY, now=MONDAY_11 - timedelta(days=7))
+    for i in range(3):
+        _queue(ward, reference=f"PKG-MID-{i}")
+    monkeypatch.setattr(distribution, "BATCH", 1)
+    as_of = MONDAY_11.replace(hour=23, minute=59)  # the declaration's last minute
+    batches = []
+    real_batch = distribution._distribute_batch
+
+    def batch_then_lift(*args):
+        batches.append(real_batch(*args))
+        if len(batches) == 1:  # after the first batch: lifted a minute later, mid-run
+            capacity_lift(actor=alice, branch=market["a1"], now=as_of + timedelta(minutes=1))
+        return batches[-1]
+
+    monkeypatch.setattr(distribution, "_distribute_batch", batch_then_lift)
+    result = distribute_packages(as_of=as_of)
+    assert result.packages == 3 and len(batches) >= 3
+    declaration.refresh_from_db()
+    assert declaration.lifted_at == as_of + timedelta(minutes=1)
+    a1 = Offer.objects.filter(branch=market["a1"], sent_at=as_of)
+    assert (
+        sorted(a1.values_list("auto", "reason", "first_responded_at"))
+        == [(True, "no_capacity", as_of)] * 3
+    )
+    assert not Offer.objects.filter(branch=market["b1"], auto=True).exists()
+    monkeypatch.setattr(distribution, "_distribute_batch", real_batch)
+    later = _queue(ward, reference="PKG-AFTER")
+    distribute_packages(as_of=as_of + timedelta(minutes=2))  # the next day, and lifted
+    assert later.offers.get(branch=market["a1"]).placement_response is None
+
+
+def test_p12_k11_counts_an_automatic_answer_from_distribution_at_0_hours(
+    alice, market, ward, provider_a
+):
+    """P12 answers count as responses (K1), so the median hours to answer (K11) counts them at 0:
+    a1's answers at 0 (automatic), 4 and 6 hours have the median 4 (5 if it were left out)."""
+    _declare(alice, market["a1"])
+    _queue(ward, reference="PKG-AUTO")
+    distribute_packages(as_of=MONDAY_11 + timedelta(hours=1))
+    capacity_lift(actor=alice, branch=market["a1"], now=MONDAY_11 + timedelta(hours=2))
+    sent = MONDAY_11 + timedelta(hours=3)
+    for hours in (4, 6):
+        package = _queue(ward, reference=f"PKG-{hours}H")
+        distribute_packages(as_of=sent, package_ids=[package.pk])
+        Offer.objects.filter(package=package, branch=market["a1"]).update(
+            placement_response="unable_to_accept",
+            reason="no_capacity",
+            responded_at=sent + timedelta(hours=hours),
+            first_responded_at=sent + timedelta(hours=hours),
+        )
+    assert Offer.objects.filter(branch=market["a1"], auto=True).count() == 1
+    window = RateWindow.rolling(now=MONDAY_11 + timedelta(days=2))
+    (row,) = [r for r in provider_rates(window) if r.provider_id == provider_a.pk]
+    assert (row.offers, row.responded) == (3, 3)
+    assert row.median_hours == pytest.approx(4)
+
+
 # --- API ------------------------------------------------------------------------------------------
 
 
