@@ -51,7 +51,7 @@ def test_two_challenges_of_one_offer_at_once_make_one_and_refuse_the_other(peopl
         offer = _missed(branch, i)
         url = f"/api/v1/offers/{offer.pk}/challenge/"
         responses = run_at_once(
-            2, lambda n: providers[n].post(url, {"reason": f"Phoned ({n})"}, format="json")
+            2, lambda n, url=url: providers[n].post(url, {"reason": f"Phoned ({n})"}, format="json")
         )
         assert sorted(r.status_code for r in responses) == [201, 409], responses
         (made,) = [r.json() for r in responses if r.status_code == 201]
@@ -78,7 +78,7 @@ def test_two_contract_managers_deciding_at_once_decide_once_with_one_email(peopl
         # One upholds, the other rejects, at the same instant: whichever goes first decides.
         responses = run_at_once(
             2,
-            lambda n: managers[n].post(
+            lambda n, url=url: managers[n].post(
                 url + ("uphold/" if n == 0 else "reject/"), {"comment": f"From {n}"}, format="json"
             ),
         )
