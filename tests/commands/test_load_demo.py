@@ -308,3 +308,38 @@ def test_demo_has_the_review_pilot_in_every_state_and_claims(demo_output):
     assert set(Claim.objects.values_list("kind", flat=True)) == {"cancellation", "assessment"}
     ended = Package.objects.filter(status="ended")
     assert ended.exists() and not ended.filter(ended_on__isnull=True).exists()
+
+
+def test_demo_has_challenges_waiting_upheld_and_rejected(demo_output, client):
+    """K10: the queue has challenges to decide, and the K1 pages show offers excluded after
+    challenge; the demo provider's users see one of each of their own."""
+    from kpi.models import Challenge
+    from kpi.quarters import Quarter
+    from kpi.selectors import RateWindow, provider_rates
+
+    assert "challenges: " in demo_output
+    statuses = list(Challenge.objects.values_list("status", flat=True))
+    counts = {s: statuses.count(s) for s in set(statuses)}
+    assert set(counts) == {"open", "upheld", "rejected"} and min(counts.values()) >= 2, counts
+    provider = User.objects.get(username="provider").provider
+    own = list(
+        Challenge.objects.filter(offer__provider=provider)
+        .order_by("pk")
+        .values_list("status", flat=True)
+    )
+    assert own == ["upheld", "open", "rejected"][: len(own)] and len(own) >= 2, own
+    for challenge in Challenge.objects.select_related("offer"):
+        assert challenge.offer.placement_response == "no_response"
+        assert challenge.made_at >= challenge.offer.deadline
+        if challenge.decided_at:
+            assert challenge.decided_at >= challenge.made_at
+    quarters = {c.quarter for c in Challenge.objects.filter(status="upheld")}
+    excluded = sum(
+        r.excluded
+        for q in quarters
+        for r in provider_rates(RateWindow.for_quarter(Quarter.parse(q)))
+    )
+    assert excluded == counts["upheld"]
+    client.force_login(User.objects.get(username="contract"))
+    queue = client.get("/kpi/challenges/").content.decode()
+    assert queue.count("Uphold") >= 1
