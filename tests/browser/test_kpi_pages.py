@@ -247,27 +247,43 @@ def test_k11_dashboard_response_time_section(page, live_server, problems, kpi_ma
     problems.assert_none()
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_k12_dashboard_market_gaps_section(page, live_server, problems, kpi_market, carl, size):
-    """K12: decline reasons by service level for the current quarter, as a chart and a table, the
-    grouping chosen on the section's own form."""
-    if size == "phone":
-        page.set_viewport_size(PHONE)
+@pytest.mark.parametrize("size", ["desktop", "phone", "phone-320"])
+@pytest.mark.parametrize("by", ["service_level", "ward"])
+def test_k12_dashboard_market_gaps_section(page, live_server, problems, kpi_market, carl, size, by):
+    """K12: decline reasons by service level (and by ward) for the current quarter, as a chart
+    and a table, the grouping chosen on the section's own form. On a phone (320 and 390 px) the
+    table never scrolls sideways: each row is a block with its figures named (GOV.UK pattern)."""
+    page.set_viewport_size({**PHONE, "width": 320} if size == "phone-320" else PHONE)
+    if size == "desktop":
+        page.set_viewport_size({"width": 1280, "height": 900})
     signed_in(page, live_server, carl)
     page.goto(f"{live_server.url}/kpi/dashboard/#market-gaps")
-    page.get_by_label("Count by").select_option("service_level")
+    page.get_by_label("Count by").select_option(by)
     page.get_by_role("button", name="Show market gaps").click()
     quarter = Quarter.containing(timezone.now())
+    label = {"service_level": "service level", "ward": "ward"}[by]
     expect(
-        page.get_by_role("heading", name=f"Decline reasons by service level, {quarter}")
+        page.get_by_role("heading", name=f"Decline reasons by {label}, {quarter}")
     ).to_be_visible()
-    expect(page.get_by_role("columnheader", name="Packages with no Offer Made")).to_be_visible()
+    table = page.get_by_role("table", name=f"by {label}, {quarter}")
+    expect(table.get_by_role("columnheader", name="Packages with no Offer Made")).to_have_count(1)
+    expect(table.get_by_role("rowheader", name="All")).to_have_count(1)
+    box = page.locator(".portal-table-container", has=table)
+    sideways = box.evaluate("el => el.scrollWidth - el.clientWidth")
+    shown_labels = table.locator(".kpi-stacked-table__label").first.is_visible()
+    if size == "desktop":
+        assert not shown_labels  # the ordinary table, its names in the header row
+    else:
+        assert sideways <= 0, f"the market-gaps table scrolls {sideways}px sideways at {size}"
+        assert shown_labels  # each figure named beside it
+        row = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name="All"))
+        assert row.evaluate("el => getComputedStyle(el).display") == "block"
     where = "el => el.getBoundingClientRect().top + window.scrollY"  # in the page, not the view
     top = page.locator("#market-gaps").evaluate(where)
     bottom = page.locator("#providers").evaluate(where)
     width = page.viewport_size["width"]
     page.screenshot(
-        path=str(SCREENSHOTS / f"kpi-market-gaps-{size}.png"),
+        path=str(SCREENSHOTS / f"kpi-market-gaps-{by}-{size}.png"),
         full_page=True,
         clip={"x": 0, "y": top - 10, "width": width, "height": bottom - top},
     )
