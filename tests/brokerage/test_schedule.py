@@ -129,14 +129,26 @@ def _run_task(moment: str, days: str) -> str:
     return distribute_packages_task.apply(kwargs={"as_of": moment, "days": days}).get()
 
 
-def test_on_christmas_day_the_weekday_run_stands_down_and_the_bank_holiday_run_goes(queued_package):
-    """Friday 25 December 2026: the team works weekend hours, so the package goes out at 10:30."""
-    assert "not a day" in _run_task("2026-12-25T11:00", "weekdays")
+@pytest.mark.parametrize(
+    "day",
+    [
+        "2026-12-25",  # Christmas Day 2026, a Friday
+        "2027-03-29",  # Easter Monday 2027, the day after the clocks went forward (BST)
+    ],
+)
+def test_on_a_bank_holiday_the_weekday_run_stands_down_and_the_bank_holiday_run_goes(
+    queued_package, day
+):
+    """The team works weekend hours on a bank holiday, so the package goes out at 10:30 London
+    time, not 11:00, and its offers say so."""
+    assert "not a day" in _run_task(f"{day}T11:00", "weekdays")
     queued_package.refresh_from_db()
     assert queued_package.status == PackageStatus.QUEUED
-    _run_task("2026-12-25T10:30", "bank_holidays")
+    _run_task(f"{day}T10:30", "bank_holidays")
     queued_package.refresh_from_db()
     assert queued_package.status == PackageStatus.OFFERED
+    sent = {o.sent_at.astimezone(LONDON) for o in queued_package.offers.all()}
+    assert sent == {datetime.fromisoformat(f"{day}T10:30").replace(tzinfo=LONDON)}
 
 
 def test_on_an_ordinary_weekday_the_bank_holiday_run_stands_down(queued_package):
