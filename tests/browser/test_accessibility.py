@@ -188,8 +188,14 @@ def world(
         _sent(nina, ward, reference).offers.get(branch=branch_a1)
         for reference in ("ASC-2026-0160", "ASC-2026-0161")
     )
+    # Sent four days ago, opened two hours later, expired unanswered a day ago: a true record.
+    sent = now - timedelta(days=4)
     Offer.objects.filter(pk__in=[missed.pk, challenged.pk]).update(
-        placement_response="no_response", closed_at=now, viewed_at=now
+        placement_response="no_response",
+        sent_at=sent,
+        deadline=sent + timedelta(days=3),
+        closed_at=sent + timedelta(days=3),
+        viewed_at=sent + timedelta(hours=2),
     )
     challenge_make(
         actor=alice,
