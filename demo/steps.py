@@ -244,6 +244,7 @@ def load_users(out: OutputWrapper) -> None:
     out.write(f"  users: {len(created)} created" if created else "  users: already created")
 
 
+from .capacity import load_capacity  # noqa: E402 - it uses demo_provider above
 from .challenges import load_challenges  # noqa: E402 - it uses demo_provider above
 from .history import load_history  # noqa: E402
 from .kpi import load_kpi  # noqa: E402
@@ -260,5 +261,6 @@ STEPS: list[Step] = [
     load_packages,
     load_kpi,
     load_challenges,
+    load_capacity,
     load_reviews,
 ]

@@ -31,6 +31,7 @@ from wards.services import register_change, ward_request_create
 from .conftest import (
     DESKTOP,
     PHONE,
+    SCREENSHOTS,
     _watched_page,
     assert_accessible,
     assert_page_never_scrolls_sideways,
@@ -444,6 +445,34 @@ def test_offer_page_with_errors_says_so_in_its_title(
         expect(page.get_by_role("group", name="Why can you not accept it?")).to_be_visible()
         screenshot(page, f"a11y-offer-errors-{viewport}")
         assert_page_never_scrolls_sideways(page)
+        axe_passes(page)
+        problems.assert_none()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_capacity_page_by_provider_reads_on_a_phone_without_scrolling_sideways(
+    browser, live_server, problems, world, carl, width
+):
+    """P12: the contract managers' table of how often providers declare no capacity becomes a
+    block per provider on a phone, each figure named beside it, rather than a table that hides
+    its last column off the side (it scrolled 77 px at 320 px)."""
+    context, page = _watched_page(
+        browser, problems, viewport={**PHONE, "width": width}, is_mobile=True, has_touch=True
+    )
+    try:
+        signed_in(page, live_server, carl)
+        page.goto(f"{live_server.url}/capacity/")
+        table = page.get_by_role("table", name="Every declaration so far")
+        longest = CapacityDeclaration.objects.get(note__startswith="Three carers").branch.provider
+        expect(table.get_by_role("rowheader", name=longest.name)).to_be_visible()
+        box = page.locator(".portal-table-container", has=table)
+        sideways = box.evaluate("el => el.scrollWidth - el.clientWidth")
+        assert sideways <= 0, f"the providers' capacity table scrolls {sideways}px sideways"
+        named = table.locator(".portal-stacked-table__label", has_text="Offers auto-answered")
+        expect(named.first).to_be_visible()
+        box.screenshot(path=str(SCREENSHOTS / f"capacity-by-provider-{width}.png"))
         axe_passes(page)
         problems.assert_none()
     finally:

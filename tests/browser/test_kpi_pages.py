@@ -270,7 +270,7 @@ def test_k12_dashboard_market_gaps_section(page, live_server, problems, kpi_mark
     expect(table.get_by_role("rowheader", name="All")).to_have_count(1)
     box = page.locator(".portal-table-container", has=table)
     sideways = box.evaluate("el => el.scrollWidth - el.clientWidth")
-    shown_labels = table.locator(".kpi-stacked-table__label").first.is_visible()
+    shown_labels = table.locator(".portal-stacked-table__label").first.is_visible()
     if size == "desktop":
         assert not shown_labels  # the ordinary table, its names in the header row
     else:

@@ -343,3 +343,27 @@ def test_demo_has_challenges_waiting_upheld_and_rejected(demo_output, client):
     client.force_login(User.objects.get(username="contract"))
     queue = client.get("/kpi/challenges/").content.decode()
     assert queue.count("Uphold") >= 1
+
+
+def test_demo_has_branches_with_no_capacity_now_and_a_history_of_declarations(demo_output, client):
+    """P12: navigators see branches with no capacity by district; contract managers see how often
+    each provider declared; the demo provider has a declaration of its own (lifted or ended)."""
+    from brokerage.capacity import capacity_by_district, capacity_by_provider
+    from brokerage.models import CapacityDeclaration
+    from demo.steps import demo_provider
+
+    assert "capacity: 4 branches with no capacity now" in demo_output
+    declared = [d for d in capacity_by_district() if d.declared]
+    assert len(declared) >= 4  # one branch per district, each of another provider
+    assert CapacityDeclaration.objects.filter(lifted_at__isnull=False).count() >= 3
+    shown, _ = demo_provider()
+    own = CapacityDeclaration.objects.filter(branch__provider=shown)
+    assert own.count() == 1 and not own.active_at(timezone.now()).exists()
+    assert (
+        len(capacity_by_provider())
+        == CapacityDeclaration.objects.values("branch__provider").distinct().count()
+        >= 5
+    )
+    client.force_login(User.objects.get(username="navigator"))
+    page = client.get("/capacity/").content.decode()
+    assert page.count("with no capacity</caption>") == len(declared)
