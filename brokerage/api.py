@@ -24,7 +24,7 @@ from .models import DeclineReason, Offer, Outcome, Package, PlacementResponse, n
 from .notifications import EMAIL_STATE
 from .permissions import may_act_on_packages, may_answer_offers, may_read_packages
 from .seen import offer_seen
-from .selectors import offer_queryset, shortlist
+from .selectors import offer_queryset, standing_of
 from .wording import send_now_summary
 
 
@@ -40,30 +40,6 @@ class PackageAccess(BasePermission):
 class NamedRefSerializer(serializers.Serializer):
     ref = serializers.CharField()
     name = serializers.CharField()
-
-
-class StartPartSerializer(serializers.Serializer):
-    days_after_wanted_start = serializers.IntegerField()
-    score = serializers.FloatField()
-    weight = serializers.FloatField()
-
-
-class ShortlistPartsSerializer(serializers.Serializer):
-    start = StartPartSerializer()
-
-
-class ShortlistRowSerializer(serializers.Serializer):
-    """One offer made on the shortlist (L1), as `selectors.shortlist` gives it: documented so the
-    schema says a list of these, not a package (issue 14.4)."""
-
-    offer = serializers.IntegerField()
-    provider = NamedRefSerializer()
-    branch = NamedRefSerializer()
-    offered_start_date = serializers.DateField(allow_null=True)
-    note = serializers.CharField(allow_blank=True)
-    outcome = serializers.CharField()
-    score = serializers.FloatField()
-    parts = ShortlistPartsSerializer()
 
 
 class PackageSerializer(serializers.ModelSerializer):
@@ -160,11 +136,6 @@ class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class AwardSerializer(serializers.Serializer):
-    offer = serializers.IntegerField()
-    feedback = serializers.CharField(required=False, allow_blank=True, default="")
-
-
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField()
     date = serializers.DateField(source="cancelled_on")  # API.md names it `date`
@@ -255,23 +226,6 @@ class PackageViewSet(
             )
         )
 
-    @extend_schema(request=AwardSerializer, responses=PackageSerializer)
-    @action(detail=True, methods=["post"])
-    def award(self, request, pk=None):
-        package = self.get_object()
-        data = AwardSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        offer = Offer.objects.filter(pk=data.validated_data["offer"], package=package).first()
-        if offer is None:
-            raise ValidationError({"offer": ["No offer with that id for this package."]})
-        services.package_award(
-            actor=request.user,
-            package=package,
-            offer=offer,
-            feedback=data.validated_data["feedback"],
-        )
-        return self._done(package)
-
     @extend_schema(request=CancelSerializer, responses=PackageSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
@@ -304,12 +258,6 @@ class PackageViewSet(
     def hours(self, request, pk=None):
         """R3: the package's weekly hours over time, oldest first."""
         return Response(HoursSerializer(hours_history(self.get_object()), many=True).data)
-
-    @extend_schema(request=None, responses=ShortlistRowSerializer(many=True))
-    @action(detail=True, methods=["get"], pagination_class=None)
-    def shortlist(self, request, pk=None):
-        package = self.get_object()
-        return Response(shortlist(package))
 
 
 class OfferPackageSerializer(serializers.ModelSerializer):
@@ -349,6 +297,10 @@ class OfferSerializer(serializers.ModelSerializer):
     email_state = serializers.SerializerMethodField(
         help_text="The offer e-mail's state: pending, sent, failed, or null before one is recorded"
     )
+    standing = serializers.SerializerMethodField(
+        help_text="L6, after award, for a branch that answered: {rank, of, score, parts, awarded: "
+        "{score, parts}, reason}; null otherwise. Never another provider's name."
+    )
 
     class Meta:
         model = Offer
@@ -370,16 +322,22 @@ class OfferSerializer(serializers.ModelSerializer):
             "email_state",
             "viewed_at",
             "auto",
+            "batch",
+            "round",
+            "standing",
         ]
-        read_only_fields = ["viewed_at", "auto"]
+        read_only_fields = ["viewed_at", "auto", "batch", "round"]
+
+    def get_standing(self, offer) -> dict | None:
+        return standing_of(offer)
 
     def get_email_state(self, offer) -> str | None:
         """P7: the offer e-mail's state in the outbox: pending, sent, failed, or None before one."""
         return EMAIL_STATE.get(getattr(offer, "offer_email_state", None))
 
     def get_person(self, offer) -> dict | None:
-        if offer.outcome != Outcome.AWARDED:
-            return None
+        if offer.outcome != Outcome.AWARDED or offer.round != offer.package.round:
+            return None  # A3; once the package moved on (L4), its earlier provider no longer
         p = offer.package
         return {
             "name": p.person_name,

@@ -2,7 +2,8 @@
 PDPS provider whose coverage includes the package's ward, and to no other branch.
 
 Do-once by construction: packages are claimed with SELECT ... FOR UPDATE SKIP LOCKED, offers are
-inserted set-based with ON CONFLICT DO NOTHING against the (package, branch) unique constraint, and
+inserted set-based with ON CONFLICT DO NOTHING against the (package, branch, round) unique
+constraint (a reallocation batch, L4, starts a package's next round; widening, L5, adds to it), and
 e-mails hang off unique (offer, kind) notification rows. A second run, a late run or a run on
 another worker at the same moment creates nothing twice.
 
@@ -81,8 +82,19 @@ def deadlines(sent_at: datetime) -> tuple[datetime, datetime]:
     )
 
 
-def _insert_offers(package_ids: list[int], sent_at: datetime) -> int:
-    """One INSERT ... SELECT for a batch of packages; returns the number of offers created."""
+def insert_offers(
+    package_ids: list[int],
+    sent_at: datetime,
+    *,
+    status: str = PackageStatus.QUEUED,
+    ward_ids: list[int] | None = None,
+    batch_id: int | None = None,
+    exclude_provider_id: int | None = None,
+) -> int:
+    """One INSERT ... SELECT offering `package_ids` (in `status`) in each package's current round
+    to every branch that P4 allows covering the package's ward (or, widening, any of `ward_ids`),
+    except `exclude_provider_id`'s (L4); a branch already offered the package in this round is
+    skipped by ON CONFLICT. Returns the number of offers created."""
     standard, urgent = deadlines(sent_at)
     adapt = connection.ops.adapt_datetimefield_value
     tables = {
@@ -93,19 +105,25 @@ def _insert_offers(package_ids: list[int], sent_at: datetime) -> int:
         "provider": Provider._meta.db_table,
     }
     marks = ", ".join(["%s"] * len(package_ids))
+    if ward_ids is None:
+        wards, ward_params = "c.ward_id = p.ward_id", []
+    else:
+        wards = f"c.ward_id IN ({', '.join(['%s'] * len(ward_ids))})"
+        ward_params = list(ward_ids)
+    exclude = "" if exclude_provider_id is None else "AND b.provider_id <> %s"
     sql = f"""
         INSERT INTO {tables["offer"]} (package_id, branch_id, provider_id, sent_at, deadline, urgent,
             placement_response, outcome, responded_at, responded_by_id, offered_start_date,
-            reason, note, feedback, closed_at)
+            reason, note, feedback, closed_at, round, batch_id, award_reason)
         SELECT p.id, b.id, b.provider_id, %s,
             CASE WHEN p.urgency = %s THEN %s ELSE %s END, (p.urgency = %s),
-            NULL, %s, NULL, NULL, NULL, '', '', '', NULL
+            NULL, %s, NULL, NULL, NULL, '', '', '', NULL, p.round, %s, ''
         FROM {tables["package"]} p
-        JOIN {tables["coverage"]} c ON c.ward_id = p.ward_id AND c.ended_at IS NULL
-        JOIN {tables["branch"]} b ON b.id = c.branch_id AND b.is_active
+        JOIN {tables["coverage"]} c ON {wards} AND c.ended_at IS NULL
+        JOIN {tables["branch"]} b ON b.id = c.branch_id AND b.is_active {exclude}
         JOIN {tables["provider"]} pr ON pr.id = b.provider_id AND pr.pdps_status = %s
         WHERE p.status = %s AND p.id IN ({marks})
-        ON CONFLICT (package_id, branch_id) DO NOTHING
+        ON CONFLICT (package_id, branch_id, round) DO NOTHING
     """  # noqa: S608 - table names come from the models, values are parameters
     params = [
         adapt(sent_at),
@@ -114,8 +132,11 @@ def _insert_offers(package_ids: list[int], sent_at: datetime) -> int:
         adapt(standard),
         Urgency.URGENT,
         Outcome.OPEN,
+        batch_id,
+        *ward_params,
+        *([] if exclude_provider_id is None else [exclude_provider_id]),
         PdpsStatus.ACTIVE,
-        PackageStatus.QUEUED,
+        status,
         *package_ids,
     ]
     with connection.cursor() as cursor:
@@ -179,7 +200,7 @@ def _distribute_batch(
         if not claimed:
             return 0, 0, [], 0
         ids = [pk for pk, _ in claimed]
-        created = _insert_offers(ids, as_of)
+        created = insert_offers(ids, as_of)
         offered = set(
             Offer.objects.filter(package_id__in=ids).values_list("package_id", flat=True).distinct()
         )

@@ -43,6 +43,9 @@ HISTORY_COLUMNS = [
     "reason_label",
     "note",
     "feedback",
+    "round",
+    "rank",
+    "of",
 ]
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -97,6 +100,9 @@ def history_rows(offers) -> Iterator[list]:
             _label(DeclineReason, o.reason),
             o.note,
             o.feedback,
+            o.round,
+            "" if o.rank is None else o.rank,
+            "" if o.ranked_of is None else o.ranked_of,
         ]
 
 

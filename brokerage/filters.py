@@ -71,6 +71,8 @@ class OfferFilter(django_filters.FilterSet):
     )
     sent_after = MomentFilter(field_name="sent_at", lookup_expr="gte")
     sent_before = MomentFilter(field_name="sent_at", lookup_expr="lt")
+    batch = django_filters.NumberFilter(field_name="batch_id", label="Reallocation batch id (L4)")
+    round = django_filters.NumberFilter(field_name="round", label="Round (1, 2, ...; L4)")
 
     class Meta:
         model = Offer

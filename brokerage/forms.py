@@ -169,13 +169,6 @@ class EndForm(GovukForm):
     )
 
 
-class AwardForm(forms.Form):
-    """The award button names the offer; the feedback goes to the responders not chosen (L2)."""
-
-    offer = forms.IntegerField(error_messages={"required": "Choose the offer to award"})
-    feedback = forms.CharField(required=False, widget=forms.Textarea)
-
-
 RESPONSE_CHOICES = [
     (PlacementResponse.OFFER_MADE.value, PlacementResponse.OFFER_MADE.label),
     (PlacementResponse.UNABLE_TO_ACCEPT.value, PlacementResponse.UNABLE_TO_ACCEPT.label),

@@ -213,6 +213,8 @@ class Package(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_on = models.DateField(null=True, blank=True)
     end_reason = models.TextField(blank=True)
+    # L4: the package's current round of offers; a reallocation batch starts the next one.
+    round = models.PositiveIntegerField(default=1, db_default=1)
 
     objects = PackageQuerySet.as_manager()
 
@@ -231,8 +233,13 @@ class Package(models.Model):
 
     @property
     def awarded_offer(self) -> Offer | None:
+        """The offer awarded in the package's latest round with an award: its current provider (L4).
+        An earlier round's award stays in the record unchanged."""
         return (
-            self.offers.filter(outcome=Outcome.AWARDED).select_related("branch__provider").first()
+            self.offers.filter(outcome=Outcome.AWARDED)
+            .select_related("branch__provider")
+            .order_by("-round")
+            .first()
         )
 
 
@@ -287,6 +294,24 @@ class Offer(models.Model):
         db_default=False,
         help_text="P12: answered at once by the portal because the branch declared no capacity.",
     )
+    # L4: the round of offers this one belongs to (1 for the first distribution), and the
+    # reallocation batch that started its round, if one did.
+    round = models.PositiveIntegerField(default=1, db_default=1)
+    batch = models.ForeignKey(
+        "ReallocationBatch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="offers",
+    )
+    # L6: where this offer stood when its round was awarded (rank of ranked_of, its score and
+    # parts as the decision matrix gave them); written once, by the award, for offers made.
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    ranked_of = models.PositiveIntegerField(null=True, blank=True)
+    score = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    parts = models.JSONField(null=True, blank=True)
+    # L2: why the navigator chose an offer other than the top-ranked one (on the awarded offer).
+    award_reason = models.TextField(blank=True, db_default="")
     # Its e-mails in the outbox (P7); lets the outbox be filtered by offer (`offer=`, `offer__…`).
     emails = GenericRelation("notifications.Notification", related_query_name="offer")
 
@@ -296,15 +321,15 @@ class Offer(models.Model):
         ordering = ["-sent_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["package", "branch"],
-                name="one_offer_per_package_branch",
-                violation_error_message="This branch has already been offered this package.",
+                fields=["package", "branch", "round"],
+                name="one_offer_per_package_branch_round",
+                violation_error_message="This branch has already been offered this package in this round.",
             ),
             models.UniqueConstraint(
-                fields=["package"],
+                fields=["package", "round"],
                 condition=Q(outcome="awarded"),
-                name="one_award_per_package",
-                violation_error_message="This package has already been awarded.",
+                name="one_award_per_package_round",
+                violation_error_message="This package has already been awarded in this round.",
             ),
             models.CheckConstraint(
                 condition=~Q(placement_response="offer_made") | Q(offered_start_date__isnull=False),
@@ -316,10 +341,79 @@ class Offer(models.Model):
             models.Index(fields=["branch", "sent_at"]),
             models.Index(fields=["provider", "sent_at"]),
             models.Index(fields=["outcome", "deadline"]),
+            # L1 market share: the hours each provider holds in awarded packages.
+            models.Index(
+                fields=["provider"],
+                condition=Q(outcome="awarded"),
+                name="offer_awarded_by_provider",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.package.reference} to {self.branch}"
+
+
+class BatchStatus(models.TextChoices):
+    DRAFT = "draft", "Not sent"
+    SENT = "sent", "Sent"
+
+
+class ReallocationBatchQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ReallocationBatchQuerySet:
+        """L4, A1: council staff see every batch; a provider user only the batches its branch (or
+        organisation) was offered."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_council:
+            return self
+        offered = Offer.objects.visible_to(user).filter(batch__isnull=False).values("batch_id")
+        return self.filter(pk__in=offered)
+
+
+class ReallocationBatch(models.Model):
+    """L4: awarded packages that must move, in one postcode district, sent together as a new
+    round of offers (never to the provider they move from). Sent once."""
+
+    postcode_district = models.CharField(max_length=8)
+    reason = models.TextField()
+    from_provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    packages = models.ManyToManyField(Package, related_name="batches")
+    status = models.CharField(max_length=8, choices=BatchStatus.choices, default=BatchStatus.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ReallocationBatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Reallocation batch {self.pk} ({self.postcode_district})"
+
+
+class BatchBranch(models.Model):
+    """L4: a reallocation batch as offered to one branch: what its one e-mail for the batch hangs
+    off (unique per batch and branch, so it is recorded once) and what the branch's batch view
+    lists."""
+
+    batch = models.ForeignKey(ReallocationBatch, on_delete=models.PROTECT, related_name="branches")
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "branch"], name="one_batch_email_per_branch")
+        ]
+
+    def __str__(self) -> str:
+        return f"Batch {self.batch_id} to {self.branch}"
 
 
 class RunSource(models.TextChoices):

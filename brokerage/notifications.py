@@ -91,3 +91,56 @@ def with_email_state(offers: QuerySet, offer_ref: str = "pk") -> QuerySet:
         kind=NotificationKind.OFFER,
     ).values("state")[:1]
     return offers.annotate(offer_email_state=Subquery(state))
+
+
+def notify_batch_branches(batch) -> list[int]:
+    """L4: one e-mail per branch per reallocation batch, listing the packages offered to it in the
+    batch (each with its deadline), recorded once per (batch, branch) like every other e-mail."""
+    from .models import BatchBranch  # the batch's rows exist only once it is sent
+
+    offers = (
+        Offer.objects.filter(batch=batch)
+        .select_related("package__ward", "branch__provider")
+        .order_by("branch_id", "package__reference")
+    )
+    by_branch: dict[int, list[Offer]] = {}
+    for offer in offers:
+        by_branch.setdefault(offer.branch_id, []).append(offer)
+    rows = BatchBranch.objects.filter(batch=batch, branch_id__in=by_branch)
+    base = settings.PORTAL_BASE_URL.rstrip("/")
+    link = base + reverse("brokerage:batch", args=[batch.pk])
+    messages = []
+    for row in rows:
+        mine = by_branch[row.branch_id]
+        branch = mine[0].branch
+        deadline = timezone.localtime(min(o.deadline for o in mine))
+        messages.append(
+            Outgoing(
+                about=row,
+                kind=NotificationKind.OFFER,
+                to=[branch.notification_email],
+                subject=(
+                    f"{len(mine)} package{'s' if len(mine) != 1 else ''} of care to move in "
+                    f"{batch.postcode_district}: answer by {deadline:%H:%M %a %-d %b}"
+                ),
+                body=render_to_string(
+                    "brokerage/email/batch_offer.txt",
+                    {
+                        "batch": batch,
+                        "branch": branch,
+                        "offers": [
+                            (
+                                o,
+                                timezone.localtime(o.deadline),
+                                base + reverse("brokerage:offer", args=[o.pk]),
+                            )
+                            for o in mine
+                        ],
+                        "link": link,
+                    },
+                ),
+                provider_id=branch.provider_id,
+                branch_id=branch.pk,
+            )
+        )
+    return notifications_enqueue(messages)

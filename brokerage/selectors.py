@@ -1,81 +1,19 @@
-"""Reads that are more than a filter, shaped for the pages and the API: the award shortlist (L1)
-with its score parts laid out, the package's audit trail (I4), the offers a user may see."""
+"""Reads that are more than a filter, shaped for the pages and the API: the package's audit trail
+(I4), the offers a user may see. (The award shortlist, L1, is `allocation.matrix`.)"""
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+import json
+
+from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from core.models import AuditEvent
-from providers.models import User
+from providers.models import Branch, User
+from wards.models import Coverage
 
-from .models import Offer, Outcome, Package, PlacementResponse
+from .models import ANSWERS, Offer, Outcome, Package
 from .notifications import with_email_state
-
-FULL_MARKS_WITHIN_DAYS = 0
-ZERO_MARKS_AFTER_DAYS = 28
-
-
-def _start_score(package: Package, offer: Offer) -> tuple[float, int]:
-    days_late = max((offer.offered_start_date - package.start_date).days, 0)
-    return max(0.0, 1 - days_late / ZERO_MARKS_AFTER_DAYS), days_late
-
-
-def shortlist(package: Package) -> list[dict]:
-    """The offers made for `package`, best first: for now, earliest start first (L1 simple form).
-
-    Each entry shows the parts of its score, so the ranking can be checked.
-    """
-    offers = (
-        Offer.objects.filter(package=package, placement_response=PlacementResponse.OFFER_MADE)
-        .exclude(outcome=Outcome.WITHDRAWN)
-        .select_related("provider", "branch")
-        .order_by("offered_start_date", "responded_at", "id")
-    )
-    rows = []
-    for offer in offers:
-        score, days_late = _start_score(package, offer)
-        rows.append(
-            {
-                "offer": offer.pk,
-                "provider": {"ref": offer.provider.ref, "name": offer.provider.name},
-                "branch": {"ref": offer.branch.ref, "name": offer.branch.name},
-                "offered_start_date": offer.offered_start_date,
-                "note": offer.note,
-                "outcome": offer.outcome,
-                "score": round(score, 3),
-                "parts": {
-                    "start": {
-                        "days_after_wanted_start": days_late,
-                        "score": round(score, 3),
-                        "weight": 1.0,
-                    }
-                },
-            }
-        )
-    return rows
-
-
-def shortlist_rows(package: Package) -> list[dict]:
-    """The shortlist with each score part laid out for the page: name, score, weight, details."""
-    rows = shortlist(package)
-    for row in rows:
-        row["outcome_label"] = Outcome(row["outcome"]).label
-        row["parts_shown"] = [
-            {
-                "name": name.replace("_", " ").capitalize(),
-                "score": part.get("score"),
-                "weight": part.get("weight"),
-                "details": [
-                    (key.replace("_", " ").capitalize(), value)
-                    for key, value in part.items()
-                    if key not in {"score", "weight"}
-                ],
-            }
-            for name, part in row["parts"].items()
-        ]
-    return rows
-
 
 AUDIT_ACTIONS = {
     "package.create": "Created",
@@ -128,10 +66,55 @@ def package_audit_trail(package: Package, offers: list[Offer]) -> list[dict]:
     ]
 
 
+def branches_to_offer(package: Package, ward_ids: list[int] | None = None) -> QuerySet[Branch]:
+    """The branches a distribution would offer `package` now (P4): active branches of providers
+    active on the PDPS covering its ward (or `ward_ids`), for a confirmation before sending."""
+    wards = [package.ward_id] if ward_ids is None else ward_ids
+    covering = Coverage.objects.in_force().filter(ward_id__in=wards).values("branch_id")
+    return (
+        Branch.objects.receiving_offers()
+        .filter(pk__in=covering)
+        .select_related("provider")
+        .order_by("provider__name", "name")
+    )
+
+
+def with_awarded_standing(offers: QuerySet[Offer]) -> QuerySet[Offer]:
+    """Annotate each offer with the score and parts of the offer awarded in its round (L6), in
+    two subqueries: `standing_of` reads them, never the awarded provider's name."""
+    awarded = Offer.objects.filter(
+        package_id=OuterRef("package_id"), round=OuterRef("round"), outcome=Outcome.AWARDED
+    )
+    return offers.annotate(
+        awarded_score=Subquery(awarded.values("score")[:1]),
+        awarded_parts=Subquery(awarded.values("parts")[:1], output_field=JSONField()),
+    )
+
+
+def standing_of(offer: Offer) -> dict | None:
+    """L6: where an answered offer stood once its round was awarded: its rank of how many were
+    ranked, its score and parts, and the awarded offer's score and parts; None before award or
+    for an offer never answered. An Unable to Accept was not ranked (rank, score, parts None)."""
+    awarded_score = getattr(offer, "awarded_score", None)
+    if offer.placement_response not in ANSWERS or awarded_score is None:
+        return None
+    parts = getattr(offer, "awarded_parts", None)
+    if isinstance(parts, str):  # SQLite hands a subquery's JSON back as text
+        parts = json.loads(parts)
+    return {
+        "rank": offer.rank,
+        "of": offer.ranked_of,
+        "score": None if offer.score is None else float(offer.score),
+        "parts": offer.parts,
+        "awarded": {"score": float(awarded_score), "parts": parts},
+        "reason": offer.award_reason,
+    }
+
+
 def offer_queryset(user: User) -> QuerySet[Offer]:
     """The offers `user` may see (A1), with what every offer list and page shows of them."""
     offers = Offer.objects.visible_to(user).select_related("package__ward", "provider", "branch")
-    return with_email_state(offers)
+    return with_awarded_standing(with_email_state(offers))
 
 
 def get_offer_or_404(user: User, pk: int) -> Offer:

@@ -6,11 +6,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts import views as account_views
 from accounts.api import TokenObtainView
 from core import views as core_views
+from core.settings_api import SettingsView
 
 api_v1 = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
+    path("settings/", SettingsView.as_view(), name="settings-api"),
     path("", include("wards.api_urls")),
     path("", include("providers.api_urls")),
+    path("", include("allocation.api_urls")),
     path("", include("brokerage.api_urls")),
     path("", include("notifications.api_urls")),
     path("", include("kpi.api_urls")),
@@ -40,9 +43,11 @@ urlpatterns = [
         account_views.PasswordResetComplete.as_view(),
         name="password-reset-complete",
     ),
+    path("settings/", core_views.portal_settings, name="settings"),
     path("providers/", include("providers.urls")),
     path("wards/", include("wards.urls")),
     path("ward-health/", include("brokerage.ward_health_urls")),
+    path("", include("allocation.urls")),
     path("", include("brokerage.urls")),
     path("", include("notifications.urls")),
     path("kpi/", include("kpi.urls")),

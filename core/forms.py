@@ -194,3 +194,49 @@ class BoundedIsoDateTimeField(IsoDateTimeField):
                 code="range",
             ) from None
         return moment
+
+
+def _NARROW() -> forms.NumberInput:  # noqa: N802 - a widget factory, read like a class
+    return forms.NumberInput(attrs={"class": "govuk-input govuk-input--width-5"})
+
+
+def _hours(label: str, hint: str, low: int = 1) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label, help_text=hint, min_value=low, max_value=24 * 28, widget=_NARROW()
+    )
+
+
+def _weight(label: str, hint: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, help_text=hint, min_value=0, max_value=100, decimal_places=2, widget=_NARROW()
+    )
+
+
+class PortalSettingsForm(GovukForm):
+    """The administrator's settings page (P6, P10, K1, L1); `core.portal_settings` checks the
+    rest (reminders before deadlines, not every weight zero) and saves with an audit record."""
+
+    standard_deadline_hours = _hours("Hours to answer a standard package", "P6: 72 is 3 days.")
+    urgent_deadline_hours = _hours("Hours to answer an urgent package", "P6: 24 is a day.")
+    reminder_hours_standard = _hours(
+        "Remind an unanswered standard offer this many hours before its deadline", "P10.", 0
+    )
+    reminder_hours_urgent = _hours(
+        "Remind an unanswered urgent offer this many hours before its deadline", "P10.", 0
+    )
+    weight_response_rate = _weight(
+        "Weight of the response rate", "L1: the provider's response rate over the last 90 days."
+    )
+    weight_quality = _weight("Weight of quality", "L1: the provider's CQC rating.")
+    weight_market_share = _weight(
+        "Weight of market share",
+        "L1: fewer weekly hours already held in awarded packages scores higher.",
+    )
+    weight_start = _weight(
+        "Weight of the start date", "L1: an earlier offered start scores higher."
+    )
+    kpi_exclude_urgent = forms.BooleanField(
+        label="Leave urgent packages out of response rates",
+        help_text="K1: on the KPI pages and in the shortlist.",
+        required=False,
+    )

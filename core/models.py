@@ -83,6 +83,32 @@ class PortalSettings(models.Model):
         help_text="K2: below this a provider is high risk.",
     )
 
+    # L1: the weights of the decision matrix's four parts (equal by default; 0 leaves a part out).
+    weight_response_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=1,
+        help_text="L1: weight of the response rate (rolling 90-day K1) in the shortlist score.",
+    )
+    weight_quality = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=1,
+        help_text="L1: weight of quality (the CQC rating) in the shortlist score.",
+    )
+    weight_market_share = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=1,
+        help_text="L1: weight of market share (weekly hours already held) in the shortlist score.",
+    )
+    weight_start = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=1,
+        help_text="L1: weight of the offered start date in the shortlist score.",
+    )
+
     class Meta:
         verbose_name = verbose_name_plural = "portal settings"
 

@@ -1,13 +1,19 @@
-"""The home page per role, a health check, and the not-found and server-error answers."""
+"""The home page per role, a health check, the not-found and server-error answers, and the
+administrator's settings page."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.module_loading import import_string
 from django.views import defaults
 
+from .errors import PAGE_ERRORS, add_domain_error
+from .forms import PortalSettingsForm
 from .health import health
+from .portal_settings import may_change_settings, settings_update, settings_values
 
 
 @login_required
@@ -43,3 +49,20 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return JsonResponse({"detail": "Sorry, there is a problem with the service."}, status=500)
     return defaults.server_error(request)
+
+
+@login_required
+def portal_settings(request: HttpRequest) -> HttpResponse:
+    """The administrator's settings page: deadlines, reminders, the L1 weights (audited)."""
+    if not may_change_settings(request.user):
+        raise PermissionDenied
+    form = PortalSettingsForm(request.POST or None, initial=settings_values())
+    if request.method == "POST" and form.is_valid():
+        try:
+            settings_update(actor=request.user, changes=form.cleaned_data)
+        except PAGE_ERRORS as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Settings saved")
+            return redirect("settings")
+    return render(request, "core/settings.html", {"form": form})

@@ -23,7 +23,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from brokerage.models import Offer, Package
-from brokerage.services import offer_respond, package_award, package_send_now
+from brokerage.services import (
+    batch_send,
+    batches_create,
+    offer_respond,
+    package_award,
+    package_send_now,
+)
 from kpi.models import KpiReturnUpload, KpiTrigger, RiskProfile
 from kpi.quarters import Quarter
 from kpi.services import challenge_make, kpi_return_submit
@@ -95,6 +101,11 @@ EXPECTED: dict[str, Walk] = {
         post=row(302, 302, 302, 302, 302, 302, 302, 302),
     ),
     "healthz": Walk(None, row(200, 200, 200, 200, 200, 200, 200, 200)),
+    "settings": Walk(
+        None,
+        page(403, 403, 403, 403, 403, 403, 200),
+        post=page(403, 403, 403, 403, 403, 403, 200),
+    ),
     # providers
     "providers:list": Walk(None, page(302, 302, 302, 200, 200, 200, 200)),
     "providers:detail": Walk(_kw(ref=lambda w: w.provider_a.ref), PROVIDER_A_OBJECT),
@@ -140,13 +151,27 @@ EXPECTED: dict[str, Walk] = {
     ),
     "brokerage:package-send-now": Walk(
         _kw(pk=lambda w: w.draft.pk),
-        row(405, 405, 405, 405, 405, 405, 405, 405),
+        NAVIGATOR_ONLY,
         post=page(403, 403, 403, 302, 403, 403, 200),
     ),
     "brokerage:package-withdraw": Walk(
         _kw(pk=lambda w: w.offered.pk), NAVIGATOR_ONLY, post=page(403, 403, 403, 200, 403, 403, 200)
     ),
-    "brokerage:package-award": Walk(
+    "brokerage:package-widen": Walk(
+        _kw(pk=lambda w: w.offered.pk), NAVIGATOR_ONLY, post=page(403, 403, 403, 200, 403, 403, 200)
+    ),
+    "brokerage:hard-to-place": Walk(None, COUNCIL_ONLY),
+    "brokerage:batches": Walk(None, EVERYONE),
+    "brokerage:batch-create": Walk(
+        None, NAVIGATOR_ONLY, post=page(403, 403, 403, 200, 403, 403, 200)
+    ),
+    "brokerage:batch": Walk(_kw(pk=lambda w: w.batch.pk), PROVIDER_A_OBJECT),
+    "brokerage:batch-send": Walk(
+        _kw(pk=lambda w: w.batch.pk),
+        row(405, 405, 405, 405, 405, 405, 405, 405),
+        post=page(403, 403, 403, 302, 403, 403, 302),
+    ),
+    "allocation:package-award": Walk(
         _kw(pk=lambda w: w.offered.pk), NAVIGATOR_ONLY, post=page(403, 403, 403, 200, 403, 403, 200)
     ),
     "brokerage:package-cancel": Walk(
@@ -319,6 +344,23 @@ EXPECTED: dict[str, Walk] = {
     "package-list": Walk(None, COUNCIL_READ, post=api(403, 403, 403, 400, 403, 403, 400)),
     "package-detail": Walk(_kw(pk=lambda w: w.offered.pk), COUNCIL_READ),
     "package-shortlist": Walk(_kw(pk=lambda w: w.offered.pk), COUNCIL_READ),
+    "settings-api": Walk(None, api(403, 403, 403, 403, 403, 403, 200)),
+    "batch-list": Walk(
+        None,
+        api(200, 200, 200, 200, 200, 200, 200),
+        post=api(403, 403, 403, 400, 403, 403, 400),
+    ),
+    "batch-detail": Walk(_kw(pk=lambda w: w.batch.pk), api(200, 200, 404, 200, 200, 200, 200)),
+    "batch-send": Walk(
+        _kw(pk=lambda w: w.batch.pk),
+        api(405, 405, 405, 405, 405, 405, 405),
+        post=api(403, 403, 403, 409, 403, 403, 409),
+    ),
+    "package-widen": Walk(
+        _kw(pk=lambda w: w.offered.pk),
+        api(405, 405, 405, 405, 405, 405, 405),
+        post=api(403, 403, 403, 400, 403, 403, 400),
+    ),
     "package-award": Walk(
         _kw(pk=lambda w: w.offered.pk),
         api(403, 403, 403, 405, 405, 405, 405),
@@ -466,6 +508,7 @@ API_NAMES = {name for name, walk in EXPECTED.items() if ":" not in name} - {
     "login",
     "logout",
     "healthz",
+    "settings",
     "schema",
     "api-docs",
     "password-reset",
@@ -510,6 +553,7 @@ class World:
     offered: Package
     awarded: Package
     offer_a1: Offer
+    batch: object
     ward_request: WardRequest
     kpi_return: object
     trigger: KpiTrigger
@@ -566,6 +610,13 @@ def world(db) -> World:
     won = awarded.offers.get(branch=a1)
     offer_respond(actor=alice, offer=won, response="offer_made", start_date=tomorrow)
     package_award(actor=nina, package=awarded, offer=won)
+    # L4: a package held by provider B moves, in a batch sent to A's branch (never back to B).
+    moving = _offered_package(nina, ward, "PKG-MOVING")
+    held = moving.offers.get(branch=b1)
+    offer_respond(actor=users["other"], offer=held, response="offer_made", start_date=tomorrow)
+    package_award(actor=nina, package=moving, offer=held)
+    (batch,) = batches_create(actor=nina, package_ids=[moving.pk], reason="B hands it back")
+    batch_send(actor=nina, batch=batch)
     (ward_request,) = ward_request_create(
         actor=alice, branch=a1, wards=[other_ward], action="add", reason="New carers there"
     )
@@ -606,6 +657,7 @@ def world(db) -> World:
         offered=offered,
         awarded=awarded,
         offer_a1=offer_a1,
+        batch=batch,
         ward_request=ward_request,
         kpi_return=kpi_return,
         trigger=trigger,

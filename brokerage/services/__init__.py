@@ -6,6 +6,7 @@ and after (award, cancel with its claim, end), `responses` for the providers' an
 `transitions` holds the errors and the audited status moves they share. Import from here."""
 
 from .award import cancellation_claim_hours, package_award, package_cancel, package_end
+from .batches import batch_send, batches_create
 from .hours import package_hours_change
 from .packages import (
     package_create,
@@ -16,9 +17,14 @@ from .packages import (
 )
 from .responses import offer_respond, offers_close_expired, response_window_problem
 from .transitions import BrokerageError, InvalidResponse
+from .widen import package_widen, wards_from_codes
 
 __all__ = [
     "BrokerageError",
+    "batch_send",
+    "batches_create",
+    "package_widen",
+    "wards_from_codes",
     "InvalidResponse",
     "cancellation_claim_hours",
     "offer_respond",

@@ -37,12 +37,22 @@ from .transitions import (
 
 @transaction.atomic
 def package_award(
-    *, actor: User, package: Package, offer: Offer, feedback: str = "", now: datetime | None = None
+    *,
+    actor: User,
+    package: Package,
+    offer: Offer,
+    feedback: str = "",
+    reason: str = "",
+    standings: dict[int, dict] | None = None,
+    now: datetime | None = None,
 ) -> Offer:
     """Award the package to one offer, exactly once even under concurrent tries (L2).
 
-    The package row lock serialises awards; the partial unique index on awarded offers is the
-    backstop. Every other offer becomes Not Awarded, and responders not chosen see `feedback`.
+    The package row lock serialises awards; the partial unique index on awarded offers (one per
+    package and round) is the backstop. Every other offer becomes Not Awarded, and responders not
+    chosen see `feedback` and the navigator's `reason` for passing over the top-ranked offer.
+    `standings` ({offer id: {rank, of, score, parts}}, from the decision matrix in `allocation`)
+    is written onto the ranked offers so each branch later sees where it stood (L6).
     """
     now = now or timezone.now()
     package = lock_package(package)
@@ -51,7 +61,7 @@ def package_award(
             f"Package {package.reference} is {package.get_status_display().lower()}; it cannot be awarded."
         )
     offer = Offer.objects.select_for_update().get(pk=offer.pk)
-    if offer.package_id != package.pk:
+    if offer.package_id != package.pk or offer.round != package.round:
         raise InvalidResponse({"offer": ["That offer is not for this package."]})
     if offer.placement_response != PlacementResponse.OFFER_MADE or offer.outcome != Outcome.OPEN:
         raise InvalidResponse(
@@ -66,9 +76,11 @@ def package_award(
     )
     offer.outcome = Outcome.AWARDED
     offer.closed_at = now
-    offer.save(update_fields=["outcome", "closed_at"])
+    offer.award_reason = reason.strip()
+    offer.save(update_fields=["outcome", "closed_at", "award_reason"])
+    _record_standings(package, standings or {})
     close_unanswered(package, actor=actor, now=now)
-    losers = package.offers.filter(outcome=Outcome.OPEN).exclude(pk=offer.pk)
+    losers = package.offers.filter(outcome=Outcome.OPEN, round=package.round).exclude(pk=offer.pk)
     # Responders not chosen see the navigator's feedback (L2); the others just close.
     told = settle_offers(
         losers.filter(placement_response__in=ANSWERS),
@@ -78,20 +90,46 @@ def package_award(
         outcome=Outcome.NOT_AWARDED,
         closed_at=now,
         feedback=feedback.strip(),
+        award_reason=reason.strip(),
     )
     settle_offers(
-        losers, actor=actor, action="offer.not_awarded", outcome=Outcome.NOT_AWARDED, closed_at=now
+        losers,
+        actor=actor,
+        action="offer.not_awarded",
+        outcome=Outcome.NOT_AWARDED,
+        closed_at=now,
+        award_reason=reason.strip(),
     )
     audit_record(
         actor=actor,
         action="offer.award",
         obj=offer,
-        after={"package": package.reference, "branch": offer.branch_id},
-        reason=feedback,
+        after={
+            "package": package.reference,
+            "branch": offer.branch_id,
+            "round": offer.round,
+            "rank": (standings or {}).get(offer.pk, {}).get("rank"),
+            "feedback": feedback.strip(),
+        },
+        reason=reason.strip() or feedback,
     )
     notify_offers([offer.pk], NotificationKind.AWARDED)
     notify_offers(told, NotificationKind.NOT_AWARDED)
     return offer
+
+
+def _record_standings(package: Package, standings: dict[int, dict]) -> None:
+    """L6: write each ranked offer's rank, of, score and parts (offers of this round only)."""
+    if not standings:
+        return
+    offers = list(Offer.objects.filter(package=package, round=package.round, pk__in=standings))
+    for ranked in offers:
+        standing = standings[ranked.pk]
+        ranked.rank = standing["rank"]
+        ranked.ranked_of = standing["of"]
+        ranked.score = Decimal(str(round(standing["score"], 4)))
+        ranked.parts = standing["parts"]
+    Offer.objects.bulk_update(offers, ["rank", "ranked_of", "score", "parts"])
 
 
 CANCELLATION_CLAIM_DAYS = Decimal(3)

@@ -97,7 +97,11 @@ def settle_offers(
         return []
     ids = [pk for pk, _, _ in rows]
     Offer.objects.filter(pk__in=ids).update(**changes)
-    after = {k: v for k, v in changes.items() if k in {"placement_response", "outcome", "feedback"}}
+    after = {
+        k: v
+        for k, v in changes.items()
+        if k in {"placement_response", "outcome", "feedback", "award_reason"}
+    }
     groups: dict[tuple, list[int]] = defaultdict(list)
     for pk, response, outcome in rows:
         groups[(response, outcome)].append(pk)
@@ -118,7 +122,7 @@ def settle_offers(
 def close_unanswered(package: Package, *, actor: User | None, now: datetime) -> None:
     """On award or withdrawal: unanswered offers before their deadline become Closed Before
     Response; past their deadline, No Response (P9)."""
-    offers = package.offers.filter(placement_response__isnull=True)
+    offers = package.offers.filter(placement_response__isnull=True, round=package.round)
     settle_offers(
         offers.filter(deadline__gt=now),
         actor=actor,

@@ -6,6 +6,14 @@ Council-only pages answer 403 to provider users; answering an offer is for provi
 Every change goes through `services`; a state that forbids it is shown as an error, never a 500.
 """
 
+from .batches import (
+    batch_create,
+    batch_detail,
+    batch_list,
+    batch_send,
+    package_widen,
+    packages_hard_to_place,
+)
 from .capacity import branch_capacity, capacity_overview
 from .claims import claim_list, claim_list_csv
 from .offers import (
@@ -16,7 +24,6 @@ from .offers import (
     offer_inbox,
 )
 from .packages import (
-    package_award,
     package_cancel,
     package_create,
     package_detail,
@@ -29,6 +36,12 @@ from .packages import (
 )
 
 __all__ = [
+    "batch_create",
+    "batch_detail",
+    "batch_list",
+    "batch_send",
+    "package_widen",
+    "packages_hard_to_place",
     "offer_inbox",
     "offer_detail",
     "offer_history",
@@ -43,7 +56,6 @@ __all__ = [
     "package_queue",
     "package_send_now",
     "package_withdraw",
-    "package_award",
     "package_cancel",
     "package_end",
     "claim_list",

@@ -3,6 +3,8 @@ its CSV, and the e-mails sent to a branch."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -25,10 +27,12 @@ from ..models import (
     Offer,
     Outcome,
     PlacementResponse,
+    ReallocationBatch,
 )
 from ..permissions import may_answer_offers
 from ..seen import offer_seen
-from ..selectors import get_offer_or_404, offer_queryset
+from ..selectors import get_offer_or_404, offer_queryset, standing_of
+from ..standing import standing_rows
 from .common import (
     PAGE_SIZE,
     _mark_deadlines,
@@ -56,6 +60,12 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
         open_offers.filter(placement_response__isnull=True, deadline__gt=now), now, warning
     )
     answered = _mark_deadlines(open_offers.filter(placement_response__in=ANSWERS), now, warning)
+    # L4: a reallocation batch's offers are shown together too, one line per batch.
+    batch_waiting = Counter(o.batch_id for o in waiting if o.batch_id)
+    batches = [
+        (batch, batch_waiting[batch.pk])
+        for batch in ReallocationBatch.objects.filter(pk__in=batch_waiting).order_by("pk")
+    ]
     return render(
         request,
         "brokerage/offer_inbox.html",
@@ -66,6 +76,7 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
             "soon_count": sum(1 for o in waiting if o.deadline_soon),
             "branches": _branch_choices(request.user),
             "notifications_branch": request.user.branch,
+            "batches": batches,
         },
     )
 
@@ -92,6 +103,7 @@ def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("brokerage:offer", pk=offer.pk)
         offer.refresh_from_db()
     _mark_deadlines([offer], now)
+    standing = standing_of(offer)  # L6, after award
     return render(
         request,
         "brokerage/offer_detail.html",
@@ -102,6 +114,8 @@ def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "window_closed": services.response_window_problem(offer, now),
             "problem": problem,
             "can_respond": may_answer_offers(request.user),
+            "standing": standing,
+            "standing_rows": standing_rows(standing),
         },
     )
 

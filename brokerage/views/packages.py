@@ -19,7 +19,7 @@ from core.errors import PAGE_ERRORS, add_domain_error, page_refusal
 from .. import services
 from ..capacity import capacity_for_ward
 from ..filters import PackageFilter
-from ..forms import AwardForm, CancelForm, EndForm, PackageForm, WithdrawForm
+from ..forms import CancelForm, EndForm, PackageForm, WithdrawForm
 from ..hours import hours_history
 from ..models import (
     ANSWERS,
@@ -29,7 +29,7 @@ from ..models import (
     PlacementResponse,
 )
 from ..permissions import may_act_on_packages
-from ..selectors import package_audit_trail, shortlist_rows
+from ..selectors import branches_to_offer, package_audit_trail
 from ..wording import hours, send_now_summary
 from .common import (
     PAGE_SIZE,
@@ -107,7 +107,11 @@ def _after_save(request: HttpRequest, package: Package, action: str) -> HttpResp
             f"Package {package.reference} saved and queued for the next distribution",
         )
     if action == "send":
-        return _send_now(request, package, saved=True)
+        messages.success(
+            request,
+            f"Package {package.reference} saved as a draft. Check where it goes, then send it.",
+        )
+        return redirect("brokerage:package-send-now", pk=package.pk)
     messages.success(request, f"Package {package.reference} saved as a draft")
     return redirect("brokerage:package", pk=package.pk)
 
@@ -147,7 +151,10 @@ def _package_page(request: HttpRequest, package: Package, problem: str = "") -> 
             "provider__name", "branch__name"
         )
     )
-    awarded = next((o for o in offers if o.outcome == Outcome.AWARDED), None)
+    # The current provider: the award of the latest round (L4); an earlier round's stays listed.
+    awarded = max(
+        (o for o in offers if o.outcome == Outcome.AWARDED), key=lambda o: o.round, default=None
+    )
     answered = sum(1 for o in offers if o.placement_response in ANSWERS)
     made = sum(1 for o in offers if o.placement_response == PlacementResponse.OFFER_MADE)
     return render(
@@ -198,26 +205,33 @@ def package_queue(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _send_now(request: HttpRequest, package: Package, *, saved: bool = False) -> HttpResponse:
+def _send_now(request: HttpRequest, package: Package) -> HttpResponse:
     try:
         result = services.package_send_now(actor=request.user, package=package)
     except PAGE_ERRORS as exc:
-        problem = page_refusal(None, exc)
-        if saved:
-            messages.warning(request, f"Package {package.reference} saved, but not sent: {problem}")
-            return redirect("brokerage:package", pk=package.pk)
         package.refresh_from_db()
-        return _package_page(request, package, problem=problem)
-    verb = "saved and sent" if saved else "sent"
-    summary = send_now_summary(package.reference, result, verb=verb)
+        return _package_page(request, package, problem=page_refusal(None, exc))
+    summary = send_now_summary(package.reference, result, verb="sent")
     (messages.warning if result.emails_waiting else messages.success)(request, summary)
     return redirect("brokerage:package", pk=package.pk)
 
 
-@require_POST
 @navigators_only
 def package_send_now(request: HttpRequest, pk: int) -> HttpResponse:
-    return _send_now(request, _package_or_404(request, pk))
+    """GET: what sending now will do, the branches it goes to (L2's confirmation for send now,
+    P3, P4). POST (the confirmation's button): send."""
+    package = _package_or_404(request, pk)
+    if request.method == "POST":
+        return _send_now(request, package)
+    return render(
+        request,
+        "brokerage/package_send_now.html",
+        {
+            "package": package,
+            "sendable": package.status in {PackageStatus.DRAFT, PackageStatus.QUEUED},
+            "branches": list(branches_to_offer(package)),
+        },
+    )
 
 
 def _form_action(
@@ -262,57 +276,6 @@ def package_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         success=lambda: f"Package {package.reference} withdrawn",
     )
-
-
-@navigators_only
-def package_award(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: the shortlist (L1). POST: award the offer whose button was pressed (L2)."""
-    package = _package_or_404(request, pk)
-    form = AwardForm(request.POST or None)
-    problem = ""
-    if request.method == "POST":
-        problem = _award(request, package, form)
-        if not problem:
-            awarded = package.awarded_offer
-            messages.success(
-                request,
-                f"Package {package.reference} awarded to {awarded.provider.name} ({awarded.branch.name} branch)",
-            )
-            return redirect("brokerage:package", pk=package.pk)
-    offers = package.offers.all()
-    return render(
-        request,
-        "brokerage/package_award.html",
-        {
-            "package": package,
-            "rows": shortlist_rows(package),
-            "form": form,
-            "problem": problem,
-            "awardable": package.status == PackageStatus.OFFERED,
-            "waiting_count": offers.filter(
-                placement_response__isnull=True, outcome=Outcome.OPEN
-            ).count(),
-        },
-    )
-
-
-def _award(request: HttpRequest, package: Package, form: AwardForm) -> str:
-    """Award as the form asks; returns the problem to show, or '' when awarded."""
-    if not form.is_valid():
-        return "Choose the offer to award"
-    offer = package.offers.filter(pk=form.cleaned_data["offer"]).first()
-    if offer is None:
-        return "That offer is not for this package"
-    try:
-        services.package_award(
-            actor=request.user,
-            package=package,
-            offer=offer,
-            feedback=form.cleaned_data["feedback"],
-        )
-    except PAGE_ERRORS as exc:
-        return page_refusal(None, exc)
-    return ""
 
 
 @navigators_only

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "brokerage",
     "kpi",
     "reviews",
+    "allocation",
     "demo",
 ]
 
@@ -295,6 +296,14 @@ PORTAL_BEAT_SCHEDULES = [
         "hour": "10",
         "day_of_week": "1-5",
         "kwargs": {"days": "bank_holidays"},
+    },
+    # K3, L1: the rolling 90-day response rates the shortlist reads, counted every morning.
+    {
+        "name": "Rolling response rates for the shortlist",
+        "task": "allocation.tasks.refresh_rolling_rates_task",
+        "minute": "15",
+        "hour": "6",
+        "day_of_week": "*",
     },
     # P5: a run missed while the system was down goes out when it comes back.
     {

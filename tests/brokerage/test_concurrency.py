@@ -100,3 +100,46 @@ def test_close_expired_on_two_workers_changes_each_offer_once():
         2, lambda i: services.offers_close_expired(as_of=MONDAY_11 + timedelta(days=4))
     )
     assert sum(results) == 500
+
+
+def test_L4_two_navigators_sending_the_same_batch_at_once_make_one_round(django_user_model):
+    """Two threads send one reallocation batch at the same instant: one sends, one is refused,
+    and each package has exactly one new round of offers and each branch one batch e-mail."""
+    ward = WardFactory()
+    leaving, staying = BranchFactory(), [BranchFactory() for _ in range(4)]
+    for branch in [leaving, *staying]:
+        CoverageFactory(branch=branch, ward=ward)
+    packages = [PackageFactory(ward=ward, status="queued") for _ in range(30)]
+    distribute_packages(as_of=MONDAY_11)
+    for package in packages:
+        won = package.offers.get(branch=leaving)
+        services.offer_respond(
+            actor=None,
+            offer=won,
+            response=PlacementResponse.OFFER_MADE,
+            start_date=MONDAY_11.date() + timedelta(days=3),
+            now=MONDAY_11,
+        )
+        services.package_award(actor=None, package=package, offer=won, now=MONDAY_11)
+    (batch,) = services.batches_create(
+        actor=None, package_ids=[p.pk for p in packages], reason="Leaving"
+    )
+    results = run_at_once(2, lambda i: services.batch_send(actor=None, batch=batch))
+    sent = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if isinstance(r, services.BrokerageError)]
+    assert sent == [30 * 4] and len(refused) == 1, results
+    assert Offer.objects.filter(round=2).count() == 30 * 4
+    assert not Offer.objects.filter(round=2, branch=leaving).exists()
+    assert Notification.objects.filter(content_type__model="batchbranch").count() == 4
+
+
+def test_L5_widening_to_two_wards_one_branch_covers_offers_it_once():
+    ward, near, far = WardFactory(), WardFactory(), WardFactory()
+    CoverageFactory(branch=BranchFactory(), ward=ward)
+    both = BranchFactory()
+    CoverageFactory(branch=both, ward=near)
+    CoverageFactory(branch=both, ward=far)
+    package = PackageFactory(ward=ward, status="queued")
+    distribute_packages(as_of=MONDAY_11)
+    assert services.package_widen(actor=None, package=package, wards=[near, far]) == 1
+    assert Offer.objects.filter(package=package, branch=both).count() == 1

@@ -124,7 +124,7 @@ def test_L1_today_is_londons_today_not_utcs_near_midnight(offer_a1, alice):
 
 def test_L1_a_past_start_does_not_reach_the_shortlist(offer_a1, offer_b1, alice, bob):
     """The 2020 start that was ranked first is never saved, so it cannot top the shortlist."""
-    from brokerage.selectors import shortlist
+    from allocation.matrix import shortlist
 
     with pytest.raises(services.InvalidResponse):
         services.offer_respond(
@@ -137,7 +137,7 @@ def test_L1_a_past_start_does_not_reach_the_shortlist(offer_a1, offer_b1, alice,
     services.offer_respond(
         actor=bob, offer=offer_b1, response="offer_made", start_date=date(2026, 3, 20), now=ANSWERED
     )
-    assert [row["offer"] for row in shortlist(offer_a1.package)] == [offer_b1.pk]
+    assert [row.offer_id for row in shortlist(offer_a1.package)] == [offer_b1.pk]
 
 
 def test_L1_page_refuses_a_past_start_with_the_error_summary(client, alice, offer_a1):

@@ -102,7 +102,7 @@ def test_provider_users_are_refused_the_package_pages(request, client, live_pack
         reverse("brokerage:packages"),
         reverse("brokerage:package-create"),
         reverse("brokerage:package", args=[live_package.pk]),
-        reverse("brokerage:package-award", args=[live_package.pk]),
+        reverse("allocation:package-award", args=[live_package.pk]),
     ]:
         assert client.get(url).status_code == 403, url
     assert (
@@ -254,9 +254,16 @@ def test_save_and_send_now_offers_it_to_the_covering_branches(client, nina, mark
         follow=True,
     )
     package = Package.objects.get()
+    # L2 for send now: saved, then a confirmation of where it goes before anything is sent.
+    body = response.content.decode()
+    assert package.status == "draft"
+    assert "Check before you send now" in body
+    assert "Amber Homecare Ltd, Preston branch" in body and "Lancaster branch" in body
+    response = client.post(reverse("brokerage:package-send-now", args=[package.pk]), follow=True)
+    package.refresh_from_db()
     assert package.status == "offered"
     assert set(package.offers.values_list("branch__ref", flat=True)) == {"A1", "B1"}
-    assert "saved and sent to 2 branches" in response.content.decode()
+    assert "sent to 2 branches" in response.content.decode()
 
 
 def test_send_now_for_a_ward_nobody_covers_shows_why_not_a_500(client, nina, market):
@@ -359,12 +366,29 @@ def test_navigator_awards_via_the_shortlist(
     make_offer(live_a1, alice, start=timezone.localdate() + timedelta(days=10))
     make_offer(live_b1, bob, start=timezone.localdate() + timedelta(days=3))
     as_user(client, nina)
-    url = reverse("brokerage:package-award", args=[live_package.pk])
+    url = reverse("allocation:package-award", args=[live_package.pk])
     shortlist = client.get(url).content.decode()
     assert shortlist.index("Lancaster") < shortlist.index("Preston")  # earlier start first
-    assert "Days after wanted start" in shortlist or "days after wanted start" in shortlist
+    assert "after the wanted date" in shortlist and "Response rate" in shortlist
+    # L2: choosing an offer shows what the award will do, and awards nothing yet.
+    confirm = client.post(url, {"offer": live_a1.pk}).content.decode()
+    assert "Check the award before you make it" in confirm
+    live_a1.refresh_from_db()
+    assert live_a1.outcome == "open"
+    # Not the top-ranked offer: a reason is needed.
+    refused = client.post(
+        url, {"offer": live_a1.pk, "confirm": "yes", "feedback": "Closer"}
+    ).content.decode()
+    assert "rather than the top-ranked one" in refused
     response = client.post(
-        url, {"offer": live_a1.pk, "feedback": "Closer to other people they support"}, follow=True
+        url,
+        {
+            "offer": live_a1.pk,
+            "confirm": "yes",
+            "feedback": "Closer to other people they support",
+            "reason": "Already supports two people on the street",
+        },
+        follow=True,
     )
     assert "awarded to Amber Homecare Ltd (Preston branch)" in response.content.decode()
     live_a1.refresh_from_db()
@@ -379,7 +403,8 @@ def test_awarding_again_shows_the_problem_not_a_500(client, nina, alice, live_pa
     services.package_award(actor=nina, package=live_package, offer=live_a1)
     as_user(client, nina)
     response = client.post(
-        reverse("brokerage:package-award", args=[live_package.pk]), {"offer": live_a1.pk}
+        reverse("allocation:package-award", args=[live_package.pk]),
+        {"offer": live_a1.pk, "confirm": "yes"},
     )
     assert response.status_code == 200
     assert "it cannot be awarded" in response.content.decode()
@@ -388,7 +413,8 @@ def test_awarding_again_shows_the_problem_not_a_500(client, nina, alice, live_pa
 def test_an_offer_without_an_offer_made_cannot_be_awarded(client, nina, live_package, live_a1):
     as_user(client, nina)
     body = client.post(
-        reverse("brokerage:package-award", args=[live_package.pk]), {"offer": live_a1.pk}
+        reverse("allocation:package-award", args=[live_package.pk]),
+        {"offer": live_a1.pk, "confirm": "yes"},
     ).content.decode()
     assert "Only an open offer where the branch made an offer can be awarded" in body
 

@@ -20,8 +20,14 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from allocation.services import award
 from brokerage.models import CapacityDeclaration, Offer, Package
-from brokerage.services import offer_respond, package_award, package_send_now
+from brokerage.services import (
+    batch_send,
+    batches_create,
+    offer_respond,
+    package_send_now,
+)
 from kpi.models import KpiReturnUpload, KpiTrigger, RiskProfile
 from kpi.quarters import Quarter
 from kpi.services import challenge_make, kpi_return_submit
@@ -70,6 +76,7 @@ class World:
     lost_offer: Offer
     ward_request: object
     kpi_return: object
+    batch: object
     missed_offer: Offer  # a No Response not challenged yet (K10)
     challenged_offer: Offer  # a No Response challenged, waiting for a decision
     upload_reading: object = None
@@ -87,7 +94,7 @@ def _sent(nina, ward, reference: str) -> Package:
 
 @pytest.fixture
 def world(
-    monkeypatch, provider_a, branch_a1, branch_a2, branch_b1, ward, alice, olivia, nina, rita
+    monkeypatch, provider_a, branch_a1, branch_a2, branch_b1, ward, alice, olivia, nina, bob, rita
 ):
     """Provider A (a1, a2) and B (b1) on a register of three versions with long real-world names;
     packages draft, offered (a1 answered Offer Made, window open), awarded to a1 (b1 lost it);
@@ -119,7 +126,20 @@ def world(
     won = awarded.offers.get(branch=branch_a1)
     lost = awarded.offers.get(branch=branch_b1)
     offer_respond(actor=alice, offer=won, response="offer_made", start_date=tomorrow)
-    package_award(actor=nina, package=awarded, offer=won)
+    offer_respond(
+        actor=bob, offer=lost, response="offer_made", start_date=tomorrow + timedelta(days=3)
+    )
+    award(actor=nina, package=awarded, offer=won, reason="Already supports two people nearby")
+    # L4: two packages held by provider B move in one batch (PR1), sent to A's branch.
+    moving = []
+    for reference in ("ASC-2026-0077", "ASC-2026-0078"):
+        held_package = _sent(nina, ward, reference)
+        held = held_package.offers.get(branch=branch_b1)
+        offer_respond(actor=bob, offer=held, response="offer_made", start_date=tomorrow)
+        award(actor=nina, package=held_package, offer=held)
+        moving.append(held_package.pk)
+    (batch,) = batches_create(actor=nina, package_ids=moving, reason="Birch hands packages back")
+    batch_send(actor=nina, batch=batch)
     _sent(nina, ward, "ASC-2026-0150")
     (ward_request,) = ward_request_create(
         actor=alice,
@@ -222,6 +242,7 @@ def world(
         upload_refused=upload_refused,
         missed_offer=missed,
         challenged_offer=challenged,
+        batch=batch,
     )
 
 
@@ -305,6 +326,20 @@ PAGES: dict[str, Visit] = {
     "review-sign-off": Visit("rita", _p("/reviews/{}/", "review_submitted"), back_link=True),
     "review-complete": Visit("alice", _p("/reviews/{}/complete/", "review_open"), back_link=True),
     "home-reviewer": Visit("rita", "/"),
+    "award-confirm": Visit(
+        "nina",
+        lambda w: f"/packages/{w.offered.pk}/award/?offer={w.open_offer.pk}",
+        back_link=True,
+    ),
+    "send-now-confirm": Visit("nina", _p("/packages/{}/send-now/", "draft"), back_link=True),
+    "settings": Visit("adam", "/settings/"),
+    "batches": Visit("nina", "/batches/"),
+    "batches-provider": Visit("olivia", "/batches/"),
+    "batch-create": Visit("nina", "/batches/new/?provider=PA", back_link=True),
+    "batch": Visit("nina", _p("/batches/{}/", "batch"), back_link=True),
+    "batch-branch-view": Visit("alice", _p("/batches/{}/", "batch"), back_link=True),
+    "package-widen": Visit("nina", _p("/packages/{}/widen/", "offered"), back_link=True),
+    "hard-to-place": Visit("nina", "/packages/hard-to-place/", back_link=True),
     "branch-notifications": Visit(
         "alice", _p("/branches/{}/notifications/", "branch_a1"), back_link=True
     ),

@@ -84,8 +84,13 @@ def test_navigator_sends_a_package_and_a_branch_answers_it(
 
     # ... and sends a good one at once.
     create_and_send(page, live_server, start)
+    # L2: send now shows where the package goes before it is sent.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Check before you send now")
+    expect(page.locator("#branches")).to_contain_text("Lancaster branch")
+    screenshot(page, "brokerage-send-now-confirm")
+    page.get_by_role("button", name="Send now").click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
-        "ASC-2026-0142 saved and sent to 2 branches"
+        "ASC-2026-0142 sent to 2 branches"
     )
     expect(page.get_by_role("heading", level=1)).to_contain_text("Offered")
     offers = page.get_by_role("table").first
@@ -153,9 +158,14 @@ def test_navigator_sends_a_package_and_a_branch_answers_it(
     expect(page.get_by_role("table").first).to_contain_text("Offer Made")
     page.get_by_role("button", name="Shortlist and award").click()
     expect(page.get_by_role("table")).to_contain_text("We already support two people nearby")
-    page.get_by_label("Feedback for the branches not chosen").fill("An earlier start was offered")
     screenshot(page, "brokerage-shortlist")
-    page.get_by_role("button", name=re.compile("^Award")).click()
+    page.get_by_role("button", name=re.compile("^Choose")).first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Check the award")
+    page.get_by_label("Feedback for the branches not chosen").fill("An earlier start was offered")
+    screenshot(page, "allocation-award-confirm")
+    if page.get_by_label("Why this offer rather than the top-ranked one").count():
+        page.get_by_label("Why this offer rather than the top-ranked one").fill("Closest to home")
+    page.get_by_role("button", name="Confirm the award").click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "awarded to Amber Homecare Ltd (Preston branch)"
     )
@@ -166,7 +176,7 @@ def test_navigator_sends_a_package_and_a_branch_answers_it(
     nowhere = Package.objects.get(reference="PKG-NOWHERE")
     page.goto(f"{live_server.url}/packages/{nowhere.pk}/")
     page.get_by_role("button", name="Send now").click()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("No active branch covers ward")
+    expect(page.locator(".govuk-warning-text")).to_contain_text("No active branch covers ward")
     screenshot(page, "brokerage-send-now-uncovered")
     # Refused, it stays a draft; queued, the next daily distribution flags it to navigators (P4).
     nowhere.refresh_from_db()

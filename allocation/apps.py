@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AllocationConfig(AppConfig):
+    name = "allocation"
+    verbose_name = "Allocation: the decision matrix and the award"
