@@ -103,7 +103,10 @@ def time_batch(results: dict, size: int) -> None:
     branches = Branch.objects.bulk_create(
         Branch(provider=p, ref=f"BB{i}", name=f"Batch branch {i}") for i, p in enumerate(providers)
     )
-    Coverage.objects.bulk_create(Coverage(branch=b, ward=ward) for b in branches)
+    Coverage.objects.bulk_create(
+        Coverage(branch=b, ward=ward, started_at=NOW - timedelta(days=400), added_in=1)
+        for b in branches
+    )
     leaving = branches[0]
     packages = Package.objects.bulk_create(
         Package(

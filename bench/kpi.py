@@ -57,13 +57,13 @@ def build_market(providers: int, branches: int, offers: int) -> None:
             INSERT INTO brokerage_package (reference, ward_id, postcode, service_level, hours_per_week,
                 call_pattern, carer_gender, urgency, start_date, needs_summary, person_name, address,
                 full_details, status, created_at, withdrawn_reason, cancel_reason,
-                cancelled_on_doorstep, awarded_at)
+                cancelled_on_doorstep, awarded_at, end_reason)
             SELECT 'BENCH-' || g, (SELECT min(id) FROM wards_ward), 'PR1 4AB',
                    (ARRAY['homecare_single','homecare_two','stcah_single','stcah_two'])[1 + g % 4],
                    5 + g % 20, '2 calls a day', 'any', CASE WHEN g % 10 = 0 THEN 'urgent' ELSE 'standard' END,
                    DATE '2026-05-01', 'Personal care', '', '', '', 'awarded',
                    TIMESTAMPTZ '2026-04-01 00:00+01' + (g % 91) * INTERVAL '1 day', '', '', false,
-                   TIMESTAMPTZ '2026-04-03 00:00+01' + (g % 91) * INTERVAL '1 day'
+                   TIMESTAMPTZ '2026-04-03 00:00+01' + (g % 91) * INTERVAL '1 day', ''
             FROM generate_series(1, {packages}) g
             """
         )

@@ -409,7 +409,11 @@ class BatchBranch(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["batch", "branch"], name="one_batch_email_per_branch")
+            models.UniqueConstraint(
+                fields=["batch", "branch"],
+                name="one_batch_email_per_branch",
+                violation_error_message="This branch already has this batch.",
+            )
         ]
 
     def __str__(self) -> str:
