@@ -11,7 +11,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from brokerage.api import PackageAccess, PackageSerializer
+from brokerage.api import (
+    NamedRefSerializer,
+    PackageAccess,
+    PackageSerializer,
+    ShortlistPartsSerializer,
+)
 from brokerage.models import Offer, Package
 
 from .matrix import shortlist
@@ -24,6 +29,22 @@ class AwardSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
+class ShortlistRowSerializer(serializers.Serializer):
+    """One offer made on the shortlist (L1), as `Ranked.as_dict` gives it: documented so the
+    schema says a list of these with the four parts API.md names."""
+
+    offer = serializers.IntegerField()
+    rank = serializers.IntegerField(min_value=1)
+    provider = NamedRefSerializer()
+    branch = NamedRefSerializer()
+    score = serializers.FloatField(min_value=0, max_value=1, help_text="The weighted mean (0-1)")
+    parts = ShortlistPartsSerializer()
+    offered_start_date = serializers.DateField(allow_null=True)
+    responded_at = serializers.DateTimeField(allow_null=True)
+    note = serializers.CharField(allow_blank=True)
+    outcome = serializers.CharField()
+
+
 def _package(request, pk: int) -> Package:
     return get_object_or_404(Package.objects.visible_to(request.user), pk=pk)
 
@@ -33,9 +54,10 @@ class ShortlistView(APIView):
 
     permission_classes = [PackageAccess]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses=ShortlistRowSerializer(many=True))
     def get(self, request, pk: int):
-        return Response([row.as_dict() for row in shortlist(_package(request, pk))])
+        rows = [row.as_dict() for row in shortlist(_package(request, pk))]
+        return Response(ShortlistRowSerializer(rows, many=True).data)
 
 
 class AwardView(APIView):

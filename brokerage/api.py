@@ -3,7 +3,7 @@ refusals reach the client through `core.api.exception_handler` (400, 409 with a 
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -40,6 +40,58 @@ class PackageAccess(BasePermission):
 class NamedRefSerializer(serializers.Serializer):
     ref = serializers.CharField()
     name = serializers.CharField()
+
+
+class PartSerializer(serializers.Serializer):
+    """One part of the decision matrix (L1, L6; the matrix is `allocation.matrix`): its raw figure, its score (0-1) and its weight."""
+
+    score = serializers.FloatField(min_value=0, max_value=1)
+    weight = serializers.FloatField(min_value=0)
+
+
+class ResponseRatePartSerializer(PartSerializer):
+    value = serializers.FloatField(
+        allow_null=True,
+        help_text="The rolling 90-day response rate as a fraction; null with no counted offers "
+        "(the score is then the market median)",
+    )
+    counted = serializers.IntegerField(help_text="The offers counted in the rate")
+
+
+class QualityPartSerializer(PartSerializer):
+    value = serializers.CharField(help_text="The provider's CQC rating code")
+
+
+class MarketSharePartSerializer(PartSerializer):
+    value = serializers.FloatField(help_text="Weekly hours the provider already holds")
+
+
+class StartPartSerializer(PartSerializer):
+    value = serializers.IntegerField(help_text="Days the offered start is after the wanted start")
+
+
+class ShortlistPartsSerializer(serializers.Serializer):
+    response_rate = ResponseRatePartSerializer()
+    quality = QualityPartSerializer()
+    market_share = MarketSharePartSerializer()
+    start = StartPartSerializer()
+
+
+class AwardedStandingSerializer(serializers.Serializer):
+    score = serializers.FloatField(min_value=0, max_value=1)
+    parts = ShortlistPartsSerializer()
+
+
+class StandingSerializer(serializers.Serializer):
+    """L6: where an answered offer stood once its round was awarded (`selectors.standing_of`);
+    rank, score and parts are null for an Unable to Accept (not ranked)."""
+
+    rank = serializers.IntegerField(allow_null=True)
+    of = serializers.IntegerField(allow_null=True)
+    score = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
+    parts = ShortlistPartsSerializer(allow_null=True)
+    awarded = AwardedStandingSerializer()
+    reason = serializers.CharField(allow_blank=True)
 
 
 class PackageSerializer(serializers.ModelSerializer):
@@ -328,6 +380,7 @@ class OfferSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["viewed_at", "auto", "batch", "round"]
 
+    @extend_schema_field(StandingSerializer(allow_null=True))
     def get_standing(self, offer) -> dict | None:
         return standing_of(offer)
 

@@ -127,8 +127,8 @@ def with_holder(packages: QuerySet[Package]) -> QuerySet[Package]:
     `holder_branch_id`): those of its latest awarded offer (L4: the one awarded in its latest
     round), or None before award. Two subqueries, whatever the number of packages."""
     awarded = Offer.objects.filter(package=OuterRef("pk"), outcome=Outcome.AWARDED).order_by(
-        "-sent_at", "-id"
-    )
+        "-round"
+    )  # as Package.awarded_offer: one award per package and round
     return packages.annotate(
         holder_provider_id=Subquery(awarded.values("provider_id")[:1]),
         holder_branch_id=Subquery(awarded.values("branch_id")[:1]),

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.management.base import OutputWrapper
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from brokerage.models import Claim, ClaimKind, Offer, Outcome, Package, PackageStatus
@@ -47,7 +47,11 @@ def _pilot_providers() -> list[Provider]:
 
     demo, _ = demo_provider()
     held = (
-        Offer.objects.filter(outcome=Outcome.AWARDED, package__status=PackageStatus.AWARDED)
+        Offer.objects.filter(  # the award of each package's current round (L4)
+            outcome=Outcome.AWARDED,
+            package__status=PackageStatus.AWARDED,
+            round=F("package__round"),
+        )
         .values("provider_id")
         .annotate(n=Count("id"))
         .order_by("-n", "provider_id")
@@ -60,8 +64,8 @@ def _packages(providers: list[Provider], before: datetime) -> list[Package]:
     """Awarded packages held by `providers`, awarded before `before`, oldest first, dealt out
     round the providers so each has its share."""
     holder = Offer.objects.filter(package=OuterRef("pk"), outcome=Outcome.AWARDED).order_by(
-        "-sent_at"
-    )
+        "-round"
+    )  # as Package.awarded_offer
     rows = (
         Package.objects.filter(status=PackageStatus.AWARDED, awarded_at__lt=before)
         .annotate(holder=Subquery(holder.values("provider_id")[:1]))

@@ -151,6 +151,14 @@ def test_schema_documents_the_shortlist_and_hours_as_lists_and_published_by_as_n
         assert body["schema"]["type"] == "array", path
     shortlist_row = schema["components"]["schemas"]["ShortlistRow"]["properties"]
     assert {"offer", "provider", "branch", "score", "parts"} <= set(shortlist_row)
+    components = schema["components"]["schemas"]
+    parts = components["ShortlistParts"]["properties"]  # L1: the four parts API.md names
+    assert set(parts) == {"response_rate", "quality", "market_share", "start"}
+    for part in parts.values():
+        name = part["$ref"].rsplit("/", 1)[1]
+        assert {"value", "score", "weight"} <= set(components[name]["properties"]), name
+    standing = components["Standing"]["properties"]  # L6, on each offer
+    assert {"rank", "of", "score", "parts", "awarded"} <= set(standing)
     published_by = schema["components"]["schemas"]["RegisterVersion"]["properties"]["published_by"]
     assert published_by["nullable"] is True
 
