@@ -11,7 +11,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import CSV_DOWNLOAD_RENDERERS
+from core.api import CSV_DOWNLOAD_RENDERERS, EstimatedCountPagination
 from core.errors import InvalidInput
 from wards.models import Ward
 
@@ -413,6 +413,8 @@ class RespondSerializer(serializers.Serializer):
 
 class OfferViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = OfferSerializer
+    # Millions of offers: no full count per page (issue 13, README "API beyond API.md").
+    pagination_class = EstimatedCountPagination
     filterset_class = OfferFilter
 
     def get_queryset(self):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from core.models import AuditEvent
@@ -133,3 +133,23 @@ def with_holder(packages: QuerySet[Package]) -> QuerySet[Package]:
         holder_provider_id=Subquery(awarded.values("provider_id")[:1]),
         holder_branch_id=Subquery(awarded.values("branch_id")[:1]),
     )
+
+
+def with_offer_counts(packages: list[Package]) -> list[Package]:
+    """Give each package `offers_sent` and `offers_made` from one grouped query over these
+    packages' offers alone (a page's worth), never over the whole offers table (issue 13)."""
+    counts = {
+        row["package_id"]: row
+        for row in Offer.objects.filter(package__in=[p.pk for p in packages])
+        .order_by()
+        .values("package_id")
+        .annotate(
+            sent=Count("id"),
+            made=Count("id", filter=Q(placement_response=PlacementResponse.OFFER_MADE)),
+        )
+    }
+    for package in packages:
+        row = counts.get(package.pk, {})
+        package.offers_sent = row.get("sent", 0)
+        package.offers_made = row.get("made", 0)
+    return packages

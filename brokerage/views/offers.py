@@ -3,12 +3,13 @@ its CSV, and the e-mails sent to a branch."""
 
 from __future__ import annotations
 
-from collections import Counter
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -56,16 +57,34 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
     filterset = OfferFilter(request.GET, queryset=offer_queryset(request.user))
     open_offers = filterset.qs.filter(outcome=Outcome.OPEN).order_by("deadline", "id")
     warning = PortalSettings.load().deadline_warning_hours * 3600
-    waiting = _mark_deadlines(
-        open_offers.filter(placement_response__isnull=True, deadline__gt=now), now, warning
+    # Each list a page at a time (issue 13): a branch with thousands of open offers gets the first
+    # PAGE_SIZE of each, with the counts from the database, not from every row.
+    waiting_now = Q(placement_response__isnull=True, deadline__gt=now)
+    counts = open_offers.aggregate(
+        waiting=Count("id", filter=waiting_now),
+        answered=Count("id", filter=Q(placement_response__in=ANSWERS)),
+        soon=Count("id", filter=waiting_now & Q(deadline__lt=now + timedelta(seconds=warning))),
     )
-    answered = _mark_deadlines(open_offers.filter(placement_response__in=ANSWERS), now, warning)
-    # L4: a reallocation batch's offers are shown together too, one line per batch.
-    batch_waiting = Counter(o.batch_id for o in waiting if o.batch_id)
+    # L4: a reallocation batch's offers are shown together too, one line per batch (counted in
+    # the database, not from the page's rows).
+    batch_waiting = dict(
+        open_offers.filter(waiting_now, batch__isnull=False)
+        .order_by()
+        .values_list("batch_id")
+        .annotate(n=Count("id"))
+    )
     batches = [
         (batch, batch_waiting[batch.pk])
         for batch in ReallocationBatch.objects.filter(pk__in=batch_waiting).order_by("pk")
     ]
+    waiting = _page(open_offers.filter(waiting_now), counts["waiting"], request.GET.get("page"))
+    answered = _page(
+        open_offers.filter(placement_response__in=ANSWERS),
+        counts["answered"],
+        request.GET.get("answered_page"),
+    )
+    waiting.object_list = _mark_deadlines(waiting.object_list, now, warning)
+    answered.object_list = _mark_deadlines(answered.object_list, now, warning)
     return render(
         request,
         "brokerage/offer_inbox.html",
@@ -73,12 +92,19 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
             "filter": filterset,
             "waiting": waiting,
             "answered": answered,
-            "soon_count": sum(1 for o in waiting if o.deadline_soon),
+            "soon_count": counts["soon"],
             "branches": _branch_choices(request.user),
             "notifications_branch": request.user.branch,
             "batches": batches,
         },
     )
+
+
+def _page(rows, count: int, number):
+    """A page of `rows` whose count is already known (one aggregate gives the inbox's counts)."""
+    paginator = Paginator(rows, PAGE_SIZE)
+    paginator.count = count
+    return paginator.get_page(number)
 
 
 @login_required

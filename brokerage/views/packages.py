@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -29,7 +29,7 @@ from ..models import (
     PlacementResponse,
 )
 from ..permissions import may_act_on_packages
-from ..selectors import branches_to_offer, package_audit_trail
+from ..selectors import branches_to_offer, package_audit_trail, with_offer_counts
 from ..wording import hours, send_now_summary
 from .common import (
     PAGE_SIZE,
@@ -45,23 +45,17 @@ from .common import (
 @package_readers
 def package_list(request: HttpRequest) -> HttpResponse:
     visible = Package.objects.visible_to(request.user)
-    packages = (
-        visible.select_related("ward")
-        .order_by("-created_at", "-id")
-        .annotate(
-            offers_sent=Count("offers"),
-            offers_made=Count(
-                "offers", filter=Q(offers__placement_response=PlacementResponse.OFFER_MADE)
-            ),
-        )
-    )
+    packages = visible.select_related("ward").order_by("-created_at", "-id")
     filterset = PackageFilter(request.GET, queryset=packages)
+    # Paginate first, then count offers for the page's packages only (issue 13): annotating every
+    # package before paginating grouped the whole offers table on each view.
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = visible.aggregate(
-        **{s.value: Count("id", filter=Q(status=s)) for s in PackageStatus},
-        uncovered=Count("id", filter=Q(status=PackageStatus.QUEUED, uncovered_at__isnull=False)),
-    )
-    status_counts = [(s.value, s.label, counts[s.value]) for s in PackageStatus]
+    page.object_list = with_offer_counts(list(page.object_list))
+    counts = dict(visible.order_by().values_list("status").annotate(n=Count("id")))
+    counts["uncovered"] = visible.filter(
+        status=PackageStatus.QUEUED, uncovered_at__isnull=False
+    ).count()
+    status_counts = [(s.value, s.label, counts.get(s.value, 0)) for s in PackageStatus]
     return render(
         request,
         "brokerage/package_list.html",
