@@ -102,6 +102,9 @@ def build_market(providers: int, branches: int, offers: int) -> None:
             """
         )
         cursor.execute("ANALYZE brokerage_offer; ANALYZE brokerage_package")
+    from brokerage.counts import rebuild
+
+    rebuild(everything=True)  # offers written set-based: recount the kept response counts
 
 
 def time_rates(results: dict) -> None:
@@ -145,6 +148,8 @@ def write_visits(path: Path, rows: int) -> None:
         writer.writerow(VISIT_COLUMNS)
         for i in range(rows):
             planned = start + timedelta(minutes=(i * 13) % (89 * 24 * 60))
+            if planned.hour < 6:  # no visits in the night, nor in the spring-forward gap
+                planned += timedelta(hours=6)
             if rng.random() < 0.02:
                 writer.writerow([f"V{i}", f"SU{i % 5000}", planned.isoformat(), 30, "", ""])
                 continue

@@ -32,6 +32,7 @@ from notifications.outbox import handoff_report
 from providers.models import Branch, PdpsStatus, Provider, User
 from wards.models import Coverage
 
+from . import counts
 from .models import (
     CapacityDeclaration,
     DeclineReason,
@@ -156,9 +157,10 @@ def auto_answer_declared(package_ids: list[int], as_of: datetime, actor: User | 
         placement_response__isnull=True,
         branch_id__in=declared,
     )
-    ids = list(offers.values_list("pk", flat=True))
-    if not ids:
+    rows = list(offers.values_list("pk", *counts.STATE_FIELDS))
+    if not rows:
         return 0
+    ids = [row[0] for row in rows]
     answered = Offer.objects.filter(pk__in=ids, placement_response__isnull=True).update(
         placement_response=PlacementResponse.UNABLE_TO_ACCEPT,
         reason=DeclineReason.NO_CAPACITY,
@@ -166,6 +168,10 @@ def auto_answer_declared(package_ids: list[int], as_of: datetime, actor: User | 
         first_responded_at=as_of,
         auto=True,
     )
+    # Offers inserted in this transaction, unanswered until now: K1 counts them as answers.
+    before = [row[1:] for row in rows]
+    change = {"placement_response": PlacementResponse.UNABLE_TO_ACCEPT}
+    counts.shift(before, [counts.changed(state, change) for state in before])
     audit_bulk(
         actor=actor,
         action="offer.auto_answered",

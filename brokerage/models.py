@@ -11,7 +11,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelatio
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -316,6 +316,8 @@ class Offer(models.Model):
     emails = GenericRelation("notifications.Notification", related_query_name="offer")
 
     objects = OfferQuerySet.as_manager()
+    # Issue 13: moves the response counts on every save (set by `brokerage.counts` when ready).
+    count_mover = None
 
     class Meta:
         ordering = ["-sent_at", "-id"]
@@ -351,6 +353,21 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.package.reference} to {self.branch}"
+
+    def save(self, *args, **kwargs):
+        """Saved, and the response counts (ResponseCount, issue 13) moved in the same transaction
+        by `brokerage.counts.move_on_save`, which sets `count_mover` when the app is ready."""
+        if self.count_mover is None:
+            return super().save(*args, **kwargs)
+        with transaction.atomic(using=kwargs.get("using")):
+            self.count_mover(
+                self, lambda: super(Offer, self).save(*args, **kwargs), kwargs.get("update_fields")
+            )
+        return None
+
+    def counted_state(self) -> tuple:
+        """What the response counts read of this offer (`brokerage.counts.STATE_FIELDS`)."""
+        return (self.provider_id, self.sent_at, self.urgent, self.placement_response, self.outcome)
 
 
 class BatchStatus(models.TextChoices):
@@ -594,3 +611,42 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.package}: {self.hours} hours ({self.get_kind_display()})"
+
+
+class ResponseCount(models.Model):
+    """Issue 13: the K1 and K4 counts of each provider's offers, per Europe/London day the offer
+    was sent (`grain` "day") and per financial quarter (`grain` "quarter", `start` its first day),
+    kept current in the same transaction as every write that moves one (`brokerage/counts.py`), so
+    response rates read a few thousand rows instead of millions of offers. Each count is of all
+    the offers; its `urgent_` twin of the urgent ones alone (for the setting that leaves them out).
+    Rebuilt from the offers by `manage.py rebuild_kpi_summary`."""
+
+    DAY = "day"
+    QUARTER = "quarter"
+    COUNTS = ("responded", "no_response", "offer_made", "awarded")
+    COLUMNS = COUNTS + tuple(f"urgent_{c}" for c in COUNTS)
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    grain = models.CharField(max_length=8, choices=[(DAY, "Day"), (QUARTER, "Quarter")])
+    start = models.DateField(help_text="The day, or the quarter's first day (Europe/London).")
+    responded = models.IntegerField(default=0)  # Offer Made + Unable to Accept
+    no_response = models.IntegerField(default=0)
+    offer_made = models.IntegerField(default=0)
+    awarded = models.IntegerField(default=0)  # Offer Made and awarded
+    urgent_responded = models.IntegerField(default=0)
+    urgent_no_response = models.IntegerField(default=0)
+    urgent_offer_made = models.IntegerField(default=0)
+    urgent_awarded = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "start", "provider"],
+                name="one_response_count_per_period",
+                violation_error_message="These offers are already counted for this period.",
+            )
+        ]
+        indexes = [models.Index(fields=["provider", "grain", "start"])]  # one provider's own
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} {self.grain} {self.start}"

@@ -12,7 +12,7 @@ from core.models import AuditEvent
 from providers.models import Branch, User
 from wards.models import Coverage
 
-from .models import ANSWERS, Offer, Outcome, Package
+from .models import ANSWERS, Offer, Outcome, Package, PlacementResponse
 from .notifications import with_email_state
 
 AUDIT_ACTIONS = {

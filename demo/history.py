@@ -21,6 +21,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from brokerage import counts
 from brokerage.distribution import deadlines
 from brokerage.models import (
     SHORT_TERM_LEVELS,
@@ -211,6 +212,7 @@ def load_history(out: OutputWrapper) -> None:
     Package.objects.filter(reference__startswith=HISTORY_PREFIX).update(created_at=F("queued_at"))
     offers = [offer for item in planned for offer in item.offers]
     Offer.objects.bulk_create(offers, batch_size=1000)
+    counts.record_created(offers)  # bulk_create bypasses Offer.save (issue 13)
     _record_emails()
     _record_runs(planned)
     _audit(planned, navigator)

@@ -10,6 +10,7 @@ import csv
 import functools
 import io
 import math
+import operator
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -111,7 +112,7 @@ def _unreadable(row: int, detail: str = "") -> ReturnRejected:
     return ReturnRejected([RowError(row, "", message)], error_count=1, bad_rows=1 if row else 0)
 
 
-def _csv_rows(source: IO) -> Iterator[tuple[int, dict]]:
+def _csv_rows(source: IO) -> Iterator[tuple[int, tuple]]:
     """The CSV's rows. A file that is not UTF-8 text, or not CSV, is refused whole (K5) rather
     than failing half-way: a decoding error cannot be pinned to a row, since the text is decoded
     in blocks, so it is reported against the file (row 0); a CSV syntax error names its row."""
@@ -121,18 +122,26 @@ def _csv_rows(source: IO) -> Iterator[tuple[int, dict]]:
         header = [h.strip().lstrip("\ufeff").lower() for h in next(reader, [])]
         number = 0
         _check_header(header)
-        index = {c: header.index(c) for c in COLUMNS}
+        pick = operator.itemgetter(*(header.index(c) for c in COLUMNS))
         for number, raw in enumerate(reader, start=1):  # noqa: B007 - read in the handlers
-            if not any(v.strip() for v in raw):
+            try:
+                row = pick(raw)
+            except IndexError:  # a short row: the missing cells are blank
+                row = tuple(
+                    raw[header.index(c)] if header.index(c) < len(raw) else "" for c in COLUMNS
+                )
+            # Cells as written (not stripped): the fast path takes only plain ones, the careful
+            # path strips. A row is blank when every cell is, even those of other columns.
+            if not row[2].strip() and not any(v.strip() for v in raw):
                 continue
-            yield number, {c: (raw[i].strip() if i < len(raw) else "") for c, i in index.items()}
+            yield number, row
     except UnicodeDecodeError as exc:
         raise _unreadable(0) from exc
     except csv.Error as exc:
         raise _unreadable(number + 1, str(exc)[:80]) from exc
 
 
-def _xlsx_rows(source: IO) -> Iterator[tuple[int, dict]]:
+def _xlsx_rows(source: IO) -> Iterator[tuple[int, list]]:
     from openpyxl import load_workbook
 
     try:
@@ -151,11 +160,12 @@ def _xlsx_rows(source: IO) -> Iterator[tuple[int, dict]]:
         rows = sheet.iter_rows(values_only=True)
         header = [str(h or "").strip().lower() for h in next(rows, ())]
         _check_header(header)
-        index = {c: header.index(c) for c in COLUMNS}
+        index = [header.index(c) for c in COLUMNS]
         for number, raw in enumerate(rows, start=1):
             if not any(v not in (None, "") for v in raw):
                 continue
-            yield number, {c: (raw[i] if i < len(raw) else None) for c, i in index.items()}
+            # A list, not a tuple: cells of any type (datetimes, numbers), read carefully.
+            yield number, [raw[i] if i < len(raw) else None for i in index]
     finally:
         workbook.close()
 
@@ -178,8 +188,9 @@ def check_return_file(source: IO, name: str = "") -> None:
         raise _as_return_rejected(exc) from None
 
 
-def visit_rows(source: IO, name: str = "") -> Iterator[tuple[int, dict]]:
-    """(row number, {column: value}) for each data row; row 1 is the first data row. The file is
+def visit_rows(source: IO, name: str = "") -> Iterator[tuple[int, tuple | list]]:
+    """(row number, the values in COLUMNS order) for each data row; row 1 is the first data row
+    (a CSV row a tuple of its text, an XLSX row a list of cells of any type). The file is
     checked against the upload limits first, and refused at the first row past
     KPI_RETURN_MAX_ROWS (a sheet may claim fewer rows than it has)."""
     check_return_file(source, name)
@@ -298,25 +309,34 @@ def _minutes(value) -> int:
     return int(number)
 
 
-def _check_row(number: int, row: dict, quarter: Quarter) -> tuple[list[RowError], tuple]:
+def _check_row(
+    number: int, row: tuple | list, quarter: Quarter, bounds: tuple
+) -> tuple[list, tuple]:
+    """Every problem with one row, and its (planned, minutes, start, end) as aware datetimes and
+    whole minutes. The careful path, for the rows `_fast_row` does not take."""
     errors: list[RowError] = []
     values: dict = {}
-    if not str(row["visit_ref"] or "").strip():
+    visit_ref, _, *_ = row
+    if not str(visit_ref or "").strip():
         errors.append(RowError(number, "visit_ref", "the visit reference is missing"))
-    for column in ("planned_start", "actual_start", "actual_end"):
+    for column, value in (
+        ("planned_start", row[2]),
+        ("actual_start", row[4]),
+        ("actual_end", row[5]),
+    ):
         try:
-            values[column] = _moment(row[column])
+            values[column] = _moment(value)
         except ValueError as exc:
             errors.append(RowError(number, column, str(exc)))
             values[column] = False  # present but bad
     try:
-        values["planned_minutes"] = _minutes(row["planned_minutes"])
+        values["planned_minutes"] = _minutes(row[3])
     except ValueError as exc:
         errors.append(RowError(number, "planned_minutes", str(exc)))
     planned, start, end = values["planned_start"], values["actual_start"], values["actual_end"]
     if planned is None:
         errors.append(RowError(number, "planned_start", "the planned start is missing"))
-    elif planned and not (quarter.start_at <= planned < quarter.end_at):
+    elif planned and not (bounds[0] <= planned < bounds[1]):
         errors.append(
             RowError(
                 number,
@@ -331,8 +351,61 @@ def _check_row(number: int, row: dict, quarter: Quarter) -> tuple[list[RowError]
     return errors, (planned, values.get("planned_minutes"), start, end)
 
 
+# --- The fast path (issue 13): a plain row read without building a datetime per value ----------
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+class _Careful(Exception):  # noqa: N818 - not an error: "take the careful path"
+    """This row is not plain: `_check_row` reads it (and says what is wrong, if anything)."""
+
+
+_OFFSETS: dict[str, float | None] = {}
+
+
+def _day_offset(day_text: str) -> float | None:
+    """London's UTC offset in seconds all through the day `day_text` (YYYY-MM-DD), or None for a
+    day near a clock change (or not a date): those take the careful path. Kept per day."""
+    if day_text in _OFFSETS:
+        return _OFFSETS[day_text]
+    try:
+        day = date.fromisoformat(day_text)
+    except ValueError:
+        offset = None
+    else:
+        noon = datetime.combine(day, time(12), tzinfo=LONDON)
+        offset = None if _clocks_change_near(day) else noon.utcoffset().total_seconds()
+    if len(_OFFSETS) > 4096:
+        _OFFSETS.clear()
+    _OFFSETS[day_text] = offset
+    return offset
+
+
+def _seconds(text: str) -> float:
+    """Seconds since the epoch (UTC) of an ISO 8601 moment, as `_moment` reads it; _Careful for
+    anything else (a UK date, a date alone, a day near a clock change, a bad value, spaces)."""
+    if len(text) <= 10 or "/" in text:
+        raise _Careful
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise _Careful from None
+    if parsed.tzinfo is not None:
+        return parsed.timestamp()
+    offset = _OFFSETS.get(text[:10], False)
+    if offset is False:
+        offset = _day_offset(text[:10])
+    if offset is None:
+        raise _Careful
+    return (parsed - _EPOCH).total_seconds() - offset
+
+
+def _stamp(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
 def tally_visits(
-    rows: Iterator[tuple[int, dict]],
+    rows: Iterator[tuple[int, tuple | list]],
     *,
     quarter: Quarter,
     late_start_minutes: int,
@@ -344,32 +417,53 @@ def tally_visits(
     tally = VisitTally()
     cap = settings.KPI_RETURN_MAX_LISTED_ERRORS
     late_after = late_start_minutes * 60
+    allowance = travel_allowance_minutes * 60
+    # The quarter's bounds once, not per row (issue 13).
+    bounds = (quarter.start_at, quarter.end_at)
+    first, last = bounds[0].timestamp(), bounds[1].timestamp()
+    visits = delivered = missed = late_starts = compliant = 0
+    seconds, careful_error = _seconds, (_Careful, ValueError)
     for number, row in rows:
         if progress and number % PROGRESS_EVERY == 0:
             progress(number)
-        errors, (planned, minutes, start, end) = _check_row(number, row, quarter)
-        if errors:
-            tally.bad_rows += 1
-            tally.error_count += len(errors)
-            tally.errors.extend(errors[: max(cap - len(tally.errors), 0)])
-            continue
+        # The fast path: a CSV row (a tuple of text) of plain ISO 8601 times, read without
+        # building more than one datetime per value; anything else (_Careful) takes the careful
+        # path, which also says what is wrong with a bad row.
+        try:
+            if row.__class__ is not tuple:
+                raise _Careful  # an XLSX row: cells of any type, read carefully
+            visit_ref, _, planned, minutes, start, end = row
+            if not minutes.isdigit() or not visit_ref.strip():
+                raise _Careful
+            minutes = int(minutes)
+            planned = seconds(planned)
+            start = seconds(start) if start else None
+            end = seconds(end) if end else None
+            if not minutes or not (first <= planned < last) or (start and end and end < start):
+                raise _Careful
+        except careful_error:
+            errors, (planned, minutes, start, end) = _check_row(number, row, quarter, bounds)
+            if errors:
+                tally.bad_rows += 1
+                tally.error_count += len(errors)
+                tally.errors.extend(errors[: max(cap - len(tally.errors), 0)])
+                continue
+            planned, start, end = _stamp(planned), _stamp(start), _stamp(end)
         if tally.bad_rows:
             continue  # the file is refused anyway: just keep checking
-        tally.visits += 1
+        visits += 1
         if start is None and end is None:
-            tally.missed += 1
+            missed += 1
             continue
-        tally.delivered += 1
+        delivered += 1
         # Late is judged from the start; with only the end known it cannot be shown late.
-        if start is not None and (start - planned).total_seconds() > late_after:
-            tally.late_starts += 1
+        if start is not None and start - planned > late_after:
+            late_starts += 1
         # Compliant on length only when the length is known: both times given.
-        if (
-            start is not None
-            and end is not None
-            and (end - start).total_seconds() >= (minutes - travel_allowance_minutes) * 60
-        ):
-            tally.length_compliant += 1
+        if start is not None and end is not None and end - start >= minutes * 60 - allowance:
+            compliant += 1
+    tally.visits, tally.delivered, tally.missed = visits, delivered, missed
+    tally.late_starts, tally.length_compliant = late_starts, compliant
     if tally.bad_rows:
         raise ReturnRejected(tally.errors, error_count=tally.error_count, bad_rows=tally.bad_rows)
     if not tally.visits:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from brokerage.models import Offer
 from providers.models import Provider
 
 from .models import RiskProfile
@@ -42,5 +41,5 @@ def risk_entries(now: datetime) -> tuple[list[dict], Quarter]:
 def risk_history(provider: Provider, now: datetime) -> list[tuple[Quarter, RateRow | None]]:
     """The provider's rates over the last four quarters, newest first (None: no offers)."""
     quarters = recent_quarters(now, RISK_HISTORY_QUARTERS)
-    own = rates_by_quarter(quarters, offers=Offer.objects.filter(provider=provider))
+    own = rates_by_quarter(quarters, provider_id=provider.pk)
     return [(q, (own.get(str(q)) or [None])[0]) for q in reversed(quarters)]

@@ -1,14 +1,21 @@
 """Response rates (K1-K4): the one implementation behind the pages, the API and the CSV exports.
 
-Everything is counted in the database: one grouped query with `Count(..., filter=Q(...))` per
-period, never a loop over offers. K1 counts an offer by the quarter of its `sent_at` (Europe/London)
-once it is answered (Offer Made, Unable to Accept) or expired (No Response); Closed Before Response
-and offers still open and unanswered are left out, and urgent packages too when the setting says.
-The counts read the same `placement_response` the provider and the council both see (P9).
+K1 counts an offer by the quarter of its `sent_at` (Europe/London) once it is answered (Offer Made,
+Unable to Accept) or expired (No Response); Closed Before Response and offers still open and
+unanswered are left out, and urgent packages too when the setting says. The counts read the same
+`placement_response` the provider and the council both see (P9).
+
+Issue 13: the market's and a provider's figures are read from the kept response counts
+(`brokerage.models.ResponseCount`, moved in the same transaction as every write to an offer by
+`brokerage/counts.py`): a quarter is one row per provider, a rolling window one row per provider and
+day. A rolling window is whole Europe/London days, today included (K3: refreshed at least daily).
+A branch user's own figures, which the counts do not keep per branch, are counted from that
+branch's offers in the window: one grouped query on the (branch, sent_at) index.
 
 K10: an offer whose challenge was upheld is left out of every count and counted instead as
-`excluded` ("excluded after challenge"), in the same grouped query (a LEFT JOIN on the one-to-one
-challenge, so one row per offer and no extra query), never deleted.
+`excluded` ("excluded after challenge"): in the kept counts' `excluded` column, moved by
+`challenge_decide` in the same transaction; counted from offers, in the same grouped query (a LEFT
+JOIN on the one-to-one challenge, so one row per offer and no extra query). Nothing is deleted.
 """
 
 from __future__ import annotations
@@ -16,19 +23,20 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connections
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncQuarter
 from django.utils import timezone
 
-from brokerage.models import Offer, Outcome, PlacementResponse
+from brokerage.models import Offer, Outcome, PlacementResponse, ResponseCount
 from core.models import PortalSettings
-from providers.models import Provider, User
+from providers.models import Role, User
 
 from .models import ChallengeStatus
-from .quarters import LONDON, Quarter
+from .quarters import LONDON, Quarter, local_midnight
 from .response_times import median_hours
 
 # K10: left out after an upheld challenge; everything else is kept.
@@ -74,8 +82,21 @@ class RateWindow:
 
     @classmethod
     def rolling(cls, now: datetime | None = None, days: int = ROLLING_DAYS) -> RateWindow:
-        now = now or timezone.now()
-        return cls(f"rolling-{days}", f"the last {days} days", now - timedelta(days=days), now)
+        """The `days` whole Europe/London days ending with today (K3): offers sent from local
+        midnight `days - 1` days ago to the coming midnight."""
+        today = (now or timezone.now()).astimezone(LONDON).date()
+        start, end = today - timedelta(days=days - 1), today + timedelta(days=1)
+        return cls(
+            f"rolling-{days}", f"the last {days} days", local_midnight(start), local_midnight(end)
+        )
+
+    @property
+    def grain(self) -> tuple[str, dict]:
+        """Which kept counts cover this window, and the filter that picks them."""
+        if self.quarter is not None:
+            return ResponseCount.QUARTER, {"start": self.quarter.start_date}
+        first, end = self.start.astimezone(LONDON).date(), self.end.astimezone(LONDON).date()
+        return ResponseCount.DAY, {"start__gte": first, "start__lt": end}
 
     @classmethod
     def parse(cls, code: str, now: datetime | None = None) -> RateWindow:
@@ -110,7 +131,35 @@ def band_description(band: str | None, rules: PortalSettings) -> str:
     }.get(band or "", "No risk band: no offers counted")
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class ProviderName:
+    """What a rate row shows of its provider: read as three columns, not as a whole Provider, so
+    that thousands of rows cost little (issue 13)."""
+
+    pk: int
+    ref: str
+    name: str
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+
+# Grouped by these, a rate row brings its provider's reference and name in the same query.
+NAMED = ("provider_id", "provider__ref", "provider__name")
+
+
+def _rate_row(row: dict, rules: PortalSettings) -> RateRow:
+    """A RateRow from a grouped row of NAMED and the figures, with its band."""
+    provider = ProviderName(
+        row.pop("provider_id"), row.pop("provider__ref"), row.pop("provider__name")
+    )
+    rate_row = RateRow(provider_id=provider.pk, provider=provider, **row)
+    rate_row.band = band_for(rate_row.rate, rules)
+    return rate_row
+
+
+@dataclass(slots=True)
 class RateRow:
     provider_id: int
     offers: int  # responded + no_response: the offers K1 counts
@@ -119,8 +168,8 @@ class RateRow:
     awarded: int
     excluded: int = 0  # K10: left out after an upheld challenge, not in `offers`
     band: str | None = None
-    provider: Provider | None = None
     median_hours: float | None = None  # K11: to the first answer; None when none answered
+    provider: ProviderName | None = None
 
     @property
     def no_response(self) -> int:
@@ -154,12 +203,12 @@ class Market:
     responded: int = 0
     excluded: int = 0  # K10: offers left out after an upheld challenge
     rate: float | None = None
-    median_hours: float | None = None  # K11: over every answered offer, not of provider medians
     median: float | None = None
     p25: float | None = None
     p75: float | None = None
     bands: dict[str, int] = field(default_factory=lambda: {"low": 0, "medium": 0, "high": 0})
     rates: list[float] = field(default_factory=list)  # every provider's rate, sorted (anonymous)
+    median_hours: float | None = None  # K11: over every answered offer, not of provider medians
 
     def as_dict(self) -> dict:
         return {
@@ -204,36 +253,48 @@ def _aggregates() -> dict:
 
 
 def provider_rates(
-    period: RateWindow, *, offers: QuerySet | None = None, rules: PortalSettings | None = None
+    period: RateWindow,
+    *,
+    offers: QuerySet | None = None,
+    provider_id: int | None = None,
+    rules: PortalSettings | None = None,
 ) -> RateRows:
     """One row per provider with counted (or excluded, K10) offers in `period`, best rate first,
-    each with its band, its provider and its median hours to answer (K11; two extra queries).
-    `offers` narrows the base set, e.g. to `Offer.objects.visible_to(user)` (A1)."""
+    each with its band, its provider's reference and name (same query) and its median hours to
+    answer (K11; one more query). From the kept counts (every provider's, or `provider_id`'s
+    alone); or, given `offers` (a branch's, say `Offer.objects.visible_to(branch_user)`, A1),
+    counted from those offers."""
     rules = rules or PortalSettings.load()
-    grouped = (
-        counted_offers(offers, rules=rules)
-        .filter(sent_at__gte=period.start, sent_at__lt=period.end)
-        .order_by()
-        .values("provider_id")
-        .annotate(**_aggregates())
-    )
-    rows = RateRows(RateRow(**row) for row in grouped)
-    providers = Provider.objects.in_bulk([r.provider_id for r in rows])
-    for row in rows:
-        row.band = band_for(row.rate, rules)
-        row.provider = providers.get(row.provider_id)
+    if offers is not None:
+        grouped = (
+            counted_offers(offers, rules=rules)
+            .filter(sent_at__gte=period.start, sent_at__lt=period.end)
+            .order_by()
+            .values(*NAMED)
+            .annotate(**_aggregates())
+        )
+    else:
+        grain, where = period.grain
+        grouped = _fetch(_kept(grain, where, provider_id).values(*NAMED).annotate(**_sums(rules)))
+    rows = RateRows(_rate_row(row, rules) for row in grouped if row["offers"])
     rows.sort(key=lambda r: (-(r.rate or 0), r.provider.name if r.provider else ""))
-    return _with_median_hours({period.code: rows}, [period], offers, rules)[period.code]
+    return _with_median_hours({period.code: rows}, [period], offers, provider_id, rules)[
+        period.code
+    ]
 
 
 def _with_median_hours(
     by_window: dict[str, RateRows],
     windows: list[RateWindow],
     offers: QuerySet | None,
+    provider_id: int | None,
     rules: PortalSettings,
 ) -> dict[str, RateRows]:
     """K11 beside K1: each row's median hours to first answer, and each window's over all its
-    rows, from one query over the same answered offers K1 counts in those windows."""
+    rows, from one query over the same answered offers K1 counts in those windows (a median is
+    not kept: it cannot be added up from counts; README "KPI figures from kept counts")."""
+    if offers is None and provider_id:
+        offers = Offer.objects.filter(provider_id=provider_id)
     answered = counted_offers(offers, rules=rules).filter(RESPONDED)
     hours = median_hours(answered, [(w.code, w.start, w.end) for w in windows])
     for code, rows in by_window.items():
@@ -241,6 +302,43 @@ def _with_median_hours(
         for row in rows:
             row.median_hours = hours.get((code, row.provider_id))
     return by_window
+
+
+def _fetch(grouped: QuerySet) -> list[dict]:
+    """The rows of a `values().annotate()` queryset, read with a plain cursor: Django's per-row
+    converters cost more than the database's work for thousands of kept-count rows (issue 13)."""
+    sql, params = grouped.query.sql_with_params()
+    names = [*grouped.query.values_select, *grouped.query.annotation_select]
+    with connections[grouped.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _kept(grain: str, where: dict, provider_id: int | None) -> QuerySet:
+    counts = ResponseCount.objects.filter(grain=grain, **where)
+    return counts.filter(provider_id=provider_id) if provider_id else counts.order_by()
+
+
+def _sums(rules: PortalSettings) -> dict:
+    """The kept counts summed into RateRow's figures, less the urgent ones when the setting says."""
+
+    def kept(name: str):
+        return F(name) - F(f"urgent_{name}") if rules.kpi_exclude_urgent else F(name)
+
+    return {
+        "offers": Sum(kept("responded") + kept("no_response")),
+        "responded": Sum(kept("responded")),
+        "offer_made": Sum(kept("offer_made")),
+        "awarded": Sum(kept("awarded")),
+    }
+
+
+def own_figures(user: User) -> dict:
+    """How to narrow `provider_rates` and `rates_by_quarter` to the user's own figures (A1): an
+    organisation user's provider from the kept counts; a branch user's branch from its offers."""
+    if user.role == Role.PROVIDER_ORG and user.provider_id:
+        return {"provider_id": user.provider_id}
+    return {"offers": Offer.objects.visible_to(user)}
 
 
 def market_summary(rows: list[RateRow]) -> Market:
@@ -294,37 +392,51 @@ def _tenth_band(position: int, n: int) -> int:
 
 
 def rates_by_quarter(
-    quarters: list[Quarter], *, offers: QuerySet | None = None, rules: PortalSettings | None = None
+    quarters: list[Quarter],
+    *,
+    offers: QuerySet | None = None,
+    provider_id: int | None = None,
+    rules: PortalSettings | None = None,
 ) -> dict[str, RateRows]:
-    """Provider rows for each quarter, from one grouped query over all of them (K8), with their
-    median hours to answer from one more (K11)."""
+    """Provider rows for each quarter, from one read of the kept quarter counts (K8), narrowed
+    to `provider_id`; or, given `offers`, one grouped query over them; with their median hours
+    to answer from one more (K11)."""
     rules = rules or PortalSettings.load()
     if not quarters:
         return {}
-    grouped = (
-        counted_offers(offers, rules=rules)
-        .filter(sent_at__gte=quarters[0].start_at, sent_at__lt=quarters[-1].end_at)
-        .annotate(q=TruncQuarter("sent_at", tzinfo=LONDON))
-        .order_by()
-        .values("q", "provider_id")
-        .annotate(**_aggregates())
-    )
+    if offers is None:
+        grouped = _fetch(
+            _kept(
+                ResponseCount.QUARTER,
+                {"start__in": [q.start_date for q in quarters]},
+                provider_id,
+            )
+            .values("start", *NAMED)
+            .annotate(**_sums(rules))
+        )
+    else:
+        grouped = (
+            counted_offers(offers, rules=rules)
+            .filter(sent_at__gte=quarters[0].start_at, sent_at__lt=quarters[-1].end_at)
+            .annotate(start=TruncQuarter("sent_at", tzinfo=LONDON))
+            .order_by()
+            .values("start", *NAMED)
+            .annotate(**_aggregates())
+        )
     out: dict[str, RateRows] = {str(q): RateRows() for q in quarters}
-    all_rows = []
     for row in grouped:
-        quarter = str(Quarter.containing(_as_date(row.pop("q"))))
-        rate_row = RateRow(**row)
-        rate_row.band = band_for(rate_row.rate, rules)
-        out.setdefault(quarter, RateRows()).append(rate_row)
-        all_rows.append(rate_row)
-    providers = Provider.objects.in_bulk({r.provider_id for r in all_rows})
-    for rate_row in all_rows:
-        rate_row.provider = providers.get(rate_row.provider_id)
-    return _with_median_hours(out, [RateWindow.for_quarter(q) for q in quarters], offers, rules)
+        quarter = str(Quarter.containing(_as_date(row.pop("start"))))
+        if row["offers"]:
+            out.setdefault(quarter, RateRows()).append(_rate_row(row, rules))
+    windows = [RateWindow.for_quarter(q) for q in quarters]
+    return _with_median_hours(out, windows, offers, provider_id, rules)
 
 
 def _as_date(value):
-    """TruncQuarter gives a datetime on PostgreSQL and may give a date elsewhere."""
+    """TruncQuarter gives a datetime on PostgreSQL and may give a date elsewhere; a kept count's
+    `start` read with a plain cursor is a date, or text on SQLite."""
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
     if isinstance(value, datetime):
         return value.astimezone(LONDON).date() if timezone.is_aware(value) else value.date()
     return value
@@ -376,7 +488,7 @@ def response_rates_payload(user: User, period: RateWindow) -> dict:
     if user.is_council:
         payload["results"] = [rate_row_dict(r) for r in rows]
         return payload
-    own = provider_rates(period, offers=Offer.objects.visible_to(user))
+    own = provider_rates(period, **own_figures(user))
     payload["results"] = [rate_row_dict(r) for r in own]
     place = standing(own[0].rate if own else None, market)
     payload["percentile"] = place["percentile"] if place else None

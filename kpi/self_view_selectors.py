@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from brokerage.models import Offer
 from core.models import PortalSettings
 from providers.models import User
 
@@ -16,6 +15,7 @@ from .selectors import (
     RateWindow,
     band_description,
     market_summary,
+    own_figures,
     provider_rates,
     rates_by_quarter,
     standing,
@@ -39,14 +39,14 @@ def self_view_rows(user: User, now: datetime, rules: PortalSettings) -> list[dic
     Each: `period` (its RateWindow), `row` (the user's own RateRow, or None: no offers), `market`
     (the whole market's Market) and `standing` (where the own rate stands, or None)."""
     quarters = recent_quarters(now, SELF_VIEW_QUARTERS)
-    own_offers = Offer.objects.visible_to(user)
-    mine_by_q = rates_by_quarter(quarters, offers=own_offers, rules=rules)
+    own = own_figures(user)
+    mine_by_q = rates_by_quarter(quarters, rules=rules, **own)
     market_by_q = rates_by_quarter(quarters, rules=rules)
     rolling = RateWindow.rolling(now)
     windows = [
         (
             rolling,
-            provider_rates(rolling, offers=own_offers, rules=rules),
+            provider_rates(rolling, rules=rules, **own),
             market_summary(provider_rates(rolling, rules=rules)),
         )
     ]

@@ -13,6 +13,7 @@ from core.audit import audit_record
 from notifications.models import NotificationKind
 from providers.models import User
 
+from .. import counts
 from ..models import (
     ANSWERS,
     Claim,
@@ -36,6 +37,7 @@ from .transitions import (
 
 
 @transaction.atomic
+@counts.deferred()  # its offers' counts moved once, in key order (issue 13)
 def package_award(
     *,
     actor: User,

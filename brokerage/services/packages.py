@@ -13,6 +13,7 @@ from notifications.models import NotificationKind
 from providers.models import Branch, User
 from wards.models import Coverage
 
+from .. import counts
 from ..distribution import DistributionResult, distribute_packages
 from ..models import ANSWERS, Outcome, Package, PackageStatus
 from ..notifications import notify_offers
@@ -105,6 +106,7 @@ def package_send_now(
 
 
 @transaction.atomic
+@counts.deferred()  # its offers' counts moved once, in key order (issue 13)
 def package_withdraw(
     *, actor: User, package: Package, reason: str, now: datetime | None = None
 ) -> Package:

@@ -14,6 +14,7 @@ from core.audit import audit_bulk, audit_record
 from core.errors import InvalidInput, StateConflict
 from providers.models import User
 
+from .. import counts
 from ..models import Offer, Package, PackageStatus, PlacementResponse
 
 
@@ -90,20 +91,22 @@ def settle_offers(
     (I4). Returns the ids changed; with `skip_locked`, rows another worker holds are left to it."""
     rows = list(
         offers.select_for_update(skip_locked=skip_locked).values_list(
-            "pk", "placement_response", "outcome"
+            "pk", "placement_response", "outcome", *counts.STATE_FIELDS
         )
     )
     if not rows:
         return []
-    ids = [pk for pk, _, _ in rows]
+    ids = [row[0] for row in rows]
     Offer.objects.filter(pk__in=ids).update(**changes)
+    before = [row[3:] for row in rows]
+    counts.shift(before, [counts.changed(state, changes) for state in before])
     after = {
         k: v
         for k, v in changes.items()
         if k in {"placement_response", "outcome", "feedback", "award_reason"}
     }
     groups: dict[tuple, list[int]] = defaultdict(list)
-    for pk, response, outcome in rows:
+    for pk, response, outcome, *_ in rows:
         groups[(response, outcome)].append(pk)
     for (response, outcome), pks in groups.items():
         before = {"placement_response": response, "outcome": outcome}

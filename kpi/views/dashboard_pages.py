@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 
@@ -22,6 +23,8 @@ from ..market_gaps import GAPS_HEADER, gap_csv_rows, market_gaps, parse_gap_quer
 from ..selectors import response_rates_payload
 from .common import _period, council_kpi
 
+MATRIX_PAGE = 50
+
 
 @council_kpi
 def dashboard_page(request: HttpRequest) -> HttpResponse:
@@ -36,8 +39,12 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         quarter, by = parse_gap_query(
             gaps_form.cleaned_data["gaps_quarter"], gaps_form.cleaned_data["gaps_by"]
         )
+    # A page of the provider table at a time (issue 13): thousands of providers nationally; the
+    # CSV download has them all.
+    matrix = Paginator(data["matrix"], MATRIX_PAGE).get_page(request.GET.get("page"))
     context = {
         **data,
+        "matrix": matrix,
         "charts": dashboard_charts(data),
         "gaps": market_gaps_section(quarter, by),
         "gaps_form": gaps_form,

@@ -1,0 +1,236 @@
+"""Benchmark (issue 13, goal 2): list pages and the dashboard under 50 clients, beside a bare
+signed-in page, served by gunicorn with the production settings (3 workers) on the national
+market of `bench/market.py`.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_i13 REDIS_URL=redis://127.0.0.1:6379/8 \\
+        python bench/pages.py [--quick] [--seconds 10]
+
+The load comes from wrk (Debian's `wrk`, installed with apt-get when missing and run as root): a
+closed loop of 50 connections, each sending its next request when the last is answered, so the
+load is bounded. Each page is first fetched once (it must answer 200), then driven for the given
+seconds; the table gives req/s and p50/p95/p99 per page, and the goal lines each page's req/s
+against the bare page's (at least half) and its p95 against 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._setup import REPO, django_setup, goal, load, throwaway_database  # noqa: E402
+
+PORT = 8913
+CLIENTS = 50
+LUA = """
+done = function(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read
+                 + summary.errors.write + summary.errors.timeout
+  io.write(string.format("RESULT %d %d %.1f %.1f %.1f %d\\n", summary.requests, summary.duration,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    errors))
+end
+"""
+# (name, user, path, how it signs in): the bare page first, the limit of the others.
+PAGES = [
+    ("bare signed-in page", "bench-contract", "/", "session"),
+    ("package queue", "bench-navigator", "/packages/", "session"),
+    ("branch inbox", "bench-branch", "/offers/", "session"),
+    ("offer history", "bench-branch", "/offers/history/", "session"),
+    ("KPI dashboard", "bench-contract", "/kpi/dashboard/", "session"),
+    ("council GET /api/v1/offers/", "bench-contract", "/api/v1/offers/", "token"),
+]
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, capture_output=True)
+        found = shutil.which("wrk")
+    if not found:
+        sys.exit("bench/pages.py needs wrk: apt-get install wrk")
+    return found
+
+
+def credentials(users: dict) -> dict[str, tuple[str, str]]:
+    """A header per user: a signed-in session's cookie, or an API token."""
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    out = {}
+    for name, user in users.items():
+        client = Client()
+        client.force_login(user)
+        out[(name, "session")] = ("Cookie", f"sessionid={client.cookies['sessionid'].value}")
+        out[(name, "token")] = ("Authorization", f"Token {Token.objects.create(user=user).key}")
+    return out
+
+
+def serve(database: str) -> subprocess.Popen:
+    from django.conf import settings as django_settings
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        # The key the sessions were signed with (the signed-in hash depends on it).
+        "DJANGO_SECRET_KEY": django_settings.SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": database,
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8"),
+        "SECURE_SSL_REDIRECT": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=REPO,
+        env=env,
+        check=True,
+    )
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            "3",
+            "--timeout",
+            "120",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz/", timeout=2)
+            return server
+        except OSError:
+            time.sleep(0.5)
+    stop(server)
+    sys.exit("gunicorn did not start")
+
+
+def stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def drive(wrk: str, script: str, path: str, header: tuple[str, str], seconds: int) -> dict:
+    url = f"http://127.0.0.1:{PORT}{path}"
+    request = urllib.request.Request(url, headers={header[0]: header[1]})
+    with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - our own server
+        if response.status != 200 or response.url != url:
+            sys.exit(f"{path} answered {response.status} at {response.url}, not 200")
+    result = subprocess.run(
+        [
+            wrk,
+            "-t",
+            "2",
+            "-c",
+            str(CLIENTS),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "60s",
+            "-H",
+            f"{header[0]}: {header[1]}",
+            "-s",
+            script,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT"))
+    requests, duration, p50, p95, p99, errors = line.split()[1:]
+    return {
+        "rps": int(requests) / (int(duration) / 1e6),
+        "p50": float(p50),
+        "p95": float(p95),
+        "p99": float(p99),
+        "errors": int(errors),
+    }
+
+
+def run(users: dict, seconds: int) -> list[str]:
+    from django.db import connection
+
+    wrk = ensure_wrk()
+    headers = credentials(users)
+    settings = connection.settings_dict
+    database = (
+        f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    )
+    server = serve(database)
+    results = {}
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(LUA)
+        for name, user, path, how in PAGES:
+            results[name] = drive(wrk, script.name, path, headers[(user, how)], seconds)
+            print(f"  {name}: {results[name]['rps']:.1f} req/s", flush=True)
+    finally:
+        stop(server)
+        os.unlink(script.name)
+    print("\n| page | req/s | p50 ms | p95 ms | p99 ms | errors |\n|---|---|---|---|---|---|")
+    for name, r in results.items():
+        print(
+            f"| {name} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} | "
+            f"{r['errors']} |"
+        )
+    print(f"\n{CLIENTS} clients, {seconds} s a page, gunicorn 3 workers; {load()}")
+    bare = results[PAGES[0][0]]["rps"]
+    lines = []
+    for name, *_ in PAGES[1:]:
+        slug = name.replace("council GET /api/v1/offers/", "offers-api").replace(" ", "-").lower()
+        lines.append(
+            goal(
+                f"page-{slug}",
+                results[name]["rps"],
+                "req/s",
+                bare,
+                at_least=0.5,
+                limit_unit="req/s (bare page)",
+            )
+        )
+        lines.append(goal(f"page-{slug}-p95", results[name]["p95"], "ms", 300, at_most=1))
+    return lines
+
+
+def main() -> None:
+    from bench import market
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20k packages, 2M offers")
+    parser.add_argument("--seconds", type=int, default=None, help="per page (10 quick, 30 full)")
+    parser.add_argument("--packages", type=int)
+    parser.add_argument("--offers", type=int)
+    args = parser.parse_args()
+    django_setup()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit("bench/pages.py needs PostgreSQL: set DATABASE_URL")
+    with throwaway_database():
+        sizes = dict(market.QUICK if args.quick else market.FULL)
+        sizes.update({k: v for k in sizes if (v := getattr(args, k))})
+        built = market.build(**sizes)
+        run(built["users"], args.seconds or (10 if args.quick else 30))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Benchmark (issue 13, goal 1): K1, K3 and K8 read from the kept response counts.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_i13 python bench/summary.py [--quick]
+
+Builds the market (`bench/market.py`), then times, each the best of five: one quarter's response
+rates for every provider beside a bare read of that quarter's counts (the limit), the rolling 90
+days, and the whole contract-management dashboard (six quarters, every figure) with its query
+count; and the rebuild. Goal lines: the quarter within 2x of the bare read and under 100 ms, the
+rolling 90 days under 150 ms, the dashboard under 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._setup import django_setup, goal, load, throwaway_database  # noqa: E402
+
+
+def best(fn, times: int = 5) -> float:
+    """The fastest of `times` runs, in milliseconds (after one run to warm the caches)."""
+    fn()
+    out = []
+    for _ in range(times):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return min(out)
+
+
+def run() -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from brokerage.models import ResponseCount
+    from core.models import PortalSettings
+    from kpi.figures import dashboard
+    from kpi.quarters import Quarter
+    from kpi.selectors import RateWindow, market_summary, provider_rates
+
+    PortalSettings.load()
+    now = timezone.now()
+    quarter = Quarter.containing(now).previous()
+    window = RateWindow.for_quarter(quarter)
+
+    def bare():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT * FROM {ResponseCount._meta.db_table} WHERE grain = %s AND start = %s",
+                [ResponseCount.QUARTER, quarter.start_date],
+            )
+            cursor.fetchall()
+
+    rows = provider_rates(window)
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+        import pstats
+
+        cProfile.runctx(
+            "market_summary(provider_rates(window))", globals(), locals(), "/tmp/bench.prof"
+        )
+        pstats.Stats("/tmp/bench.prof").sort_stats("cumtime").print_stats(30)
+    quarter_ms = best(lambda: market_summary(provider_rates(window)))
+    bare_ms = best(bare)
+    rolling_ms = best(lambda: market_summary(provider_rates(RateWindow.rolling(now))))
+    dashboard_ms = best(lambda: dashboard(now), times=3)
+    with CaptureQueriesContext(connection) as queries:
+        dashboard(now)
+    print(
+        f"K1 {quarter} ({len(rows):,} providers): {quarter_ms:.1f} ms (bare read of the counts "
+        f"{bare_ms:.1f} ms); rolling 90 days {rolling_ms:.1f} ms; dashboard {dashboard_ms:.0f} ms "
+        f"in {len(queries)} queries; {load()}"
+    )
+    return [
+        goal("kpi-quarter", quarter_ms, "ms", bare_ms, at_most=2, limit_unit="ms (bare read)"),
+        goal("kpi-quarter-abs", quarter_ms, "ms", 100, at_most=1),
+        goal("kpi-rolling-90", rolling_ms, "ms", 150, at_most=1),
+        goal("kpi-dashboard", dashboard_ms, "ms", 300, at_most=1),
+    ]
+
+
+def main() -> None:
+    from bench import market
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2M offers, not 25M")
+    parser.add_argument("--packages", type=int)
+    parser.add_argument("--offers", type=int)
+    args = parser.parse_args()
+    django_setup()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit("bench/summary.py needs PostgreSQL (generate_series): set DATABASE_URL")
+    with throwaway_database():
+        sizes = dict(market.QUICK if args.quick else market.FULL)
+        sizes.update({k: v for k in sizes if (v := getattr(args, k))})
+        market.build(**sizes)
+        run()
+
+
+if __name__ == "__main__":
+    main()

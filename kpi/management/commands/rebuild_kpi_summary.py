@@ -1,0 +1,28 @@
+"""`manage.py rebuild_kpi_summary [--as-of T] [--all]`: recount the kept response counts (issue 13)."""
+
+from brokerage.counts import rebuild
+from core.management.as_of import AsOfCommand
+
+
+class Command(AsOfCommand):
+    help = (
+        "Recounts the kept K1/K4 response counts (brokerage ResponseCount) from the offers, for "
+        "every quarter not closed at --as-of (default now; closed: ended over 35 days before, "
+        "never changed), or every quarter with --all. Safe to repeat; one transaction."
+    )
+    job_name = "rebuild_kpi_summary"
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--all", action="store_true", help="Recount closed quarters too (after a bulk load)."
+        )
+
+    def handle(self, *args, **options):
+        self.everything = options.pop("all", False)
+        return super().handle(*args, **options)
+
+    def run(self, moment) -> str:
+        since, rows = rebuild(as_of=moment, everything=self.everything)
+        scope = "every quarter" if since is None else f"offers sent from {since:%-d %B %Y}"
+        return f"Response counts rebuilt for {scope}: {rows} rows."
