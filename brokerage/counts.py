@@ -1,14 +1,17 @@
 """The response counts (`ResponseCount`, issue 13): K1 and K4 counted per provider per day and per
 quarter, moved in the same transaction as every write that changes what an offer counts as.
 
-An offer counts by its state (`STATE_FIELDS`): the provider, the Europe/London day it was sent
-(and so its quarter), urgent or not, its placement response and its outcome. Every write moves the
-counts from the offers' state before to their state after (`shift`):
+An offer counts by its state (`STATE_FIELDS`, then whether K10 left it out): the provider, the
+Europe/London day it was sent (and so its quarter), urgent or not, its placement response, its
+outcome, and whether its challenge was upheld (then it counts as `excluded` and in no other count,
+as K1 counts it). Every write moves the counts from the offers' state before to their state after
+(`shift`):
 
 - `Offer.save()` does it for one offer (respond, award, anything saved through the ORM);
 - `transitions.settle_offers` for its UPDATE (expire, award's losers, withdraw, cancel);
 - `distribution.auto_answer_declared` for P12's UPDATE;
 - `record_created` for offers written with `bulk_create` (the demo's history);
+- `exclude` when K10's `challenge_decide` upholds a challenge (kpi, above brokerage, calls it);
 - `rebuild` recounts from the offers (the `rebuild_kpi_summary` command), leaving closed quarters.
 
 Each shift is one upsert (`INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`) of the rows
@@ -28,20 +31,39 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Value
+from django.db.models import BooleanField, Count, Expression, Q, Value
 from django.db.models.functions import TruncDate
 
 from .models import Offer, Outcome, PlacementResponse, ResponseCount
 
 LONDON = ZoneInfo("Europe/London")
+COUNTED_RESPONSES = (
+    PlacementResponse.OFFER_MADE,
+    PlacementResponse.UNABLE_TO_ACCEPT,
+    PlacementResponse.NO_RESPONSE,
+)
 STATE_FIELDS = ("provider_id", "sent_at", "urgent", "placement_response", "outcome")
 # A quarter stays open to change for K10's challenges (28 days after its end) and the last
 # deadlines of its offers; after that a rebuild leaves it as it is (closed quarters never change).
 CLOSED_AFTER_DAYS = 35
-State = tuple  # (provider_id, sent_at, urgent, placement_response, outcome)
+State = tuple  # (provider_id, sent_at, urgent, placement_response, outcome, excluded)
 Key = tuple[str, date, int]  # (grain, start, provider_id)
 
 _local = threading.local()
+
+
+class Exclusion:
+    """K10: whether an offer is left out of K1 (its challenge upheld), as an expression over an
+    offers queryset. Challenges live in kpi, above brokerage (brokerage never imports kpi), so kpi
+    gives the expression when it is ready (`kpi.apps`); without it no offer is left out."""
+
+    expression = None  # a callable giving a fresh boolean expression (an Exists over challenges)
+
+    @classmethod
+    def of_offer(cls) -> Expression:
+        if cls.expression is None:
+            return Value(False, output_field=BooleanField())
+        return cls.expression()
 
 
 def quarter_start(day: date) -> date:
@@ -57,16 +79,19 @@ def local_day(moment: datetime) -> date:
 
 def columns(state: State) -> list[str]:
     """The counts one offer in `state` adds to (none while open and unanswered, or closed before
-    response): K1's responded / no response, K4's offer made / awarded, each also `urgent_`."""
-    _, _, urgent, response, outcome = state
-    if response == PlacementResponse.OFFER_MADE:
+    response): K1's responded / no response, K4's offer made / awarded, or, left out after an
+    upheld challenge (K10), `excluded` alone; each also `urgent_`."""
+    _, _, urgent, response, outcome, excluded = state
+    if response not in COUNTED_RESPONSES:
+        return []
+    if excluded:
+        names = ["excluded"]
+    elif response == PlacementResponse.OFFER_MADE:
         names = ["responded", "offer_made"] + (["awarded"] if outcome == Outcome.AWARDED else [])
     elif response == PlacementResponse.UNABLE_TO_ACCEPT:
         names = ["responded"]
-    elif response == PlacementResponse.NO_RESPONSE:
+    else:  # No Response
         names = ["no_response"]
-    else:
-        return []
     return names + [f"urgent_{n}" for n in names] if urgent else names
 
 
@@ -150,12 +175,13 @@ def move_on_save(offer: Offer, save, update_fields) -> None:
     the fields saved, with `update_fields`)."""
     before = None if offer._state.adding else saved_state(offer)
     save()
-    after = offer.counted_state()
+    # A save never decides a challenge: the offer stays left out (K10) or not, as stored.
+    after = (*offer.counted_state(), bool(before and before[-1]))
     if before is not None and update_fields is not None:
         saved = set(update_fields)
         after = tuple(
             new if name in saved or name.removesuffix("_id") in saved else old
-            for name, old, new in zip(STATE_FIELDS, before, after, strict=True)
+            for name, old, new in zip((*STATE_FIELDS, "excluded"), before, after, strict=True)
         )
     shift([before] if before else [], [after])
 
@@ -166,33 +192,49 @@ Offer.count_mover = staticmethod(move_on_save)
 def saved_state(offer: Offer) -> State | None:
     """The offer's state as stored, read under a row lock (whatever state the object was read in),
     or None when it is not stored yet."""
-    row = Offer.objects.select_for_update().filter(pk=offer.pk).values_list(*STATE_FIELDS).first()
+    row = state_rows(Offer.objects.select_for_update(of=("self",)).filter(pk=offer.pk)).first()
     return tuple(row) if row else None
 
 
-def states(offers) -> list[State]:
-    """The states of these offers (a queryset, ids or Offer objects)."""
-    if isinstance(offers, list | tuple) and offers and isinstance(offers[0], Offer):
-        return [o.counted_state() for o in offers]
-    qs = offers if hasattr(offers, "values_list") else Offer.objects.filter(pk__in=list(offers))
-    return [tuple(row) for row in qs.values_list(*STATE_FIELDS)]
+def state_rows(offers, *first: str):
+    """`offers.values_list(*first, *STATE_FIELDS, excluded)`: each offer's state after the fields
+    named first. K10's exclusion is a subquery, so a row lock on the offers stays on them alone."""
+    return offers.annotate(counted_excluded=Exclusion.of_offer()).values_list(
+        *first, *STATE_FIELDS, "counted_excluded"
+    )
 
 
 def record_created(offers: list[Offer]) -> None:
-    """Count offers written with `bulk_create` (which bypasses `Offer.save`)."""
-    shift([], [o.counted_state() for o in offers])
+    """Count offers written with `bulk_create` (which bypasses `Offer.save`); new offers have no
+    challenge."""
+    shift([], [(*o.counted_state(), False) for o in offers])
+
+
+def exclude(offer_ids: Iterable[int]) -> None:
+    """K10: these offers' challenges were upheld in this transaction, so K1 leaves them out: their
+    counts move to `excluded`. Their rows are locked first, so a write to one of them at the same
+    time moves its counts before or after this, never across it."""
+    rows = (
+        Offer.objects.select_for_update()
+        .filter(pk__in=list(offer_ids))
+        .order_by("pk")
+        .values_list(*STATE_FIELDS)
+    )
+    rows = list(rows)
+    shift([(*row, False) for row in rows], [(*row, True) for row in rows])
 
 
 def changed(state: State, changes: dict) -> State:
     """`state` after an UPDATE that sets `changes` (only placement_response and outcome move a
-    count; the rest of an offer's state never changes)."""
-    provider_id, sent_at, urgent, response, outcome = state
+    count; the rest of an offer's state, K10's exclusion included, never changes by one)."""
+    provider_id, sent_at, urgent, response, outcome, excluded = state
     return (
         provider_id,
         sent_at,
         urgent,
         changes.get("placement_response", response),
         changes.get("outcome", outcome),
+        excluded,
     )
 
 
@@ -275,25 +317,24 @@ def rebuild(*, as_of: datetime | None = None, everything: bool = False) -> tuple
 
 
 def _grouped(since: date | None):
-    """The offers' counts per provider and Europe/London day sent (one grouped query)."""
+    """The offers' counts per provider and Europe/London day sent (one grouped query); K10's
+    left-out offers in `excluded` alone."""
+    kept = Q(counted_excluded=False)
     responded = Q(
         placement_response__in=[PlacementResponse.OFFER_MADE, PlacementResponse.UNABLE_TO_ACCEPT]
     )
     made = Q(placement_response=PlacementResponse.OFFER_MADE)
     filters = {
-        "responded": responded,
-        "no_response": Q(placement_response=PlacementResponse.NO_RESPONSE),
-        "offer_made": made,
-        "awarded": made & Q(outcome=Outcome.AWARDED),
+        "responded": responded & kept,
+        "no_response": Q(placement_response=PlacementResponse.NO_RESPONSE) & kept,
+        "offer_made": made & kept,
+        "awarded": made & Q(outcome=Outcome.AWARDED) & kept,
+        "excluded": Q(counted_excluded=True),
     }
     counts = {name: Count("id", filter=f) for name, f in filters.items()}
     counts |= {f"urgent_{n}": Count("id", filter=f & Q(urgent=True)) for n, f in filters.items()}
-    offers = Offer.objects.filter(
-        placement_response__in=[
-            PlacementResponse.OFFER_MADE,
-            PlacementResponse.UNABLE_TO_ACCEPT,
-            PlacementResponse.NO_RESPONSE,
-        ]
+    offers = Offer.objects.filter(placement_response__in=COUNTED_RESPONSES).annotate(
+        counted_excluded=Exclusion.of_offer()
     )
     if since:
         offers = offers.filter(sent_at__gte=datetime.combine(since, datetime.min.time(), LONDON))

@@ -157,7 +157,7 @@ def auto_answer_declared(package_ids: list[int], as_of: datetime, actor: User | 
         placement_response__isnull=True,
         branch_id__in=declared,
     )
-    rows = list(offers.values_list("pk", *counts.STATE_FIELDS))
+    rows = list(counts.state_rows(offers, "pk"))
     if not rows:
         return 0
     ids = [row[0] for row in rows]

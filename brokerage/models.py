@@ -366,7 +366,8 @@ class Offer(models.Model):
         return None
 
     def counted_state(self) -> tuple:
-        """What the response counts read of this offer (`brokerage.counts.STATE_FIELDS`)."""
+        """What the response counts read of this offer (`brokerage.counts.STATE_FIELDS`; whether
+        K10 left it out is read from the database)."""
         return (self.provider_id, self.sent_at, self.urgent, self.placement_response, self.outcome)
 
 
@@ -619,11 +620,12 @@ class ResponseCount(models.Model):
     kept current in the same transaction as every write that moves one (`brokerage/counts.py`), so
     response rates read a few thousand rows instead of millions of offers. Each count is of all
     the offers; its `urgent_` twin of the urgent ones alone (for the setting that leaves them out).
+    An offer left out of K1 after an upheld challenge (K10) counts in `excluded` alone.
     Rebuilt from the offers by `manage.py rebuild_kpi_summary`."""
 
     DAY = "day"
     QUARTER = "quarter"
-    COUNTS = ("responded", "no_response", "offer_made", "awarded")
+    COUNTS = ("responded", "no_response", "offer_made", "awarded", "excluded")
     COLUMNS = COUNTS + tuple(f"urgent_{c}" for c in COUNTS)
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
@@ -633,10 +635,12 @@ class ResponseCount(models.Model):
     no_response = models.IntegerField(default=0)
     offer_made = models.IntegerField(default=0)
     awarded = models.IntegerField(default=0)  # Offer Made and awarded
+    excluded = models.IntegerField(default=0)  # K10: left out after an upheld challenge
     urgent_responded = models.IntegerField(default=0)
     urgent_no_response = models.IntegerField(default=0)
     urgent_offer_made = models.IntegerField(default=0)
     urgent_awarded = models.IntegerField(default=0)
+    urgent_excluded = models.IntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -324,6 +324,15 @@ class ChallengeQuerySet(models.QuerySet):
         return self.filter(offer__in=Offer.objects.visible_to(user))
 
 
+def upheld_challenge() -> models.Exists:
+    """K10 over an offers queryset: whether the offer's challenge was upheld (a subquery on the
+    one-to-one, so a row lock on the offers stays on them alone). The kept response counts read
+    it (`brokerage.counts.Exclusion`)."""
+    return models.Exists(
+        Challenge.objects.filter(offer=models.OuterRef("pk"), status=ChallengeStatus.UPHELD)
+    )
+
+
 class Challenge(models.Model):
     """K10, the right of reply: the offer's provider challenges its No Response with a reason; a
     contract manager upholds or rejects it with a comment. An upheld challenge leaves the offer out

@@ -276,7 +276,7 @@ def provider_rates(
     else:
         grain, where = period.grain
         grouped = _fetch(_kept(grain, where, provider_id).values(*NAMED).annotate(**_sums(rules)))
-    rows = RateRows(_rate_row(row, rules) for row in grouped if row["offers"])
+    rows = RateRows(_rate_row(row, rules) for row in grouped if row["offers"] or row["excluded"])
     rows.sort(key=lambda r: (-(r.rate or 0), r.provider.name if r.provider else ""))
     return _with_median_hours({period.code: rows}, [period], offers, provider_id, rules)[
         period.code
@@ -330,6 +330,7 @@ def _sums(rules: PortalSettings) -> dict:
         "responded": Sum(kept("responded")),
         "offer_made": Sum(kept("offer_made")),
         "awarded": Sum(kept("awarded")),
+        "excluded": Sum(kept("excluded")),
     }
 
 
@@ -426,7 +427,7 @@ def rates_by_quarter(
     out: dict[str, RateRows] = {str(q): RateRows() for q in quarters}
     for row in grouped:
         quarter = str(Quarter.containing(_as_date(row.pop("start"))))
-        if row["offers"]:
+        if row["offers"] or row["excluded"]:
             out.setdefault(quarter, RateRows()).append(_rate_row(row, rules))
     windows = [RateWindow.for_quarter(q) for q in quarters]
     return _with_median_hours(out, windows, offers, provider_id, rules)

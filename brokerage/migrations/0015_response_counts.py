@@ -11,14 +11,17 @@ def count_existing_offers(apps, schema_editor):
     from zoneinfo import ZoneInfo
 
     offer = apps.get_model("brokerage", "Offer")
+    challenge = apps.get_model("kpi", "Challenge")
     response_count = apps.get_model("brokerage", "ResponseCount")
     london = ZoneInfo("Europe/London")
     totals = defaultdict(lambda: defaultdict(int))
     counted = ["offer_made", "unable_to_accept", "no_response"]
+    # K10: an offer whose challenge was upheld counts as excluded alone.
+    upheld = set(challenge.objects.filter(status="upheld").values_list("offer_id", flat=True))
     rows = offer.objects.filter(placement_response__in=counted).values_list(
-        "provider_id", "sent_at", "urgent", "placement_response", "outcome"
+        "pk", "provider_id", "sent_at", "urgent", "placement_response", "outcome"
     )
-    for provider_id, sent_at, urgent, response, outcome in rows.iterator(chunk_size=5000):
+    for pk, provider_id, sent_at, urgent, response, outcome in rows.iterator(chunk_size=5000):
         day = sent_at.astimezone(london).date()
         month = (day.month - 4) % 12 // 3 * 3 + 4
         year = day.year if day.month >= 4 else day.year - 1
@@ -28,6 +31,8 @@ def count_existing_offers(apps, schema_editor):
         )
         if response == "offer_made" and outcome == "awarded":
             names = [*names, "awarded"]
+        if pk in upheld:
+            names = ["excluded"]
         names += [f"urgent_{n}" for n in names] if urgent else []
         for key in (("day", day, provider_id), ("quarter", quarter, provider_id)):
             for name in names:
@@ -44,6 +49,7 @@ def count_existing_offers(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("brokerage", "0014_package_field_bounds"),
+        ("kpi", "0007_challenge"),  # K10's upheld challenges are counted apart
         ("providers", "0001_initial"),
     ]
 
@@ -73,10 +79,12 @@ class Migration(migrations.Migration):
                 ("no_response", models.IntegerField(default=0)),
                 ("offer_made", models.IntegerField(default=0)),
                 ("awarded", models.IntegerField(default=0)),
+                ("excluded", models.IntegerField(default=0)),
                 ("urgent_responded", models.IntegerField(default=0)),
                 ("urgent_no_response", models.IntegerField(default=0)),
                 ("urgent_offer_made", models.IntegerField(default=0)),
                 ("urgent_awarded", models.IntegerField(default=0)),
+                ("urgent_excluded", models.IntegerField(default=0)),
                 (
                     "provider",
                     models.ForeignKey(

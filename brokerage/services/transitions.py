@@ -90,8 +90,11 @@ def settle_offers(
     """Apply `changes` to these offers under row locks, auditing each with its before and after
     (I4). Returns the ids changed; with `skip_locked`, rows another worker holds are left to it."""
     rows = list(
-        offers.select_for_update(skip_locked=skip_locked).values_list(
-            "pk", "placement_response", "outcome", *counts.STATE_FIELDS
+        counts.state_rows(
+            offers.select_for_update(skip_locked=skip_locked, of=("self",)),
+            "pk",
+            "placement_response",
+            "outcome",
         )
     )
     if not rows:

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from brokerage import counts
 from brokerage.models import Offer, PlacementResponse
 from core.audit import audit_record
 from core.errors import InvalidInput, NotAllowed, NotFound
@@ -156,6 +157,8 @@ def challenge_decide(
         challenge.decided_by = actor
         challenge.decided_at = now
         challenge.save(update_fields=["status", "comment", "decided_by", "decided_at"])
+        if uphold:  # the kept response counts move in this transaction (issue 13)
+            counts.exclude([challenge.offer_id])
         challenge.rate_after = (
             provider_quarter_rate(provider_id, challenge.quarter)
             if uphold

@@ -1,20 +1,29 @@
 """Issue 13, goal 1: the kept response counts (K1, K4) always equal a recount of the offers, moved
-in the same transaction as every write (respond, expire, award, withdraw, P12's automatic answer);
+in the same transaction as every write (respond, expire, award, withdraw, P12's automatic answer,
+K10's challenge upheld or rejected);
 the rates read from them equal the rates counted from the offers; a rebuild restores them and
 leaves closed quarters as they were."""
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from brokerage import counts
 from brokerage.capacity import capacity_declare
@@ -23,8 +32,11 @@ from brokerage.models import Offer, Outcome, Package, PackageStatus, PlacementRe
 from brokerage.models import ResponseCount as Kept
 from brokerage.services import offer_respond, offers_close_expired, package_award, package_withdraw
 from core.models import PortalSettings
+from kpi.models import Challenge, ChallengeStatus
 from kpi.quarters import Quarter
-from kpi.selectors import RateWindow, provider_rates, rates_by_quarter
+from kpi.selectors import RateWindow, market_summary, provider_rates, rates_by_quarter
+from kpi.services import challenge_decide, challenge_make
+from kpi.services.challenges import challenge_problem
 from providers.models import Role
 from tests.factories import (
     BranchFactory,
@@ -42,15 +54,23 @@ Q1 = Quarter.parse("2026-27-Q1")
 Q2 = Quarter.parse("2026-27-Q2")
 
 
+# How often the machine's runs challenged, upheld and rejected (the test fails if they never did).
+SEEN: Counter = Counter()
+
+
 def figures(rows):
-    return sorted((r.provider_id, r.offers, r.responded, r.offer_made, r.awarded) for r in rows)
+    """Every K1/K4 figure of the rows, K10's exclusions included."""
+    return sorted(
+        (r.provider_id, r.offers, r.responded, r.offer_made, r.awarded, r.excluded) for r in rows
+    )
 
 
 class ResponseCountsMachine(RuleBasedStateMachine):
     """Random days of brokerage across the end of a quarter: packages distributed (some branches
     with no capacity declared, some packages urgent), answers given and changed, offers expiring,
-    awards and withdrawals. After every step the kept counts equal a recount, and every rate read
-    from them equals the same rate counted from the offers."""
+    awards and withdrawals, No Responses challenged and the challenges upheld or rejected (K10).
+    After every step the kept counts equal a recount, and every rate read from them (the offers
+    excluded after challenge included) equals the same rate counted from the offers."""
 
     def __init__(self):
         super().__init__()
@@ -71,12 +91,21 @@ class ResponseCountsMachine(RuleBasedStateMachine):
             for b in self.branches
         ]
         self.navigator = UserFactory(role=Role.NAVIGATOR)
+        self.contract_manager = UserFactory(role=Role.CONTRACT_MANAGER)
+
+    @initialize()
+    def a_week_ago_nobody_answered(self):
+        """Every run starts with No Responses to challenge: a package sent to all four branches a
+        week ago, unanswered past its deadline."""
+        PackageFactory(ward=self.ward, status="queued")
+        distribute_packages(as_of=self.now - timedelta(days=7))
+        offers_close_expired(as_of=self.now)
 
     def teardown(self):
         transaction.set_rollback(True)
         self.atomic.__exit__(None, None, None)
 
-    @rule(hours=st.integers(min_value=1, max_value=40))
+    @rule(hours=st.integers(min_value=1, max_value=80))
     def time_passes(self, hours):
         self.now += timedelta(hours=hours)
 
@@ -139,6 +168,45 @@ class ResponseCountsMachine(RuleBasedStateMachine):
                 actor=self.navigator, package=package, reason="No longer needed", now=self.now
             )
 
+    @rule(data=st.data(), decision=st.sampled_from([True, False, None]))
+    def challenge(self, data, decision):
+        """K10: the offer's branch challenges a No Response still open to challenge; a contract
+        manager upholds or rejects it at once, or later (`decide`)."""
+        missed = [
+            offer
+            for offer in Offer.objects.filter(
+                placement_response=PlacementResponse.NO_RESPONSE, challenge__isnull=True
+            ).order_by("pk")
+            if not challenge_problem(offer, self.now)
+        ]
+        if missed:
+            offer = data.draw(st.sampled_from(missed))
+            user = self.branch_users[self.branches.index(offer.branch)]
+            made = challenge_make(
+                actor=user, offer=offer, reason="The e-mail never came", now=self.now
+            )
+            event("a No Response challenged")
+            SEEN["challenged"] += 1
+            if decision is not None:
+                self._decide(made, decision)
+
+    @rule(data=st.data(), uphold=st.booleans())
+    def decide(self, data, uphold):
+        waiting = list(Challenge.objects.filter(status=ChallengeStatus.OPEN).order_by("pk"))
+        if waiting:
+            self._decide(data.draw(st.sampled_from(waiting)), uphold)
+
+    def _decide(self, challenge, uphold):
+        challenge_decide(
+            actor=self.contract_manager,
+            challenge=challenge,
+            uphold=uphold,
+            comment="Checked the mail log",
+            now=self.now,
+        )
+        event("a challenge upheld" if uphold else "a challenge rejected")
+        SEEN["upheld" if uphold else "rejected"] += 1
+
     @invariant()
     def kept_counts_equal_a_recount(self):
         assert counts.stored() == counts.recount()
@@ -153,9 +221,10 @@ class ResponseCountsMachine(RuleBasedStateMachine):
                 RateWindow.for_quarter(Q2),
                 RateWindow.rolling(self.now, days=3),
             ):
-                assert figures(provider_rates(window, rules=rules)) == figures(
-                    provider_rates(window, offers=everything, rules=rules)
-                )
+                kept = provider_rates(window, rules=rules)
+                counted = provider_rates(window, offers=everything, rules=rules)
+                assert figures(kept) == figures(counted)
+                assert market_summary(kept).as_dict() == market_summary(counted).as_dict()
             kept = rates_by_quarter([Q1, Q2], rules=rules)
             counted = rates_by_quarter([Q1, Q2], offers=everything, rules=rules)
             assert {q: figures(r) for q, r in kept.items()} == {
@@ -164,15 +233,18 @@ class ResponseCountsMachine(RuleBasedStateMachine):
 
 
 def test_kept_counts_always_equal_a_recount():
+    SEEN.clear()
     run_state_machine_as_test(
         ResponseCountsMachine,
         settings=settings(
             max_examples=10,
-            stateful_step_count=20,
+            stateful_step_count=30,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
+    # The runs reached K10: No Responses challenged, challenges upheld and rejected.
+    assert SEEN["challenged"] and SEEN["upheld"] and SEEN["rejected"], SEEN
 
 
 # --- Hand-made cases ------------------------------------------------------------------------------
@@ -281,3 +353,53 @@ def test_bulk_created_offers_are_counted_when_recorded(make_offer, branch_a1, wa
     )
     counts.record_created(offers)
     assert counts.stored() == counts.recount()
+
+
+def test_an_upheld_challenge_moves_its_offer_to_excluded_in_the_same_transaction(
+    make_offer, branch_a1, alice
+):
+    """K10 in the kept counts: upheld, the No Response leaves `no_response` for `excluded` (day
+    and quarter) inside `challenge_decide`'s transaction; rejected, nothing moves. K1 read from the
+    counts equals K1 counted from the offers, `excluded_after_challenge` included, and a rebuild
+    gives the same counts."""
+    manager = UserFactory(role=Role.CONTRACT_MANAGER)
+    make_offer(branch_a1, at(2026, 5, 5, 11), "offer_made")
+    missed = make_offer(branch_a1, at(2026, 5, 5, 11), "no_response")
+    kept_back = make_offer(branch_a1, at(2026, 5, 6, 11), "no_response")
+    now = at(2026, 7, 2, 9)
+    upheld = challenge_make(actor=alice, offer=missed, reason="No e-mail came", now=now)
+    rejected = challenge_make(actor=alice, offer=kept_back, reason="No e-mail came", now=now)
+    with CaptureQueriesContext(connection) as ctx:
+        challenge_decide(actor=manager, challenge=upheld, uphold=True, comment="Seen", now=now)
+    assert any(Kept._meta.db_table in q["sql"] for q in ctx.captured_queries)
+    challenge_decide(actor=manager, challenge=rejected, uphold=False, comment="Seen", now=now)
+    quarter = Kept.objects.get(grain="quarter", start=Q1.start_date)
+    assert (quarter.responded, quarter.no_response, quarter.excluded) == (1, 1, 1)
+    day = Kept.objects.get(grain="day", start=date(2026, 5, 5))
+    assert (day.responded, day.no_response, day.excluded) == (1, 0, 1)
+    assert counts.stored() == counts.recount()
+    window = RateWindow.for_quarter(Q1)
+    (row,) = provider_rates(window)
+    assert (row.offers, row.responded, row.excluded, row.rate) == (2, 1, 1, 0.5)
+    assert figures([row]) == figures(provider_rates(window, offers=Offer.objects.all()))
+    upheld.refresh_from_db()
+    assert (upheld.rate_before, upheld.rate_after) == (Decimal("0.3333"), Decimal("0.5000"))
+    Kept.objects.all().delete()
+    call_command("rebuild_kpi_summary", "--all")
+    assert figures(provider_rates(window)) == figures([row])
+
+
+def test_a_save_after_an_upheld_challenge_keeps_the_offer_excluded(make_offer, branch_a1, alice):
+    """A later write to a left-out offer (withdrawing its package, say) moves it within
+    `excluded`: K1 never counts it again."""
+    manager = UserFactory(role=Role.CONTRACT_MANAGER)
+    missed = make_offer(branch_a1, at(2026, 5, 5, 11), "no_response")
+    now = at(2026, 7, 2, 9)
+    challenge = challenge_make(actor=alice, offer=missed, reason="No e-mail came", now=now)
+    challenge_decide(actor=manager, challenge=challenge, uphold=True, comment="Seen", now=now)
+    missed.refresh_from_db()
+    missed.outcome = Outcome.WITHDRAWN
+    missed.save()
+    assert counts.stored() == counts.recount()
+    quarter = Kept.objects.get(grain="quarter", start=Q1.start_date)
+    assert (quarter.no_response, quarter.excluded) == (0, 1)
