@@ -58,7 +58,7 @@ def build(packages: int, offers: int, out=print) -> dict:
             INSERT INTO brokerage_package (reference, ward_id, postcode, service_level,
                 hours_per_week, call_pattern, carer_gender, urgency, start_date, needs_summary,
                 person_name, address, full_details, status, created_at, queued_at, distributed_at,
-                withdrawn_reason, cancel_reason, cancelled_on_doorstep, awarded_at)
+                withdrawn_reason, cancel_reason, cancelled_on_doorstep, end_reason, awarded_at)
             SELECT 'BENCH-' || t.g, (SELECT min(id) FROM wards_ward) + t.g % 700, 'PR1 4AB',
                    (ARRAY['homecare_single','homecare_two','stcah_single','stcah_two'])[1 + t.g % 4],
                    5 + t.g % 20, '2 calls a day', 'any',
@@ -66,7 +66,7 @@ def build(packages: int, offers: int, out=print) -> dict:
                    (t.sent + INTERVAL '14 days')::date, 'Personal care', '', '', '',
                    CASE WHEN t.sent > now() - INTERVAL '3 days' THEN 'offered'
                         WHEN t.g % 10 < 8 THEN 'awarded' ELSE 'withdrawn' END,
-                   t.sent - INTERVAL '1 day', t.sent - INTERVAL '1 day', t.sent, '', '', false,
+                   t.sent - INTERVAL '1 day', t.sent - INTERVAL '1 day', t.sent, '', '', false, '',
                    CASE WHEN t.sent <= now() - INTERVAL '3 days' AND t.g % 10 < 8
                         THEN t.sent + INTERVAL '3 days' END
             FROM bench_times t ORDER BY t.g;

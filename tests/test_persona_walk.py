@@ -646,8 +646,8 @@ def world(db) -> World:
         bad_rows=1,
     )
     missed = _offered_package(nina, ward, "PKG-MISSED").offers.get(branch=a1)
-    Offer.objects.filter(pk=missed.pk).update(placement_response="no_response", closed_at=now)
-    missed.refresh_from_db()
+    missed.placement_response, missed.closed_at = "no_response", now  # saved: counts move
+    missed.save(update_fields=["placement_response", "closed_at"])
     challenge = challenge_make(actor=alice, offer=missed, reason="The e-mail never arrived")
     return World(
         provider_a=provider_a,

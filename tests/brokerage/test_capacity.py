@@ -15,6 +15,7 @@ from django.utils import timezone
 from brokerage.capacity import capacity_active, capacity_declare, capacity_lift
 from brokerage.distribution import distribute_packages
 from brokerage.models import CapacityDeclaration, Offer
+from brokerage.services import offer_respond
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import AuditEvent
 from kpi.selectors import RateWindow, provider_rates
@@ -229,11 +230,12 @@ def test_p12_k11_counts_an_automatic_answer_from_distribution_at_0_hours(
     for hours in (4, 6):
         package = _queue(ward, reference=f"PKG-{hours}H")
         distribute_packages(as_of=sent, package_ids=[package.pk])
-        Offer.objects.filter(package=package, branch=market["a1"]).update(
-            placement_response="unable_to_accept",
+        offer_respond(
+            actor=alice,
+            offer=Offer.objects.get(package=package, branch=market["a1"]),
+            response="unable_to_accept",
             reason="no_capacity",
-            responded_at=sent + timedelta(hours=hours),
-            first_responded_at=sent + timedelta(hours=hours),
+            now=sent + timedelta(hours=hours),
         )
     assert Offer.objects.filter(branch=market["a1"], auto=True).count() == 1
     window = RateWindow.rolling(now=MONDAY_11 + timedelta(days=2))

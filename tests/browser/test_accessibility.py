@@ -209,15 +209,16 @@ def world(
         _sent(nina, ward, reference).offers.get(branch=branch_a1)
         for reference in ("ASC-2026-0160", "ASC-2026-0161")
     )
-    # Sent four days ago, opened two hours later, expired unanswered a day ago: a true record.
+    # Sent four days ago, opened two hours later, expired unanswered a day ago: a true record,
+    # saved so the kept response counts move (issue 13).
     sent = now - timedelta(days=4)
-    Offer.objects.filter(pk__in=[missed.pk, challenged.pk]).update(
-        placement_response="no_response",
-        sent_at=sent,
-        deadline=sent + timedelta(days=3),
-        closed_at=sent + timedelta(days=3),
-        viewed_at=sent + timedelta(hours=2),
-    )
+    for offer in (missed, challenged):
+        offer.placement_response = "no_response"
+        offer.sent_at, offer.deadline = sent, sent + timedelta(days=3)
+        offer.closed_at, offer.viewed_at = sent + timedelta(days=3), sent + timedelta(hours=2)
+        offer.save(
+            update_fields=["placement_response", "sent_at", "deadline", "closed_at", "viewed_at"]
+        )
     challenge_make(
         actor=alice,
         offer=challenged,
