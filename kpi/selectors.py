@@ -8,7 +8,8 @@ unanswered are left out, and urgent packages too when the setting says. The coun
 Issue 13: the market's and a provider's figures are read from the kept response counts
 (`brokerage.models.ResponseCount`, moved in the same transaction as every write to an offer by
 `brokerage/counts.py`): a quarter is one row per provider, a rolling window one row per provider and
-day. A rolling window is whole Europe/London days, today included (K3: refreshed at least daily).
+day. A rolling window runs from Europe/London midnight `days - 1` days ago until now: whole days
+from the day rows, today so far counted from today's offers (K3).
 A branch user's own figures, which the counts do not keep per branch, are counted from that
 branch's offers in the window: one grouped query on the (branch, sent_at) index.
 
@@ -82,21 +83,29 @@ class RateWindow:
 
     @classmethod
     def rolling(cls, now: datetime | None = None, days: int = ROLLING_DAYS) -> RateWindow:
-        """The `days` whole Europe/London days ending with today (K3): offers sent from local
-        midnight `days - 1` days ago to the coming midnight."""
-        today = (now or timezone.now()).astimezone(LONDON).date()
-        start, end = today - timedelta(days=days - 1), today + timedelta(days=1)
-        return cls(
-            f"rolling-{days}", f"the last {days} days", local_midnight(start), local_midnight(end)
-        )
+        """The last `days` Europe/London days, today so far included (K3): offers sent from local
+        midnight `days - 1` days ago until `now` (never an offer sent after `now`)."""
+        now = now or timezone.now()
+        start = now.astimezone(LONDON).date() - timedelta(days=days - 1)
+        return cls(f"rolling-{days}", f"the last {days} days", local_midnight(start), now)
 
     @property
     def grain(self) -> tuple[str, dict]:
-        """Which kept counts cover this window, and the filter that picks them."""
+        """Which kept counts cover this window, and the filter that picks them: a quarter's row,
+        or the whole days before the day the window ends in (that day so far is `tail`)."""
         if self.quarter is not None:
             return ResponseCount.QUARTER, {"start": self.quarter.start_date}
-        first, end = self.start.astimezone(LONDON).date(), self.end.astimezone(LONDON).date()
-        return ResponseCount.DAY, {"start__gte": first, "start__lt": end}
+        first, last = self.start.astimezone(LONDON).date(), self.end.astimezone(LONDON).date()
+        return ResponseCount.DAY, {"start__gte": first, "start__lt": last}
+
+    @property
+    def tail(self) -> tuple[datetime, datetime] | None:
+        """The part of a rolling window the kept day counts cannot give: its last day from local
+        midnight to the window's end, counted from that day's offers."""
+        if self.quarter is not None:
+            return None
+        midnight = local_midnight(self.end.astimezone(LONDON).date())
+        return (midnight, self.end) if self.end > midnight else None
 
     @classmethod
     def parse(cls, code: str, now: datetime | None = None) -> RateWindow:
@@ -276,6 +285,16 @@ def provider_rates(
     else:
         grain, where = period.grain
         grouped = _fetch(_kept(grain, where, provider_id).values(*NAMED).annotate(**_sums(rules)))
+        if period.tail:  # today so far, from today's offers (one index range)
+            today = Offer.objects.filter(provider_id=provider_id) if provider_id else None
+            grouped = _added(
+                grouped,
+                counted_offers(today, rules=rules)
+                .filter(sent_at__gte=period.tail[0], sent_at__lt=period.tail[1])
+                .order_by()
+                .values(*NAMED)
+                .annotate(**_aggregates()),
+            )
     rows = RateRows(_rate_row(row, rules) for row in grouped if row["offers"] or row["excluded"])
     rows.sort(key=lambda r: (-(r.rate or 0), r.provider.name if r.provider else ""))
     return _with_median_hours({period.code: rows}, [period], offers, provider_id, rules)[
@@ -312,6 +331,19 @@ def _fetch(grouped: QuerySet) -> list[dict]:
     with connections[grouped.db].cursor() as cursor:
         cursor.execute(sql, params)
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _added(rows: list[dict], more) -> list[dict]:
+    """Grouped rows of NAMED and figures, with `more` such rows added in, provider by provider."""
+    by_provider = {row["provider_id"]: row for row in rows}
+    for row in more:
+        mine = by_provider.setdefault(row["provider_id"], dict(row, **dict.fromkeys(FIGURES, 0)))
+        for name in FIGURES:
+            mine[name] = (mine[name] or 0) + row[name]
+    return list(by_provider.values())
+
+
+FIGURES = ("offers", "responded", "offer_made", "awarded", "excluded")
 
 
 def _kept(grain: str, where: dict, provider_id: int | None) -> QuerySet:

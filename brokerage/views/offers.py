@@ -60,23 +60,23 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
     # Each list a page at a time (issue 13): a branch with thousands of open offers gets the first
     # PAGE_SIZE of each, with the counts from the database, not from every row.
     waiting_now = Q(placement_response__isnull=True, deadline__gt=now)
-    counts = open_offers.aggregate(
-        waiting=Count("id", filter=waiting_now),
-        answered=Count("id", filter=Q(placement_response__in=ANSWERS)),
-        soon=Count("id", filter=waiting_now & Q(deadline__lt=now + timedelta(seconds=warning))),
+    # One grouped query gives the counts and, per reallocation batch (L4), its offers waiting.
+    by_batch = (
+        open_offers.order_by()
+        .values("batch_id")
+        .annotate(
+            waiting=Count("id", filter=waiting_now),
+            answered=Count("id", filter=Q(placement_response__in=ANSWERS)),
+            soon=Count("id", filter=waiting_now & Q(deadline__lt=now + timedelta(seconds=warning))),
+        )
     )
-    # L4: a reallocation batch's offers are shown together too, one line per batch (counted in
-    # the database, not from the page's rows).
-    batch_waiting = dict(
-        open_offers.filter(waiting_now, batch__isnull=False)
-        .order_by()
-        .values_list("batch_id")
-        .annotate(n=Count("id"))
-    )
-    batches = [
-        (batch, batch_waiting[batch.pk])
-        for batch in ReallocationBatch.objects.filter(pk__in=batch_waiting).order_by("pk")
-    ]
+    counts = {"waiting": 0, "answered": 0, "soon": 0}
+    batch_waiting = {}
+    for row in by_batch:
+        for name in counts:
+            counts[name] += row[name]
+        if row["batch_id"] and row["waiting"]:
+            batch_waiting[row["batch_id"]] = row["waiting"]
     waiting = _page(open_offers.filter(waiting_now), counts["waiting"], request.GET.get("page"))
     answered = _page(
         open_offers.filter(placement_response__in=ANSWERS),
@@ -85,6 +85,11 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
     )
     waiting.object_list = _mark_deadlines(waiting.object_list, now, warning)
     answered.object_list = _mark_deadlines(answered.object_list, now, warning)
+    # L4: a reallocation batch's offers are shown together too, one line per batch.
+    batches = [
+        (batch, batch_waiting[batch.pk])
+        for batch in ReallocationBatch.objects.filter(pk__in=batch_waiting).order_by("pk")
+    ]
     return render(
         request,
         "brokerage/offer_inbox.html",

@@ -367,3 +367,13 @@ def test_demo_has_branches_with_no_capacity_now_and_a_history_of_declarations(de
     client.force_login(User.objects.get(username="navigator"))
     page = client.get("/capacity/").content.decode()
     assert page.count("with no capacity</caption>") == len(declared)
+
+
+def test_demo_kept_response_counts_equal_a_recount(demo_output):
+    """Issue 13: every way the demo writes offers (services, the history's bulk_create, P12's
+    automatic answers, K10's upheld challenges) leaves the kept response counts equal to a recount."""
+    from brokerage import counts
+    from brokerage.models import ResponseCount
+
+    assert ResponseCount.objects.filter(excluded__gt=0).exists()  # the demo upholds challenges
+    assert counts.stored() == counts.recount()

@@ -279,15 +279,20 @@ def test_an_answer_moves_the_counts_of_its_day_and_quarter(make_offer, branch_a1
     assert kept == {("day", date(2026, 6, 30)): (1, 0), ("quarter", date(2026, 4, 1)): (1, 0)}
 
 
-def test_the_rolling_window_is_whole_london_days_today_included(make_offer, branch_a1):
-    """K3 from day counts: the 90 days ending today, from local midnight 89 days ago."""
+def test_the_rolling_window_is_whole_london_days_and_today_so_far(make_offer, branch_a1):
+    """K3 from day counts and today's offers: the 90 days ending now, from local midnight 89 days
+    ago; an offer sent later today (after `now`) is not counted."""
     now = at(2026, 8, 1, 12)
     make_offer(branch_a1, at(2026, 5, 4, 0, 5), "offer_made")  # 89 days before 1 August
     make_offer(branch_a1, at(2026, 5, 3, 23, 55), "no_response")  # 90 days before: out
-    make_offer(branch_a1, at(2026, 8, 1, 18), "unable_to_accept")  # later today: in
+    make_offer(branch_a1, at(2026, 8, 1, 9), "unable_to_accept")  # earlier today: in
+    make_offer(branch_a1, at(2026, 8, 1, 18), "no_response")  # after now: out
     window = RateWindow.rolling(now)
-    assert (window.start, window.end) == (at(2026, 5, 4, 0), at(2026, 8, 2, 0))
+    assert (window.start, window.end) == (at(2026, 5, 4, 0), now)
     assert [(r.offers, r.responded) for r in provider_rates(window)] == [(2, 2)]
+    assert figures(provider_rates(window)) == figures(
+        provider_rates(window, offers=Offer.objects.all())
+    )
 
 
 def test_rebuild_restores_open_quarters_and_leaves_closed_ones(make_offer, branch_a1):

@@ -48,7 +48,7 @@ def count_existing_offers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("brokerage", "0014_package_field_bounds"),
+        ("brokerage", "0015_rounds_batches_standing"),
         ("kpi", "0007_challenge"),  # K10's upheld challenges are counted apart
         ("providers", "0001_initial"),
     ]
