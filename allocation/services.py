@@ -11,6 +11,7 @@ from django.db import transaction
 from brokerage.models import Offer, Outcome, Package, PackageStatus
 from brokerage.services import InvalidResponse, package_award
 from providers.models import User
+from reviews.services import reviews_follow_holder
 
 from .matrix import shortlist
 
@@ -51,7 +52,7 @@ def award(
     chosen_is_ranked = any(row.offer_id == offer.pk for row in ranked)
     if top and chosen_is_ranked and top.offer_id != offer.pk and not reason.strip():
         raise InvalidResponse({"reason": [REASON_NEEDED]})
-    return package_award(
+    awarded = package_award(
         actor=actor,
         package=package,
         offer=offer,
@@ -60,3 +61,5 @@ def award(
         standings=standings_of(ranked),
         now=now,
     )
+    reviews_follow_holder(actor=actor, package=package, now=now)  # L4: a moved package's review
+    return awarded

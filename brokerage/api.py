@@ -20,7 +20,7 @@ from .claims import claim_queryset, claims_csv_response
 from .exports import history_csv_response
 from .filters import ClaimFilter, OfferFilter, PackageFilter
 from .hours import hours_history
-from .models import DeclineReason, Offer, Outcome, Package, PlacementResponse, normalise_postcode
+from .models import DeclineReason, Offer, Package, PlacementResponse, normalise_postcode
 from .notifications import EMAIL_STATE
 from .permissions import may_act_on_packages, may_answer_offers, may_read_packages
 from .seen import offer_seen
@@ -389,8 +389,8 @@ class OfferSerializer(serializers.ModelSerializer):
         return EMAIL_STATE.get(getattr(offer, "offer_email_state", None))
 
     def get_person(self, offer) -> dict | None:
-        if offer.outcome != Outcome.AWARDED or offer.round != offer.package.round:
-            return None  # A3; once the package moved on (L4), its earlier provider no longer
+        if not offer.is_current_award:
+            return None  # A3: the current award's provider alone (L4: not one a later round superseded)
         p = offer.package
         return {
             "name": p.person_name,

@@ -252,6 +252,16 @@ class OfferQuerySet(models.QuerySet):
     def awaiting_answer(self) -> OfferQuerySet:
         return self.filter(outcome=Outcome.OPEN, placement_response__isnull=True)
 
+    def with_superseded(self) -> OfferQuerySet:
+        """Annotate each offer with `superseded`: its package was awarded again in a later round
+        (L4), so an award it won is no longer the package's current one (one EXISTS subquery)."""
+        later = Offer.objects.filter(
+            package_id=models.OuterRef("package_id"),
+            outcome=Outcome.AWARDED,
+            round__gt=models.OuterRef("round"),
+        )
+        return self.annotate(superseded=models.Exists(later))
+
 
 class Offer(models.Model):
     """A package offered to one branch. Carries the placement response and the outcome (P9)."""
@@ -316,6 +326,7 @@ class Offer(models.Model):
     emails = GenericRelation("notifications.Notification", related_query_name="offer")
 
     objects = OfferQuerySet.as_manager()
+
     # Issue 13: moves the response counts on every save (set by `brokerage.counts` when ready).
     count_mover = None
 
@@ -364,6 +375,24 @@ class Offer(models.Model):
                 self, lambda: super(Offer, self).save(*args, **kwargs), kwargs.get("update_fields")
             )
         return None
+
+    @property
+    def is_current_award(self) -> bool:
+        """L4: this offer is the package's current award, the one awarded in its latest round with
+        an award (`Package.awarded_offer`). Its provider holds the package: it alone sees the
+        person's details (A3), its claim on a cancellation, its reviews. An award a later round
+        superseded once the package moved (a new round awarded to another provider) is kept in
+        the record but no longer holds anything; until that new award the provider it is moving
+        from still cares for the person, so still sees who it is for. Reads `superseded` from
+        `with_superseded()` when the queryset has it, else asks once."""
+        if self.outcome != Outcome.AWARDED:
+            return False
+        superseded = getattr(self, "superseded", None)
+        if superseded is None:
+            superseded = Offer.objects.filter(
+                package_id=self.package_id, outcome=Outcome.AWARDED, round__gt=self.round
+            ).exists()
+        return not superseded
 
     def counted_state(self) -> tuple:
         """What the response counts read of this offer (`brokerage.counts.STATE_FIELDS`; whether

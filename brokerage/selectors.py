@@ -113,7 +113,11 @@ def standing_of(offer: Offer) -> dict | None:
 
 def offer_queryset(user: User) -> QuerySet[Offer]:
     """The offers `user` may see (A1), with what every offer list and page shows of them."""
-    offers = Offer.objects.visible_to(user).select_related("package__ward", "provider", "branch")
+    offers = (
+        Offer.objects.visible_to(user)
+        .select_related("package__ward", "provider", "branch")
+        .with_superseded()
+    )
     return with_awarded_standing(with_email_state(offers))
 
 

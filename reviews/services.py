@@ -346,3 +346,57 @@ def review_sign_off(*, actor: User, review: Review, now: datetime | None = None)
         after={"status": ReviewStatus.SIGNED_OFF, "outcome": review.outcome},
     )
     return review
+
+
+# --- L4: a moved package's open review follows its current provider -----------------------------
+
+
+@transaction.atomic
+def reviews_follow_holder(
+    *, actor: User | None, package: Package, now: datetime | None = None
+) -> list[Review]:
+    """L4, R1: once a package that moved is awarded in its new round, its open review (delegated,
+    or submitted and not yet signed off) goes to the provider and branch now holding it, due on
+    the same day, as a review to complete: the provider it moved from no longer sees it (A1),
+    and answers it submitted are cleared from the review (kept in the audit record's `before`)
+    because the new provider reviews the care it now gives. Called by the award in the same
+    transaction; returns the reviews moved (none when the holder did not change)."""
+    now = now or timezone.now()
+    holder = package.awarded_offer
+    if holder is None:
+        return []
+    moved = []
+    open_reviews = Review.objects.select_for_update().filter(
+        package=package, status__in=[ReviewStatus.DELEGATED, ReviewStatus.SUBMITTED]
+    )
+    for review in open_reviews.exclude(provider_id=holder.provider_id):
+        before = {
+            "provider": review.provider_id,
+            "branch": review.branch_id,
+            "status": review.status,
+            "outcome": review.outcome,
+            "current_hours": None if review.current_hours is None else str(review.current_hours),
+            "proposed_hours": None if review.proposed_hours is None else str(review.proposed_hours),
+            "outcomes": review.outcomes,
+            "capacity_concern": review.capacity_concern,
+        }
+        review.provider_id, review.branch_id = holder.provider_id, holder.branch_id
+        review.status, review.outcome = ReviewStatus.DELEGATED, None
+        review.current_hours = review.proposed_hours = None
+        review.outcomes, review.capacity_concern = "", False
+        review.submitted_at = review.submitted_by = None
+        review.save()
+        audit_record(
+            actor=actor,
+            action="review.moved",
+            obj=review,
+            before=before,
+            after={
+                "provider": holder.provider_id,
+                "branch": holder.branch_id,
+                "status": "delegated",
+            },
+            reason=f"Package {package.reference} moved: awarded in round {holder.round}",
+        )
+        moved.append(review)
+    return moved

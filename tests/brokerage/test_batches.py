@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.template.defaultfilters import date as dateformat
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 
 from allocation.services import award
@@ -93,6 +96,19 @@ def test_L4_send_starts_a_new_round_without_the_provider_it_moves_from(
     batch_emails = [n for n in emails if n.content_type.model == "batchbranch"]
     assert sorted(n.branch_id for n in batch_emails) == sorted([branch_b1.pk, c1.pk])
     assert all("MOVE-1" in n.body and "MOVE-2" in n.body for n in batch_emails)
+    # Each package's line, as the per-offer template wrote it before the batch e-mail was made
+    # cheap to render (bench/allocation.py): words, hours, deadline in London time, offer link.
+    b1_move1 = round_two.get(package__reference="MOVE-1", branch=branch_b1)
+    package = b1_move1.package
+    deadline = timezone.localtime(b1_move1.deadline)
+    (b1_email,) = [n for n in batch_emails if n.branch_id == branch_b1.pk]
+    assert (
+        f"1. Package MOVE-1: {ward.name}, {package.get_service_level_display()}, "
+        f"{floatformat(package.hours_per_week, '-2')} hours a week, {package.call_pattern}. "
+        f"Answer by {dateformat(deadline, 'H:i, l j F Y')}: "
+        f"{settings.PORTAL_BASE_URL.rstrip('/')}/offers/{b1_move1.pk}/\n"
+    ) in b1_email.body
+    assert "\n2. Package MOVE-2: " in b1_email.body
     # Sending twice is refused.
     with pytest.raises(services.BrokerageError):
         services.batch_send(actor=nina, batch=pr1, now=sent_at)

@@ -1,0 +1,123 @@
+"""L4 (issue 10): after a package moves, its current provider is the one awarded in its latest round.
+The provider it moved from keeps the person's details while it still cares for them (the batch is
+sent, nobody awarded yet), and loses them, the package's open review and any claim once the new
+round is awarded to another provider; all seen from the outside, as each provider's user would."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from allocation.services import award
+from brokerage import services
+from brokerage.models import Claim
+from reviews.models import Review
+from reviews.services import Answers, review_delegate, review_submit
+
+from .test_batches import awarded_to_a
+
+
+@pytest.fixture
+def moving(market, ward, branch_a1):
+    package = awarded_to_a(ward, branch_a1, "MOVE-9")
+    package.person_name = "Edith Pennyworth"
+    package.address = "3 Mill Lane, Preston"
+    package.save(update_fields=["person_name", "address"])
+    return package
+
+
+def _sees_person(client, user, offer) -> tuple[bool, bool]:
+    """(the offer page shows the person's name, the API's `person` is given) for `user`."""
+    client.force_login(user)
+    page = client.get(f"/offers/{offer.pk}/")
+    assert page.status_code == 200
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(user)
+    person = api.get(f"/api/v1/offers/{offer.pk}/").json()["person"]
+    return "Edith Pennyworth" in page.content.decode(), person is not None
+
+
+def test_L4_moved_package_details_review_and_claim_follow_the_current_provider(
+    client, nina, rita, alice, bob, moving, branch_a1, branch_b1
+):
+    round_one = moving.offers.get(branch=branch_a1, round=1)
+    assert _sees_person(client, alice, round_one) == (True, True)
+    review = review_delegate(actor=rita, package=moving)
+    review_submit(
+        actor=alice,
+        review=review,
+        answers=Answers(
+            current_hours=moving.hours_per_week,
+            proposed_hours=moving.hours_per_week,
+            outcomes="Going well",
+            capacity_concern=False,
+        ),
+    )
+    client.force_login(alice)
+    assert client.get(f"/reviews/{review.pk}/").status_code == 200
+
+    (batch,) = services.batches_create(actor=nina, package_ids=[moving.pk], reason="A leaves")
+    services.batch_send(actor=nina, batch=batch)
+    # Sent, not yet awarded: A still cares for the person, so still sees who it is for.
+    assert _sees_person(client, alice, round_one) == (True, True)
+    b1_offer = moving.offers.get(branch=branch_b1, round=2)
+    assert _sees_person(client, bob, b1_offer) == (False, False)
+
+    services.offer_respond(
+        actor=bob,
+        offer=b1_offer,
+        response="offer_made",
+        start_date=timezone.localdate() + timedelta(days=2),
+    )
+    award(actor=nina, package=moving, offer=b1_offer)
+    # Awarded in round 2 to B: B now sees the person; A's round-1 award stays in the record
+    # (its page still says Awarded) but shows nothing of the person any more.
+    assert _sees_person(client, bob, b1_offer) == (True, True)
+    assert _sees_person(client, alice, round_one) == (False, False)
+    round_one.refresh_from_db()
+    assert round_one.outcome == "awarded"
+
+    # The open review went to B, to complete afresh; A can no longer reach it (404, A1).
+    review.refresh_from_db()
+    assert (review.provider_id, review.branch_id, review.status, review.outcome) == (
+        branch_b1.provider_id,
+        branch_b1.pk,
+        "delegated",
+        None,
+    )
+    client.force_login(alice)
+    assert client.get(f"/reviews/{review.pk}/").status_code == 404
+    assert "MOVE-9" not in client.get("/reviews/").content.decode()
+    client.force_login(bob)
+    assert client.get(f"/reviews/{review.pk}/").status_code == 200
+
+    # Cancelled now, the claim is B's (the current provider's), never A's.
+    services.package_cancel(
+        actor=nina,
+        package=moving,
+        reason="Moved into a care home",
+        cancelled_on=timezone.localdate(),
+    )
+    claim = Claim.objects.get(package=moving)
+    assert claim.provider_id == branch_b1.provider_id
+    client.force_login(alice)
+    assert "MOVE-9" not in client.get("/claims/").content.decode()
+    assert "You may claim" not in client.get(f"/offers/{round_one.pk}/").content.decode()
+    client.force_login(bob)
+    assert "MOVE-9" in client.get("/claims/").content.decode()
+
+
+def test_L4_review_of_a_package_not_moved_stays_with_its_provider(rita, moving, branch_a1):
+    """Awarding in a later round to the same provider (or not moving) leaves the review alone."""
+    from reviews.services import reviews_follow_holder
+
+    review = review_delegate(actor=rita, package=moving)
+    assert reviews_follow_holder(actor=None, package=moving) == []
+    review.refresh_from_db()
+    assert (review.provider_id, review.status) == (branch_a1.provider_id, "delegated")
+    assert Review.objects.count() == 1
+
