@@ -27,7 +27,10 @@ AUDIT_ACTIONS = {
     "package.hours": "Hours of care changed",
     "offer.respond": "Branch answered",
     "offer.award": "Offer awarded",
+    "package.widened": "Sent to more wards",
 }
+# Events with no `before` whose `after` says what happened (L5: the wards, offers made, round).
+AFTER_SHOWN = {"package.widened"}
 
 
 def _changes(before: dict | None, after: dict | None) -> list[str]:
@@ -46,6 +49,14 @@ def _changes(before: dict | None, after: dict | None) -> list[str]:
     ]
 
 
+def _listed(after: dict | None) -> list[str]:
+    """'field: value' for each value of an audit snapshot (lists joined with commas)."""
+    return [
+        f"{key.replace('_', ' ')}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
+        for key, value in (after or {}).items()
+    ]
+
+
 def package_audit_trail(package: Package, offers: list[Offer]) -> list[dict]:
     """The package's own events and those of its offers (answers, award), newest first (I4)."""
     by_id = {str(o.pk): o for o in offers}
@@ -59,7 +70,8 @@ def package_audit_trail(package: Package, offers: list[Offer]) -> list[dict]:
             "who": event.actor_label,
             "what": AUDIT_ACTIONS.get(event.action, event.action),
             "offer": by_id.get(event.object_id) if event.object_type == "brokerage.offer" else None,
-            "changes": _changes(event.before, event.after),
+            "changes": _changes(event.before, event.after)
+            or (_listed(event.after) if event.action in AFTER_SHOWN else []),
             "reason": event.reason,
         }
         for event in events
