@@ -58,6 +58,16 @@ def hard_package(branch_a1, branch_a2, branch_b1, ward, nina, alice):
     return {"package": package, "c1": c1, "d1": d1, "sent": two_days_ago}
 
 
+def widen_to_district(page, district: str, made: str) -> None:
+    """From the package page: Send to more wards, a whole district, and the banner saying `made`."""
+    page.get_by_role("button", name="Send to more wards").click()
+    page.get_by_label("Or a whole district").select_option(district)
+    page.get_by_role("button", name="Send to these wards").click()
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        f"Package {REFERENCE} sent on to {made}"
+    )
+
+
 def test_navigator_widens_a_hard_to_place_package(
     page, phone_page, live_server, problems, hard_package, branch_a1, branch_a2, branch_b1, nina
 ):
@@ -102,20 +112,10 @@ def test_navigator_widens_a_hard_to_place_package(
 
     # Then the whole of Lancaster district: Dale's d1 alone is new; Preston's branches are not
     # offered it again.
-    page.get_by_role("button", name="Send to more wards").click()
-    page.get_by_label("Or a whole district").select_option("Lancaster")
-    page.get_by_role("button", name="Send to these wards").click()
-    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
-        f"Package {REFERENCE} sent on to 1 more branch"
-    )
+    widen_to_district(page, "Lancaster", "1 more branch")
     assert Offer.objects.filter(package=package).count() == 5
     assert Offer.objects.get(package=package, branch=d1).deadline > timezone.now()
-    page.get_by_role("button", name="Send to more wards").click()
-    page.get_by_label("Or a whole district").select_option("Preston")
-    page.get_by_role("button", name="Send to these wards").click()
-    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
-        f"Package {REFERENCE} sent on to 0 more branches"
-    )
+    widen_to_district(page, "Preston", "0 more branches")
     assert Offer.objects.filter(package=package).count() == 5
     history = page.locator("table").filter(has_text="Sent to more wards").last
     expect(history).to_contain_text("wards: E05009001")  # the package's history says what
