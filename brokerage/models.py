@@ -220,7 +220,16 @@ class Package(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "ward"])]
+        indexes = [
+            models.Index(fields=["status", "ward"]),
+            # L1 market share: an awarded package's round and hours without reading its row.
+            models.Index(
+                fields=["id"],
+                include=["round", "hours_per_week"],
+                condition=Q(status="awarded"),
+                name="package_awarded_hours",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -354,11 +363,12 @@ class Offer(models.Model):
             models.Index(fields=["branch", "sent_at"]),
             models.Index(fields=["provider", "sent_at"]),
             models.Index(fields=["outcome", "deadline"]),
-            # L1 market share: the hours each provider holds in awarded packages.
+            # L1 market share: the hours each provider holds in awarded packages, read from this
+            # index alone (with `package_awarded_hours`), never the offers' rows (bench/allocation).
             models.Index(
-                fields=["provider"],
+                fields=["provider", "package", "round"],
                 condition=Q(outcome="awarded"),
-                name="offer_awarded_by_provider",
+                name="offer_awarded_holdings",
             ),
         ]
 

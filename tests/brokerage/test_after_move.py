@@ -120,4 +120,3 @@ def test_L4_review_of_a_package_not_moved_stays_with_its_provider(rita, moving, 
     review.refresh_from_db()
     assert (review.provider_id, review.status) == (branch_a1.provider_id, "delegated")
     assert Review.objects.count() == 1
-
