@@ -20,6 +20,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -27,8 +28,9 @@ from django.utils import timezone
 from core import runlock
 from core.audit import audit_bulk, audit_record
 from core.models import PortalSettings
-from notifications.models import NotificationKind
-from notifications.outbox import handoff_report
+from notifications.models import Notification, NotificationKind, NotificationState
+from notifications.outbox import COLUMNS as OUTBOX_COLUMNS
+from notifications.outbox import handoff_report, notifications_send_after_commit
 from providers.models import Branch, PdpsStatus, Provider, User
 from wards.models import Coverage
 
@@ -44,7 +46,13 @@ from .models import (
     PlacementResponse,
     Urgency,
 )
-from .notifications import notify_offers
+from .notifications import (
+    BRANCH_MARK,
+    LINK_MARK,
+    notify_offers,
+    offer_emails_by_package,
+    offer_link_parts,
+)
 
 BATCH = 500
 # SQLite cannot tell a live run from a dead one: a run with no batch committed for this long is dead
@@ -83,7 +91,17 @@ def deadlines(sent_at: datetime) -> tuple[datetime, datetime]:
     )
 
 
-def insert_offers(
+def insert_offers(package_ids: list[int], sent_at: datetime, **options) -> int:
+    """One INSERT ... SELECT offering `package_ids` in each package's current round to every
+    branch that P4 allows (`_offers_insert` says which, and its `options`). Returns the number of
+    offers created."""
+    sql, params = _offers_insert(package_ids, sent_at, **options)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+def _offers_insert(
     package_ids: list[int],
     sent_at: datetime,
     *,
@@ -91,11 +109,11 @@ def insert_offers(
     ward_ids: list[int] | None = None,
     batch_id: int | None = None,
     exclude_provider_id: int | None = None,
-) -> int:
-    """One INSERT ... SELECT offering `package_ids` (in `status`) in each package's current round
-    to every branch that P4 allows covering the package's ward (or, widening, any of `ward_ids`),
-    except `exclude_provider_id`'s (L4); a branch already offered the package in this round is
-    skipped by ON CONFLICT. Returns the number of offers created."""
+) -> tuple[str, list]:
+    """The INSERT ... SELECT offering `package_ids` (in `status`) to every branch that P4 allows
+    covering the package's ward (or, widening, any of `ward_ids`), except `exclude_provider_id`'s
+    (L4); a branch already offered the package in this round is skipped by ON CONFLICT. Returns
+    (sql, params)."""
     standard, urgent = deadlines(sent_at)
     adapt = connection.ops.adapt_datetimefield_value
     tables = {
@@ -140,9 +158,61 @@ def insert_offers(
         status,
         *package_ids,
     ]
+    return sql, params
+
+
+def insert_offers_and_emails(package_ids: list[int], sent_at: datetime) -> tuple[int, list[int]]:
+    """Offer queued `package_ids` as `insert_offers` does and record each new offer's e-mail (P7)
+    in the same statement (issue 13, goal 3): on PostgreSQL one INSERT of the offers whose
+    RETURNING feeds one INSERT of their outbox rows, each package's e-mail rendered once
+    (`offer_emails_by_package`) with its branch's name and the offer's link put in by the
+    database; the offers are new, so none has an e-mail yet and the outbox's INSERT needs no
+    ON CONFLICT (its unique (object, kind) still holds). Elsewhere (SQLite) the offers' INSERT and then `notify_offers`. Returns (offers
+    created, e-mail ids recorded); the e-mails go to a worker after commit."""
+    if connection.vendor != "postgresql":
+        created = insert_offers(package_ids, sent_at)
+        new_offers = Offer.objects.filter(package_id__in=package_ids, sent_at=sent_at)
+        return created, notify_offers(
+            new_offers.values_list("pk", flat=True), NotificationKind.OFFER
+        )
+    offers_sql, offers_params = _offers_insert(package_ids, sent_at)
+    rendered = offer_emails_by_package(package_ids, deadlines(sent_at))
+    before, after = offer_link_parts()
+    sql = f"""
+        WITH rendered (package_id, subject, body) AS (
+            SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[])
+        ), new AS (
+            {offers_sql}
+            RETURNING id, package_id, branch_id, provider_id
+        ), emails AS (
+            INSERT INTO {Notification._meta.db_table} ({OUTBOX_COLUMNS})
+            SELECT %s, %s, n.id, n.provider_id, n.branch_id, b.notification_email, r.subject,
+                replace(replace(r.body, %s, %s || n.id || %s), %s, b.name), %s, 0, '', %s
+            FROM new n
+            JOIN {Branch._meta.db_table} b ON b.id = n.branch_id
+            JOIN rendered r ON r.package_id = n.package_id
+            RETURNING id
+        )
+        SELECT (SELECT count(*) FROM new), (SELECT array_agg(id ORDER BY id) FROM emails)
+    """  # noqa: S608 - table names come from the models, values are parameters
+    params = [
+        *rendered,
+        *offers_params,
+        NotificationKind.OFFER,
+        ContentType.objects.get_for_model(Offer).pk,
+        LINK_MARK,
+        before,
+        after,
+        BRANCH_MARK,
+        NotificationState.PENDING,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
+        created, email_ids = cursor.fetchone()
+    email_ids = email_ids or []
+    notifications_send_after_commit(email_ids)
+    return created, email_ids
 
 
 def auto_answer_declared(package_ids: list[int], as_of: datetime, actor: User | None) -> int:
@@ -206,7 +276,7 @@ def _distribute_batch(
         if not claimed:
             return 0, 0, [], 0
         ids = [pk for pk, _ in claimed]
-        created = insert_offers(ids, as_of)
+        created, _ = insert_offers_and_emails(ids, as_of)
         offered = set(
             Offer.objects.filter(package_id__in=ids).values_list("package_id", flat=True).distinct()
         )
@@ -225,11 +295,7 @@ def _distribute_batch(
             before={"status": "queued"},
             after={"status": "offered"},
         )
-        new_offers = Offer.objects.filter(package_id__in=offered, sent_at=as_of).values_list(
-            "pk", flat=True
-        )
         auto_answer_declared(sorted(offered), as_of, actor)
-        notify_offers(list(new_offers), NotificationKind.OFFER)
         uncovered = [ref for pk, ref in claimed if pk not in offered]
         DistributionRun.objects.filter(pk=run_id).update(
             packages=F("packages") + len(offered),

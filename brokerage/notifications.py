@@ -70,6 +70,58 @@ def offer_email(offer: Offer, kind: str) -> Outgoing:
     )
 
 
+# Issue 13, goal 3: the fan-out renders each package's offer e-mail once, with these marks where
+# the branch's name and the offer's link go, and the database puts them in for every offer in the
+# statement that inserts the offers (`brokerage.distribution.insert_offers_and_emails`). Control
+# characters no name or template holds; `offer_email` stays the one renderer of an offer's e-mail,
+# and a test proves each recorded e-mail is what it would render.
+BRANCH_MARK = "\x1fbranch\x1f"
+LINK_MARK = "\x1flink\x1f"
+_NO_OFFER = 987_654_321  # an id for reverse(); its digits are cut out of the link it gives
+
+
+class _BranchMark:
+    name = BRANCH_MARK
+
+
+def offer_link_parts() -> tuple[str, str]:
+    """(before, after) the offer's id in its link, as `offer_email` writes it."""
+    link = settings.PORTAL_BASE_URL.rstrip("/") + reverse("brokerage:offer", args=[_NO_OFFER])
+    before, after = link.split(str(_NO_OFFER))
+    return before, after
+
+
+def offer_emails_by_package(
+    package_ids: Iterable[int], deadlines: tuple, kind: str = NotificationKind.OFFER
+) -> tuple[list[int], list[str], list[str]]:
+    """Each package's e-mail about offering it (P7), rendered once for all its branches: its
+    subject, and its body with BRANCH_MARK and LINK_MARK for the branch's name and the offer's
+    link. `deadlines` is (standard, urgent), as `distribution.deadlines` gives them. Three lists
+    (package ids, subjects, bodies) in step, for the database's unnest()."""
+    from .models import Package, Urgency
+
+    standard, urgent = (timezone.localtime(d) for d in deadlines)
+    ids, subjects, bodies = [], [], []
+    for package in Package.objects.filter(pk__in=list(package_ids)).select_related("ward"):
+        deadline = urgent if package.urgency == Urgency.URGENT else standard
+        context = {
+            "package": package,
+            "deadline": deadline,
+            "link": LINK_MARK,
+            "branch": _BranchMark,
+        }
+        ids.append(package.pk)
+        subjects.append(
+            SUBJECTS[kind].format(
+                ref=package.reference,
+                ward=package.ward.name,
+                deadline=f"{deadline:%H:%M %a %-d %b}",
+            )[:300]
+        )
+        bodies.append(render_to_string(f"brokerage/email/{kind}.txt", context))
+    return ids, subjects, bodies
+
+
 # The API's three words for an offer e-mail's state (P7, P11); None before one is recorded.
 EMAIL_STATE = {
     NotificationState.PENDING: "pending",

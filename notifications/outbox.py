@@ -130,6 +130,13 @@ def handoff_report() -> Iterator[Handoff]:
         _report.reset(token)
 
 
+def notifications_send_after_commit(notification_ids: list[int]) -> None:
+    """Hand to workers after commit e-mails a caller recorded set-based itself, in its own INSERT
+    into the outbox with ON CONFLICT DO NOTHING (the distribution's fan-out, issue 13): the ids
+    its RETURNING gave."""
+    _send_on_commit(notification_ids)
+
+
 def _send_on_commit(notification_ids: list[int]) -> None:
     """Hand to workers after commit, in chunks so one task never holds too much."""
     if not notification_ids:

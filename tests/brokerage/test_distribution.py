@@ -146,3 +146,58 @@ def test_distribution_is_audited(queued_package, market):
     assert AuditEvent.objects.filter(
         action="package.offered", object_id=str(queued_package.pk)
     ).exists()
+
+
+def test_each_recorded_offer_email_is_what_offer_email_renders(market, ward, branch_a1, branch_b1):
+    """Issue 13, goal 3: the fan-out renders each package's e-mail once and the database puts in
+    each branch's name and offer link; every e-mail it records is exactly `offer_email`'s for its
+    offer (P7: subject, body, address, provider and branch), whatever the branch's name holds."""
+    from brokerage.notifications import offer_email
+    from notifications.models import NotificationKind
+
+    branch_a1.name = "O'Brien & Sons 100% \\care\\ — “Preston” %s {branch}"
+    branch_a1.save()
+    branch_b1.notification_email = ""
+    branch_b1.save()
+    standard = PackageFactory(ward=ward, status="queued", urgency="standard", reference="PKG-S")
+    urgent = PackageFactory(ward=ward, status="queued", urgency="urgent", reference="PKG-U")
+    distribute_packages(as_of=MONDAY_11)
+    offers = Offer.objects.filter(package__in=[standard, urgent])
+    assert offers.count() == 4
+    for offer in offers:
+        recorded = Notification.objects.about("brokerage", "offer", offer.pk).get()
+        expected = offer_email(offer, NotificationKind.OFFER)
+        assert recorded.kind == NotificationKind.OFFER
+        assert recorded.subject == expected.subject
+        assert recorded.body == expected.body
+        assert recorded.to_email == ", ".join(a for a in expected.to if a)
+        assert (recorded.provider_id, recorded.branch_id) == (
+            expected.provider_id,
+            expected.branch_id,
+        )
+        assert recorded.state == "pending"
+    named = Notification.objects.get(branch=branch_a1, offer__package=urgent)
+    assert named.body.startswith(f"Hello {branch_a1.name},")
+    assert "\x1f" not in named.body
+
+
+@pytest.mark.postgres
+def test_offers_and_their_emails_are_written_in_one_statement(market, ward, make_provider_branch):
+    """Issue 13, goal 3: on PostgreSQL a batch's offers and their e-mails are one INSERT of the
+    offers whose RETURNING feeds the outbox's INSERT; no statement reads the offers back to
+    render them (P4, P7)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(6):
+        make_provider_branch(ward)
+    for i in range(12):
+        PackageFactory(ward=ward, status="queued", reference=f"PKG-{i:02d}")
+    with CaptureQueriesContext(connection) as queries:
+        result = distribute_packages(as_of=MONDAY_11)
+    assert result.offers == 12 * 8
+    assert Notification.objects.count() == 12 * 8
+    writes = [q["sql"] for q in queries if "INSERT INTO notifications_notification" in q["sql"]]
+    assert len(writes) == 1
+    assert "INSERT INTO brokerage_offer" in writes[0] and "RETURNING" in writes[0]
+    assert not [q for q in queries if 'FROM "brokerage_offer" INNER JOIN' in q["sql"]]
