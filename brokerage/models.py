@@ -275,10 +275,19 @@ class OfferQuerySet(models.QuerySet):
 class Offer(models.Model):
     """A package offered to one branch. Carries the placement response and the outcome (P9)."""
 
-    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="offers")
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="offers")
+    # Issue 13, goal 3: no index of their own; (package, branch, round), (branch, sent_at) and
+    # (provider, sent_at) below lead with them, so every lookup by one uses those, and the fan-out
+    # writes three index entries fewer per offer.
+    package = models.ForeignKey(
+        Package, on_delete=models.PROTECT, related_name="offers", db_index=False
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="offers", db_index=False
+    )
     # Denormalised from the branch so scoping and KPIs need no join; never changes.
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="offers")
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="offers", db_index=False
+    )
     sent_at = models.DateTimeField(db_index=True)
     deadline = models.DateTimeField()
     urgent = models.BooleanField(default=False)
@@ -294,7 +303,12 @@ class Offer(models.Model):
         help_text="K11: when the offer was first answered (by the branch, or at once by P12).",
     )
     responded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # indexed where set (Meta.indexes): a new offer has none
     )
     offered_start_date = models.DateField(null=True, blank=True)
     reason = models.CharField(max_length=16, choices=DeclineReason.choices, blank=True)
@@ -322,6 +336,7 @@ class Offer(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="offers",
+        db_index=False,  # indexed where set (Meta.indexes): the daily distribution's have none
     )
     # L6: where this offer stood when its round was awarded (rank of ranked_of, its score and
     # parts as the decision matrix gave them); written once, by the award, for offers made.
@@ -369,6 +384,17 @@ class Offer(models.Model):
                 fields=["provider", "package", "round"],
                 condition=Q(outcome="awarded"),
                 name="offer_awarded_holdings",
+            ),
+            # Issue 13, goal 3: only offers that have one, so the daily fan-out's offers (no
+            # batch, not answered) add no entry; `batch=`, `batch__isnull=False` and a user's
+            # deletion (responded_by = ...) imply the condition and use them.
+            models.Index(
+                fields=["batch"], condition=Q(batch__isnull=False), name="offer_batch_set"
+            ),
+            models.Index(
+                fields=["responded_by"],
+                condition=Q(responded_by__isnull=False),
+                name="offer_responded_by_set",
             ),
         ]
 
