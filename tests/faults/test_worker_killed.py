@@ -14,6 +14,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from brokerage import distribution
 from brokerage.models import DistributionRun, Offer, Package
 from brokerage.schedule import last_distribution_slot
 from brokerage.tasks import distribute_packages_task
@@ -26,13 +27,15 @@ from tests.factories import BranchFactory, CoverageFactory, PackageFactory, Ward
 from tests.worker import running_worker, tasks_through_broker, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-PACKAGES, FIRST_BATCH = 2000, 500
+# The run's first batch, and two more after it (issue 13 sized the batch by measurement).
+FIRST_BATCH = distribution.BATCH
+PACKAGES = 3 * FIRST_BATCH
 RECOVERY_LIMIT = 5 * 60
 
 
 def _market(queued_at) -> tuple[Branch, int]:
-    """Ten wards, each covered by two branches. The first 500 packages (the run's first batch) go
-    to wards 0-4; the other 1,500 to wards 5-9, one of which `blocker` covers. Returns the blocker
+    """Ten wards, each covered by two branches. The first FIRST_BATCH packages (the run's first
+    batch) go to wards 0-4; the others to wards 5-9, one of which `blocker` covers. Returns the blocker
     and the number of offers the distribution must make (two per package)."""
     wards = [WardFactory() for _ in range(10)]
     branches = [BranchFactory() for _ in range(20)]
