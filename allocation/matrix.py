@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import F, Sum
 from django.utils import timezone
 
-from brokerage.models import Offer, Outcome, Package, PackageStatus, PlacementResponse
+from brokerage import holdings
+from brokerage.models import Offer, Outcome, Package, PlacementResponse
 from brokerage.standing import PART_NAMES, PARTS
 from core.models import PortalSettings
 from providers.models import CqcRating
@@ -60,23 +60,9 @@ def share_scores(held: dict[int, Decimal]) -> dict[int, float]:
 
 def hours_held(provider_ids) -> dict[int, Decimal]:
     """Weekly hours each provider holds in awarded packages, by the award of each package's
-    current round (L4: an earlier round's award no longer counts once the package moved)."""
-    ids = set(provider_ids)
-    held = dict.fromkeys(ids, Decimal(0))
-    rows = (
-        Offer.objects.filter(
-            outcome=Outcome.AWARDED,
-            provider_id__in=ids,
-            package__status=PackageStatus.AWARDED,
-            round=F("package__round"),
-        )
-        .order_by()
-        .values("provider_id")
-        .annotate(hours=Sum("package__hours_per_week"))
-    )
-    for row in rows:
-        held[row["provider_id"]] = row["hours"] or Decimal(0)
-    return held
+    current round (L4: an earlier round's award no longer counts once the package moved), read
+    from the hours kept per provider (`brokerage.holdings`, issue 10): one indexed query."""
+    return holdings.kept(provider_ids)
 
 
 @dataclass

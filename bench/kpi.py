@@ -102,9 +102,11 @@ def build_market(providers: int, branches: int, offers: int) -> None:
             """
         )
         cursor.execute("ANALYZE brokerage_offer; ANALYZE brokerage_package")
+    from brokerage import holdings
     from brokerage.counts import rebuild
 
     rebuild(everything=True)  # offers written set-based: recount the kept response counts
+    holdings.rebuild()  # and the hours each provider holds (L1, issue 10)
 
 
 def time_rates(results: dict) -> None:

@@ -22,6 +22,7 @@ INBOX_PACKAGES = 3_000  # the busy branch is offered the newest 3,000 packages
 def build(packages: int, offers: int, out=print) -> dict:
     from django.db import connection
 
+    from brokerage import holdings
     from brokerage.counts import rebuild
     from providers.models import Branch, Provider
     from wards.models import Ward
@@ -129,6 +130,7 @@ def build(packages: int, offers: int, out=print) -> dict:
     built = time.perf_counter() - started
     started = time.perf_counter()
     rebuild(everything=True)
+    holdings.rebuild()  # the hours each provider holds (L1, issue 10)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE brokerage_responsecount")
         cursor.execute("SELECT count(*) FROM brokerage_offer")

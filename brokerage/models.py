@@ -220,16 +220,7 @@ class Package(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["status", "ward"]),
-            # L1 market share: an awarded package's round and hours without reading its row.
-            models.Index(
-                fields=["id"],
-                include=["round", "hours_per_week"],
-                condition=Q(status="awarded"),
-                name="package_awarded_hours",
-            ),
-        ]
+        indexes = [models.Index(fields=["status", "ward"])]
 
     def __str__(self) -> str:
         return self.reference
@@ -378,8 +369,7 @@ class Offer(models.Model):
             models.Index(fields=["branch", "sent_at"]),
             models.Index(fields=["provider", "sent_at"]),
             models.Index(fields=["outcome", "deadline"]),
-            # L1 market share: the hours each provider holds in awarded packages, read from this
-            # index alone (with `package_awarded_hours`), never the offers' rows (bench/allocation).
+            # A provider's awarded offers (its packages, claims, reviews; `brokerage.holdings.recount`).
             models.Index(
                 fields=["provider", "package", "round"],
                 condition=Q(outcome="awarded"),
@@ -677,6 +667,22 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.package}: {self.hours} hours ({self.get_kind_display()})"
+
+
+class ProviderHours(models.Model):
+    """L1 market share (issue 10): the weekly hours each provider holds in awarded packages (the
+    award of each package's current round), kept current in the same transaction as every write
+    that moves them (`brokerage/holdings.py`), so a shortlist reads one row per provider instead
+    of every award. A provider holding none may have a row of 0 or none. Rebuilt from the awards
+    by `manage.py rebuild_kpi_summary`."""
+
+    provider = models.OneToOneField(
+        Provider, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    hours = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} {self.hours}"
 
 
 class ResponseCount(models.Model):

@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from brokerage import counts
+from brokerage import counts, holdings
 from brokerage.distribution import deadlines
 from brokerage.models import (
     SHORT_TERM_LEVELS,
@@ -213,6 +213,7 @@ def load_history(out: OutputWrapper) -> None:
     offers = [offer for item in planned for offer in item.offers]
     Offer.objects.bulk_create(offers, batch_size=1000)
     counts.record_created(offers)  # bulk_create bypasses Offer.save (issue 13)
+    holdings.rebuild()  # and the services: the hours each provider holds (L1, issue 10)
     _record_emails()
     _record_runs(planned)
     _audit(planned, navigator)

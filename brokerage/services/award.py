@@ -13,7 +13,7 @@ from core.audit import audit_record
 from notifications.models import NotificationKind
 from providers.models import User
 
-from .. import counts
+from .. import counts, holdings
 from ..models import (
     ANSWERS,
     Claim,
@@ -69,17 +69,18 @@ def package_award(
         raise InvalidResponse(
             {"offer": ["Only an open offer where the branch made an offer can be awarded."]}
         )
-    move_package(
-        package,
-        to=PackageStatus.AWARDED,
-        allowed={PackageStatus.OFFERED},
-        actor=actor,
-        awarded_at=now,
-    )
-    offer.outcome = Outcome.AWARDED
-    offer.closed_at = now
-    offer.award_reason = reason.strip()
-    offer.save(update_fields=["outcome", "closed_at", "award_reason"])
+    with holdings.moving([package.pk]):  # L1: its hours to the provider awarded (issue 10)
+        move_package(
+            package,
+            to=PackageStatus.AWARDED,
+            allowed={PackageStatus.OFFERED},
+            actor=actor,
+            awarded_at=now,
+        )
+        offer.outcome = Outcome.AWARDED
+        offer.closed_at = now
+        offer.award_reason = reason.strip()
+        offer.save(update_fields=["outcome", "closed_at", "award_reason"])
     _record_standings(package, standings or {})
     close_unanswered(package, actor=actor, now=now)
     losers = package.offers.filter(outcome=Outcome.OPEN, round=package.round).exclude(pk=offer.pk)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from core.audit import audit_bulk, audit_record
 from providers.models import User
 
+from .. import holdings
 from ..distribution import auto_answer_declared, insert_offers
 from ..models import (
     BatchBranch,
@@ -120,9 +121,13 @@ def batch_send(*, actor: User | None, batch: ReallocationBatch, now: datetime | 
             f"{', '.join(p.reference for p in moved[:10])} no longer {'is' if len(moved) == 1 else 'are'}."
         )
     ids = [p.pk for p in packages]
-    Package.objects.filter(pk__in=ids).update(
-        status=PackageStatus.OFFERED, round=F("round") + 1, distributed_at=now, uncovered_at=None
-    )
+    with holdings.moving(ids):  # L1: the old provider no longer holds them (issue 10)
+        Package.objects.filter(pk__in=ids).update(
+            status=PackageStatus.OFFERED,
+            round=F("round") + 1,
+            distributed_at=now,
+            uncovered_at=None,
+        )
     audit_bulk(
         actor=actor,
         action="package.offered",

@@ -13,6 +13,7 @@ from django.utils import timezone
 from core.audit import audit_record
 from providers.models import User
 
+from .. import holdings
 from ..models import HoursChange, Package, PackageStatus
 from .transitions import BrokerageError, InvalidResponse, council_date, lock_package
 
@@ -56,7 +57,8 @@ def package_hours_change(
         source_id=source.pk if source is not None else None,
     )
     package.hours_per_week = hours
-    package.save(update_fields=["hours_per_week"])
+    with holdings.moving([package.pk]):  # L1: the hours its provider holds (issue 10)
+        package.save(update_fields=["hours_per_week"])
     audit_record(
         actor=actor,
         action="package.hours",

@@ -14,7 +14,7 @@ from core.audit import audit_bulk, audit_record
 from core.errors import InvalidInput, StateConflict
 from providers.models import User
 
-from .. import counts
+from .. import counts, holdings
 from ..models import Offer, Package, PackageStatus, PlacementResponse
 
 
@@ -66,7 +66,8 @@ def move_package(
     package.status = to
     for field, value in changes.items():
         setattr(package, field, value)
-    package.save()
+    with holdings.moving([package.pk]):  # L1: the hours its provider holds (issue 10)
+        package.save()
     audit_record(
         actor=actor,
         action=f"package.{to}",

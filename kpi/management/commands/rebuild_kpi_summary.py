@@ -1,5 +1,9 @@
-"""`manage.py rebuild_kpi_summary [--as-of T] [--all]`: recount the kept response counts (issue 13)."""
+"""`manage.py rebuild_kpi_summary [--as-of T] [--all]`: recount the kept response counts (issue 13)
+and the weekly hours each provider holds (L1 market share, issue 10)."""
 
+from django.db import transaction
+
+from brokerage import holdings
 from brokerage.counts import rebuild
 from core.management.as_of import AsOfCommand
 
@@ -8,7 +12,8 @@ class Command(AsOfCommand):
     help = (
         "Recounts the kept K1/K4 response counts (brokerage ResponseCount) from the offers, for "
         "every quarter not closed at --as-of (default now; closed: ended over 35 days before, "
-        "never changed), or every quarter with --all. Safe to repeat; one transaction."
+        "never changed), or every quarter with --all; and the weekly hours each provider holds "
+        "(brokerage ProviderHours, L1) from the awards. Safe to repeat; one transaction."
     )
     job_name = "rebuild_kpi_summary"
 
@@ -23,6 +28,8 @@ class Command(AsOfCommand):
         return super().handle(*args, **options)
 
     def run(self, moment) -> str:
-        since, rows = rebuild(as_of=moment, everything=self.everything)
+        with transaction.atomic():
+            since, rows = rebuild(as_of=moment, everything=self.everything)
+            held = holdings.rebuild()
         scope = "every quarter" if since is None else f"offers sent from {since:%-d %B %Y}"
-        return f"Response counts rebuilt for {scope}: {rows} rows."
+        return f"Response counts rebuilt for {scope}: {rows} rows; hours held by {held} providers."
