@@ -6,5 +6,6 @@ class BrokerageConfig(AppConfig):
     verbose_name = "Brokerage: packages and offers"
 
     def ready(self):
-        # Issue 13: every Offer.save() moves the response counts (brokerage/counts.py).
-        from . import counts  # noqa: F401
+        # Issue 13: every Offer.save() moves the response counts (brokerage/counts.py); issue 10:
+        # an awarded one the hours held (brokerage/holdings.py).
+        from . import counts, holdings  # noqa: F401

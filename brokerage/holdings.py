@@ -12,6 +12,7 @@ excluded.hours`), in provider order so two transactions never wait on each other
 - `hours.package_hours_change` (an awarded package's hours);
 - `batches.batch_send` (L4: the packages' next round, so the old provider no longer holds them;
   the new round's award moves them to the new provider);
+- `Offer.save()` of an awarded offer (an award written directly, as tests and fixtures do);
 - bulk writers (the demo loader, bench/allocation.py, bench/market.py) `rebuild` once after.
 
 Nested uses move at the outermost end (its packages must include the inner ones').
@@ -93,6 +94,9 @@ def moving(package_ids: Iterable[int]) -> Iterator[None]:
     finally:
         _local.ids = None
     _write(moves(before, held(ids)))
+
+
+Offer.holdings_mover = staticmethod(moving)
 
 
 def _write(delta: dict[int, Decimal]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -344,6 +345,8 @@ class Offer(models.Model):
 
     # Issue 13: moves the response counts on every save (set by `brokerage.counts` when ready).
     count_mover = None
+    # L1 (issue 10): moves the hours held when an awarded offer is saved (set by `brokerage.holdings`).
+    holdings_mover = None
 
     class Meta:
         ordering = ["-sent_at", "-id"]
@@ -393,10 +396,16 @@ class Offer(models.Model):
 
     def save(self, *args, **kwargs):
         """Saved, and the response counts (ResponseCount, issue 13) moved in the same transaction
-        by `brokerage.counts.move_on_save`, which sets `count_mover` when the app is ready."""
+        by `brokerage.counts.move_on_save`, which sets `count_mover` when the app is ready; an
+        awarded offer saved moves the hours its provider holds too (L1, `brokerage.holdings`, which
+        sets `holdings_mover`; an award never changes to another outcome)."""
         if self.count_mover is None:
             return super().save(*args, **kwargs)
-        with transaction.atomic(using=kwargs.get("using")):
+        held = self.outcome == Outcome.AWARDED and self.holdings_mover is not None
+        with (
+            transaction.atomic(using=kwargs.get("using")),
+            self.holdings_mover([self.package_id]) if held else nullcontext(),
+        ):
             self.count_mover(
                 self, lambda: super(Offer, self).save(*args, **kwargs), kwargs.get("update_fields")
             )
