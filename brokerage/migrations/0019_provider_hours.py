@@ -26,7 +26,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("brokerage", "0017_awarded_hours_indexes"),
+        ("brokerage", "0018_fan_out_indexes"),
         ("providers", "0001_initial"),
     ]
 
