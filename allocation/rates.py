@@ -40,7 +40,7 @@ class Rates:
 
 def count_rates(as_of: datetime) -> Rates:
     """Every provider's rolling 90-day K1 figures at `as_of`, from the KPI selector."""
-    rows = provider_rates(RateWindow.rolling(as_of))
+    rows = provider_rates(RateWindow.rolling(as_of), row_medians=False)  # K11 not shown by L1
     market = market_summary(rows)
     return Rates({r.provider_id: (r.offers, r.responded) for r in rows}, market.median, as_of)
 

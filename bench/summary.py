@@ -3,9 +3,11 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_i13 python bench/summary.py [--quick]
 
 Builds the market (`bench/market.py`), then times, each the best of five: one quarter's response
-rates for every provider beside a bare read of that quarter's counts (the limit), the rolling 90
-days, and the whole contract-management dashboard (six quarters, every figure) with its query
-count; and the rebuild. Goal lines: the quarter within 2x of the bare read and under 100 ms, the
+rates for every provider (K11's kept medians beside them, and the market's) beside a bare read of
+that quarter's counts (the limit), the rolling 90 days as the self-view reads the market (every
+provider's rate, the market's median hours from the kept answer times; a provider's own rolling
+median, from its offers, timed apart), and the whole contract-management dashboard (six quarters,
+every figure) with its query count; and the rebuild. Goal lines: the quarter within 2x of the bare read and under 100 ms, the
 rolling 90 days under 150 ms, the dashboard under 300 ms.
 """
 
@@ -41,8 +43,7 @@ def run() -> list[str]:
     from core.models import PortalSettings
     from kpi.figures import dashboard
     from kpi.quarters import Quarter
-    from kpi.response_times import median_hours
-    from kpi.selectors import RESPONDED, RateWindow, counted_offers, market_summary, provider_rates
+    from kpi.selectors import RateWindow, market_summary, provider_rates
 
     PortalSettings.load()
     now = timezone.now()
@@ -68,22 +69,20 @@ def run() -> list[str]:
         pstats.Stats("/tmp/bench.prof").sort_stats("cumtime").print_stats(30)
     quarter_ms = best(lambda: market_summary(provider_rates(window)))
     bare_ms = best(bare)
-    # K11's median hours to answer, which every K1 view carries, is not kept (README): the one
-    # query over the quarter's answered offers, timed alone.
-    median_ms = best(
-        lambda: median_hours(
-            counted_offers().filter(RESPONDED), [(window.code, window.start, window.end)]
-        )
-    )
-    rolling_ms = best(lambda: market_summary(provider_rates(RateWindow.rolling(now))))
+    assert rows.median_hours is not None and any(r.median_hours is not None for r in rows)
+    rolling = RateWindow.rolling(now)
+    rolling_ms = best(lambda: market_summary(provider_rates(rolling, row_medians=False)))
+    # A provider's own rolling 90 days with its median (my KPIs, the risk detail): its offers.
+    some_provider = rows[len(rows) // 2].provider_id
+    own_ms = best(lambda: provider_rates(rolling, provider_id=some_provider))
     dashboard_ms = best(lambda: dashboard(now), times=3)
     with CaptureQueriesContext(connection) as queries:
         dashboard(now)
     print(
-        f"K1 {quarter} ({len(rows):,} providers): {quarter_ms:.1f} ms (bare read of the counts "
-        f"{bare_ms:.1f} ms; of the {quarter_ms:.1f} ms, K11's median hours over the offers "
-        f"{median_ms:.1f} ms); rolling 90 days {rolling_ms:.1f} ms; dashboard {dashboard_ms:.0f} ms "
-        f"in {len(queries)} queries; {load()}"
+        f"K1 {quarter} ({len(rows):,} providers, K11 kept): {quarter_ms:.1f} ms (bare read of "
+        f"the counts {bare_ms:.1f} ms); rolling 90 days {rolling_ms:.1f} ms (one provider's own "
+        f"with its median {own_ms:.1f} ms); dashboard {dashboard_ms:.0f} ms in {len(queries)} "
+        f"queries; {load()}"
     )
     return [
         goal("kpi-quarter", quarter_ms, "ms", bare_ms, at_most=2, limit_unit="ms (bare read)"),

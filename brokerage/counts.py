@@ -3,9 +3,9 @@ quarter, moved in the same transaction as every write that changes what an offer
 
 An offer counts by its state (`STATE_FIELDS`, then whether K10 left it out): the provider, the
 Europe/London day it was sent (and so its quarter), urgent or not, its placement response, its
-outcome, and whether its challenge was upheld (then it counts as `excluded` and in no other count,
-as K1 counts it). Every write moves the counts from the offers' state before to their state after
-(`shift`):
+outcome, when it was first answered (K11), and whether its challenge was upheld (then it counts as
+`excluded` and in no other count, as K1 counts it). Every write moves the counts from the offers'
+state before to their state after (`shift`):
 
 - `Offer.save()` does it for one offer (respond, award, anything saved through the ORM);
 - `transitions.settle_offers` for its UPDATE (expire, award's losers, withdraw, cancel);
@@ -19,10 +19,25 @@ it moves, in key order so two transactions never wait on each other in a circle;
 `deferred()` (a service that settles offers in several steps) the shifts add up and are written
 once at the end. A new offer, open and unanswered, counts nothing, so the distribution's INSERT
 moves no count.
+
+K11, the median hours to first answer of the answered offers K1 counts, cannot be added up from
+counts, so it is kept two ways (README "K11 from kept medians"):
+
+- per provider and quarter, exactly, on the quarter's `ResponseCount` row (`median_hours`, and
+  `nonurgent_median_hours` for the setting that leaves urgent offers out): a shift that changes
+  which answered offers a provider's quarter counts, or their first answer's time, marks it, and
+  at the write it is worked out again from that provider's offers of that quarter (one query on
+  the (provider, sent_at) index, after the quarter's row is locked by the count's upsert, so two
+  transactions never both miss each other's answer), the median taken in Python from the seconds
+  as `kpi.response_times.median_hours` takes it, the same on PostgreSQL and SQLite;
+- for the market, a histogram (`AnswerTimeCount`): answered offers per day and per quarter, urgent
+  or not, by whole minutes to first answer, moved +1/-1 like the counts; the market's median is the
+  middle of it, to the minute.
 """
 
 from __future__ import annotations
 
+import statistics
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -31,10 +46,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, Expression, Q, Value
-from django.db.models.functions import TruncDate
+from django.db.models import BooleanField, Count, Expression, F, Func, IntegerField, Q, Value
+from django.db.models.functions import Coalesce, TruncDate
 
-from .models import Offer, Outcome, PlacementResponse, ResponseCount
+from .models import AnswerTimeCount, Offer, Outcome, PlacementResponse, ResponseCount
 
 LONDON = ZoneInfo("Europe/London")
 COUNTED_RESPONSES = (
@@ -42,11 +57,22 @@ COUNTED_RESPONSES = (
     PlacementResponse.UNABLE_TO_ACCEPT,
     PlacementResponse.NO_RESPONSE,
 )
-STATE_FIELDS = ("provider_id", "sent_at", "urgent", "placement_response", "outcome")
+ANSWERED = (PlacementResponse.OFFER_MADE, PlacementResponse.UNABLE_TO_ACCEPT)
+# The offer's state as the counts read it; `counted_answered_at` is K11's first answer's time
+# (`first_responded_at`, or `responded_at` for an offer answered before that field was kept).
+STATE_FIELDS = (
+    "provider_id",
+    "sent_at",
+    "urgent",
+    "placement_response",
+    "outcome",
+    "counted_answered_at",
+)
+MICROSECONDS_A_MINUTE = 60_000_000
 # A quarter stays open to change for K10's challenges (28 days after its end) and the last
 # deadlines of its offers; after that a rebuild leaves it as it is (closed quarters never change).
 CLOSED_AFTER_DAYS = 35
-State = tuple  # (provider_id, sent_at, urgent, placement_response, outcome, excluded)
+State = tuple  # (provider_id, sent_at, urgent, placement_response, outcome, answered_at, excluded)
 Key = tuple[str, date, int]  # (grain, start, provider_id)
 
 _local = threading.local()
@@ -66,6 +92,14 @@ class Exclusion:
         return cls.expression()
 
 
+class Medians:
+    """K11's reference recount, `kpi.response_times.median_hours` (one window query over the
+    answered offers), which `rebuild` fills the quarters' medians with; kpi gives it when ready
+    (brokerage never imports kpi). Without it a rebuild leaves the medians empty."""
+
+    of = None  # callable(answered offers, [(code, start, end)]) -> {(code, provider): hours}
+
+
 def quarter_start(day: date) -> date:
     """The first day of the UK financial quarter `day` is in (Q1 April-June ... Q4 January-March)."""
     month = (day.month - 4) % 12 // 3 * 3 + 4
@@ -81,7 +115,7 @@ def columns(state: State) -> list[str]:
     """The counts one offer in `state` adds to (none while open and unanswered, or closed before
     response): K1's responded / no response, K4's offer made / awarded, or, left out after an
     upheld challenge (K10), `excluded` alone; each also `urgent_`."""
-    _, _, urgent, response, outcome, excluded = state
+    _, _, urgent, response, outcome, _, excluded = state
     if response not in COUNTED_RESPONSES:
         return []
     if excluded:
@@ -105,18 +139,75 @@ def keys(state: State) -> tuple[Key, Key]:
     )
 
 
-def moves(before: Iterable[State], after: Iterable[State]) -> dict[Key, Counter]:
-    """The change in each count from offers in states `before` to the same offers in `after`."""
-    delta: dict[Key, Counter] = defaultdict(Counter)
+def answer_micros(state: State) -> int | None:
+    """K11: the microseconds from sent to first answer of an offer in `state` that K1 counts as
+    answered (Offer Made or Unable to Accept, not left out by K10), else None."""
+    _, sent_at, _, response, _, answered_at, excluded = state
+    if response not in ANSWERED or excluded or answered_at is None:
+        return None
+    return answer_micros_between(sent_at, answered_at)
+
+
+def answer_micros_between(sent_at: datetime, answered_at: datetime) -> int:
+    return (answered_at - sent_at) // timedelta(microseconds=1)
+
+
+def answer_minute(micros: int) -> int:
+    """Whole minutes to the nearest (half a minute up), as the market's histogram keeps them."""
+    return (micros + MICROSECONDS_A_MINUTE // 2) // MICROSECONDS_A_MINUTE
+
+
+class Moves:
+    """What a shift changes: the counts per key; the market's answer times per (grain, start,
+    urgent, minute); and each (provider, quarter) answered offers, as +1/-1 of (urgent, micros):
+    where these do not cancel, the quarter's median is worked out again (`stale`)."""
+
+    def __init__(self):
+        self.counts: dict[Key, Counter] = defaultdict(Counter)
+        self.times: Counter = Counter()
+        self.answers: Counter = Counter()
+
+    def add(self, sign: int, state: State) -> None:
+        names = columns(state)
+        if not names:
+            return
+        both = keys(state)
+        for key in both:
+            for name in names:
+                self.counts[key][name] += sign
+        micros = answer_micros(state)
+        if micros is None:
+            return
+        urgent, minute = bool(state[2]), answer_minute(micros)
+        for grain, start, _ in both:
+            self.times[(grain, start, urgent, minute)] += sign
+        self.answers[(both[1][2], both[1][1], urgent, micros)] += sign
+
+    def update(self, other: Moves) -> None:
+        for key, counter in other.counts.items():
+            self.counts[key].update(counter)
+        self.times.update(other.times)
+        self.answers.update(other.answers)
+
+    def changed_counts(self) -> dict[Key, Counter]:
+        return {k: c for k, c in self.counts.items() if any(c.values())}
+
+    def stale(self) -> set[tuple[int, date]]:
+        """The (provider, quarter start) whose answered offers changed."""
+        return {(provider, start) for (provider, start, *_), n in self.answers.items() if n}
+
+    def __bool__(self) -> bool:
+        return bool(self.changed_counts() or any(self.times.values()) or self.stale())
+
+
+def moves(before: Iterable[State], after: Iterable[State]) -> Moves:
+    """The change in each count (and K11's answer times) from offers in states `before` to the
+    same offers in `after`."""
+    delta = Moves()
     for sign, states in ((-1, before), (1, after)):
         for state in states:
-            names = columns(state)
-            if not names:
-                continue
-            for key in keys(state):
-                for name in names:
-                    delta[key][name] += sign
-    return {k: c for k, c in delta.items() if any(c.values())}
+            delta.add(sign, state)
+    return delta
 
 
 def shift(before: Iterable[State], after: Iterable[State]) -> None:
@@ -126,8 +217,7 @@ def shift(before: Iterable[State], after: Iterable[State]) -> None:
         return
     pending = getattr(_local, "pending", None)
     if pending is not None:
-        for key, counter in delta.items():
-            pending[key].update(counter)
+        pending.update(delta)
         return
     _write(delta)
 
@@ -139,16 +229,61 @@ def deferred() -> Iterator[None]:
     if getattr(_local, "pending", None) is not None:
         yield
         return
-    _local.pending = defaultdict(Counter)
+    _local.pending = Moves()
     try:
         yield
         pending = _local.pending
     finally:
         _local.pending = None
-    _write({k: c for k, c in pending.items() if any(c.values())})
+    if pending:
+        _write(pending)
 
 
-def _write(delta: dict[Key, Counter]) -> None:
+def _write(delta: Moves) -> None:
+    """Write the counts, then the market's answer times, then the stale quarters' medians, in one
+    transaction (the quarters' rows locked by the counts' upsert or, where no count moved, by a
+    SELECT ... FOR UPDATE, before their offers are read)."""
+    with transaction.atomic():
+        counted = delta.changed_counts()
+        _write_counts(counted)
+        _write_times({k: n for k, n in delta.times.items() if n})
+        stale = delta.stale()
+        if stale:
+            unlocked = sorted(
+                (p, s) for p, s in stale if (ResponseCount.QUARTER, s, p) not in counted
+            )
+            if unlocked:
+                lock = Q()
+                for provider_id, start in unlocked:
+                    lock |= Q(provider_id=provider_id, start=start)
+                list(
+                    ResponseCount.objects.select_for_update()
+                    .filter(lock, grain=ResponseCount.QUARTER)
+                    .order_by("provider_id", "start")
+                    .values_list("pk")
+                )
+            keep_medians(stale)
+
+
+def _write_times(delta: dict[tuple, int]) -> None:
+    """Upsert the market's answer-time counts, in key order."""
+    if not delta:
+        return
+    table = AnswerTimeCount._meta.db_table
+    q = connection.ops.quote_name
+    values, params = [], []
+    for (grain, start, urgent, minute), n in sorted(delta.items()):
+        values.append("(%s, %s, %s, %s, %s)")
+        params += [grain, start, urgent, minute, n]
+    sql = (
+        f"INSERT INTO {q(table)} (grain, start, urgent, minute, offers) VALUES {', '.join(values)} "  # noqa: S608 - names ours, values parameters
+    )
+    sql += f"ON CONFLICT (grain, start, urgent, minute) DO UPDATE SET offers = {q(table)}.offers + excluded.offers"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _write_counts(delta: dict[Key, Counter]) -> None:
     if not delta:
         return
     table = ResponseCount._meta.db_table
@@ -179,6 +314,8 @@ def move_on_save(offer: Offer, save, update_fields) -> None:
     after = (*offer.counted_state(), bool(before and before[-1]))
     if before is not None and update_fields is not None:
         saved = set(update_fields)
+        if saved & {"first_responded_at", "responded_at"}:
+            saved.add("counted_answered_at")
         after = tuple(
             new if name in saved or name.removesuffix("_id") in saved else old
             for name, old, new in zip((*STATE_FIELDS, "excluded"), before, after, strict=True)
@@ -199,9 +336,10 @@ def saved_state(offer: Offer) -> State | None:
 def state_rows(offers, *first: str):
     """`offers.values_list(*first, *STATE_FIELDS, excluded)`: each offer's state after the fields
     named first. K10's exclusion is a subquery, so a row lock on the offers stays on them alone."""
-    return offers.annotate(counted_excluded=Exclusion.of_offer()).values_list(
-        *first, *STATE_FIELDS, "counted_excluded"
-    )
+    return offers.annotate(
+        counted_answered_at=Coalesce("first_responded_at", "responded_at"),
+        counted_excluded=Exclusion.of_offer(),
+    ).values_list(*first, *STATE_FIELDS, "counted_excluded")
 
 
 def record_created(offers: list[Offer]) -> None:
@@ -217,6 +355,7 @@ def exclude(offer_ids: Iterable[int]) -> None:
     rows = (
         Offer.objects.select_for_update()
         .filter(pk__in=list(offer_ids))
+        .annotate(counted_answered_at=Coalesce("first_responded_at", "responded_at"))
         .order_by("pk")
         .values_list(*STATE_FIELDS)
     )
@@ -225,17 +364,200 @@ def exclude(offer_ids: Iterable[int]) -> None:
 
 
 def changed(state: State, changes: dict) -> State:
-    """`state` after an UPDATE that sets `changes` (only placement_response and outcome move a
-    count; the rest of an offer's state, K10's exclusion included, never changes by one)."""
-    provider_id, sent_at, urgent, response, outcome, excluded = state
+    """`state` after an UPDATE that sets `changes` (placement_response, outcome, and K11's first
+    answer: `first_responded_at`, or `responded_at` on an offer not answered before; the rest of
+    an offer's state, K10's exclusion included, never changes by one)."""
+    provider_id, sent_at, urgent, response, outcome, answered_at, excluded = state
+    if changes.get("first_responded_at") is not None:
+        answered_at = changes["first_responded_at"]
+    elif answered_at is None and "responded_at" in changes:
+        answered_at = changes["responded_at"]
     return (
         provider_id,
         sent_at,
         urgent,
         changes.get("placement_response", response),
         changes.get("outcome", outcome),
+        answered_at,
         excluded,
     )
+
+
+# --- K11: the quarters' medians and the market's answer times ------------------------------------
+
+
+def quarter_bounds(start: date) -> tuple[datetime, datetime]:
+    """The quarter beginning `start`, as the moments [from, to) its offers were sent in."""
+    end = quarter_start(start + timedelta(days=100))
+    return local_midnight(start), local_midnight(end)
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), LONDON)
+
+
+def answered_offers(offers=None):
+    """The answered offers K1 counts whatever their urgency (Offer Made, Unable to Accept; not
+    left out by K10), with K11's first answer's time as `counted_answered_at`."""
+    offers = Offer.objects.all() if offers is None else offers
+    return (
+        offers.filter(placement_response__in=ANSWERED)
+        .annotate(
+            counted_answered_at=Coalesce("first_responded_at", "responded_at"),
+            counted_excluded=Exclusion.of_offer(),
+        )
+        .filter(counted_excluded=False, counted_answered_at__isnull=False)
+    )
+
+
+def median_hours_of(micros: list[int]) -> float | None:
+    """The median of these microseconds to answer, in hours, as `kpi.response_times.median_hours`
+    gives it: the middle one or the mean of the middle two, in seconds rounded to a tenth."""
+    if not micros:
+        return None
+    return round(statistics.median(micros) / 1_000_000, 1) / 3600
+
+
+def quarter_medians(stale: Iterable[tuple[int, date]]) -> dict[tuple[int, date], tuple]:
+    """{(provider, quarter start): (median hours, median hours of the offers not urgent)}, worked
+    out from those providers' answered offers of those quarters (one query on the (provider,
+    sent_at) index)."""
+    stale = sorted(set(stale))
+    where = Q()
+    for provider_id, start in stale:
+        low, high = quarter_bounds(start)
+        where |= Q(provider_id=provider_id, sent_at__gte=low, sent_at__lt=high)
+    found: dict[tuple[int, date], tuple[list, list]] = {key: ([], []) for key in stale}
+    rows = (
+        answered_offers()
+        .filter(where)
+        .order_by()
+        .values_list("provider_id", "sent_at", "urgent", "counted_answered_at")
+    )
+    for provider_id, sent_at, urgent, answered_at in rows:
+        every, not_urgent = found[(provider_id, quarter_start(local_day(sent_at)))]
+        micros = answer_micros_between(sent_at, answered_at)
+        every.append(micros)
+        if not urgent:
+            not_urgent.append(micros)
+    return {key: (median_hours_of(a), median_hours_of(b)) for key, (a, b) in found.items()}
+
+
+def keep_medians(stale: Iterable[tuple[int, date]]) -> None:
+    """Work the stale quarters' medians out again and write them on their quarter rows."""
+    for (provider_id, start), (every, not_urgent) in quarter_medians(stale).items():
+        ResponseCount.objects.filter(
+            grain=ResponseCount.QUARTER, start=start, provider_id=provider_id
+        ).update(median_hours=every, nonurgent_median_hours=not_urgent)
+
+
+def stored_medians(since: date | None = None) -> dict[tuple[int, date], tuple]:
+    """The kept medians, {(provider, quarter start): (all, not urgent)}, quarters with any."""
+    rows = ResponseCount.objects.filter(grain=ResponseCount.QUARTER).exclude(
+        median_hours=None, nonurgent_median_hours=None
+    )
+    if since:
+        rows = rows.filter(start__gte=since)
+    return {
+        (p, s): (a, b)
+        for p, s, a, b in rows.values_list(
+            "provider_id", "start", "median_hours", "nonurgent_median_hours"
+        )
+    }
+
+
+def recount_medians(since: date | None = None) -> dict[tuple[int, date], tuple]:
+    """The medians the reference recount (`Medians.of`) gives, keyed like `stored_medians`."""
+    spans = _quarters_since(since)
+    if Medians.of is None or not spans:
+        return {}
+    answered = answered_offers()
+    every = Medians.of(answered, spans)
+    not_urgent = Medians.of(answered.filter(urgent=False), spans)
+    out = {}
+    for code, _, _ in spans:
+        start = date.fromisoformat(code)
+        providers = {p for (c, p) in [*every, *not_urgent] if c == code and p is not None}
+        for provider_id in providers:
+            out[(provider_id, start)] = (
+                every.get((code, provider_id)),
+                not_urgent.get((code, provider_id)),
+            )
+    return out
+
+
+def _quarters_since(since: date | None) -> list[tuple[str, datetime, datetime]]:
+    """Each quarter with kept counts from `since` on, as a span for `Medians.of`."""
+    starts = ResponseCount.objects.filter(grain=ResponseCount.QUARTER)
+    if since:
+        starts = starts.filter(start__gte=since)
+    starts = starts.order_by("start").values_list("start", flat=True).distinct()
+    return [(str(start), *quarter_bounds(start)) for start in starts]
+
+
+class AnswerMinute(Func):
+    """Whole minutes (to the nearest, half up) from `sent_at` to K11's first answer, in the
+    database, as `answer_minute` works them out: exact on PostgreSQL; on SQLite from julianday
+    to the millisecond."""
+
+    output_field = IntegerField()
+
+    def __init__(self):
+        super().__init__(F("counted_answered_at"), F("sent_at"))
+
+    def as_sql(self, compiler, connection, **extra):
+        answered, sent = (compiler.compile(e) for e in self.get_source_expressions())
+        if connection.vendor == "sqlite":
+            sql = (
+                f"((CAST(ROUND((julianday({answered[0]}) - julianday({sent[0]})) * 86400000) "
+                "AS INTEGER) + 30000) / 60000)"
+            )
+        else:
+            sql = (
+                f"CAST(FLOOR((EXTRACT(EPOCH FROM ({answered[0]} - {sent[0]})) * 1000000 "
+                "+ 30000000) / 60000000) AS INTEGER)"
+            )
+        return sql, [*answered[1], *sent[1]]
+
+
+def recount_times(since: date | None = None) -> dict[tuple, int]:
+    """The market's answer-time counts worked out from the offers, keyed (grain, start, urgent,
+    minute), from `since` on."""
+    out: dict[tuple, int] = Counter()
+    for day, urgent, minute, n in _times_grouped(since).values_list(
+        "start", "urgent", "minute", "offers"
+    ):
+        day = as_date(day)
+        out[(ResponseCount.DAY, day, bool(urgent), int(minute))] += n
+        out[(ResponseCount.QUARTER, quarter_start(day), bool(urgent), int(minute))] += n
+    return dict(out)
+
+
+def stored_times(since: date | None = None) -> dict[tuple, int]:
+    rows = AnswerTimeCount.objects.exclude(offers=0)
+    if since:
+        rows = rows.filter(start__gte=since)
+    return {
+        (g, s, u, m): n
+        for g, s, u, m, n in rows.values_list("grain", "start", "urgent", "minute", "offers")
+    }
+
+
+def _times_grouped(since: date | None):
+    offers = answered_offers()
+    if since:
+        offers = offers.filter(sent_at__gte=local_midnight(since))
+    return (
+        offers.annotate(start=TruncDate("sent_at", tzinfo=LONDON), minute=AnswerMinute())
+        .order_by()
+        .values("start", "urgent", "minute")
+        .annotate(offers=Count("id"))
+    )
+
+
+def as_date(value) -> date:
+    """A date read with a plain cursor or grouped on SQLite may be text."""
+    return date.fromisoformat(value[:10]) if isinstance(value, str) else value
 
 
 # --- Recounting --------------------------------------------------------------------------------
@@ -286,20 +608,15 @@ def rebuild(*, as_of: datetime | None = None, everything: bool = False) -> tuple
     q = connection.ops.quote_name
     names = ResponseCount.COLUMNS
     with transaction.atomic():
-        existing = ResponseCount.objects.all()
-        if since:
-            existing = existing.filter(start__gte=since)
-        existing.delete()
+        for model in (ResponseCount, AnswerTimeCount):
+            existing = model.objects.all()
+            if since:
+                existing = existing.filter(start__gte=since)
+            existing.delete()
         grouped = _grouped(since).annotate(grain=Value(ResponseCount.DAY))
         selected = list(grouped.query.values_select) + list(grouped.query.annotation_select)
         sql, params = grouped.query.sql_with_params()
-        if connection.vendor == "postgresql":
-            quarter = "date_trunc('quarter', start)::date"
-        else:  # financial quarters start with calendar ones: January, April, July, October
-            quarter = (
-                "date(start, 'start of month', '-' || "
-                "((CAST(strftime('%%m', start) AS INTEGER) - 1) %% 3) || ' months')"
-            )
+        quarter = _quarter_sql()
         sums = ", ".join(f"SUM({q(n)})" for n in names)
         with connection.cursor() as cursor:
             cursor.execute(
@@ -313,7 +630,63 @@ def rebuild(*, as_of: datetime | None = None, everything: bool = False) -> tuple
                 by_quarter, [ResponseCount.QUARTER, ResponseCount.DAY] + ([since] if since else [])
             )
             written += max(cursor.rowcount, 0)
+            written += _rebuild_times(cursor, since)
+        _rebuild_medians(since)
     return since, written
+
+
+def _quarter_sql() -> str:
+    """SQL for the first day of the quarter of a row's `start` (financial quarters start with
+    calendar ones: January, April, July, October)."""
+    if connection.vendor == "postgresql":
+        return "date_trunc('quarter', start)::date"
+    return (
+        "date(start, 'start of month', '-' || "
+        "((CAST(strftime('%%m', start) AS INTEGER) - 1) %% 3) || ' months')"
+    )
+
+
+def _rebuild_times(cursor, since: date | None) -> int:
+    """K11: the market's answer-time day rows with one INSERT ... SELECT over the offers, its
+    quarter rows with one over the day rows. Returns the rows written."""
+    table = connection.ops.quote_name(AnswerTimeCount._meta.db_table)
+    grouped = _times_grouped(since)
+    sql, params = grouped.query.sql_with_params()
+    cursor.execute(
+        f"INSERT INTO {table} (start, urgent, minute, offers, grain) "  # noqa: S608 - names ours
+        f"SELECT start, urgent, minute, offers, %s FROM ({sql}) grouped",
+        [ResponseCount.DAY, *params],
+    )
+    written = max(cursor.rowcount, 0)
+    quarter = _quarter_sql()
+    by_quarter = (
+        f"INSERT INTO {table} (grain, start, urgent, minute, offers) "  # noqa: S608 - names ours
+        f"SELECT %s, {quarter}, urgent, minute, SUM(offers) FROM {table} WHERE grain = %s "
+    )
+    by_quarter += ("AND start >= %s " if since else "") + f"GROUP BY {quarter}, urgent, minute"
+    cursor.execute(
+        by_quarter, [ResponseCount.QUARTER, ResponseCount.DAY] + ([since] if since else [])
+    )
+    return written + max(cursor.rowcount, 0)
+
+
+def _rebuild_medians(since: date | None) -> None:
+    """K11: every rebuilt quarter row's medians from the reference recount (one window query for
+    all the quarters, and one for the offers not urgent)."""
+    medians = recount_medians(since)
+    rows = ResponseCount.objects.filter(grain=ResponseCount.QUARTER)
+    if since:
+        rows = rows.filter(start__gte=since)
+    changed = []
+    for row in rows.only("pk", "provider_id", "start"):
+        row.median_hours, row.nonurgent_median_hours = medians.get(
+            (row.provider_id, row.start), (None, None)
+        )
+        if row.median_hours is not None or row.nonurgent_median_hours is not None:
+            changed.append(row)
+    ResponseCount.objects.bulk_update(
+        changed, ["median_hours", "nonurgent_median_hours"], batch_size=2000
+    )
 
 
 def _grouped(since: date | None):

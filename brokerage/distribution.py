@@ -246,7 +246,7 @@ def auto_answer_declared(package_ids: list[int], as_of: datetime, actor: User | 
     )
     # Offers inserted in this transaction, unanswered until now: K1 counts them as answers.
     before = [row[1:] for row in rows]
-    change = {"placement_response": PlacementResponse.UNABLE_TO_ACCEPT}
+    change = {"placement_response": PlacementResponse.UNABLE_TO_ACCEPT, "first_responded_at": as_of}
     counts.shift(before, [counts.changed(state, change) for state in before])
     audit_bulk(
         actor=actor,

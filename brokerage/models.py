@@ -432,7 +432,14 @@ class Offer(models.Model):
     def counted_state(self) -> tuple:
         """What the response counts read of this offer (`brokerage.counts.STATE_FIELDS`; whether
         K10 left it out is read from the database)."""
-        return (self.provider_id, self.sent_at, self.urgent, self.placement_response, self.outcome)
+        return (
+            self.provider_id,
+            self.sent_at,
+            self.urgent,
+            self.placement_response,
+            self.outcome,
+            self.first_responded_at or self.responded_at,  # K11: the first answer's time
+        )
 
 
 class BatchStatus(models.TextChoices):
@@ -721,6 +728,12 @@ class ResponseCount(models.Model):
     urgent_offer_made = models.IntegerField(default=0)
     urgent_awarded = models.IntegerField(default=0)
     urgent_excluded = models.IntegerField(default=0)
+    # K11 (issue 13), on quarter rows only: the median hours to first answer of the provider's
+    # answered offers K1 counts in the quarter, of all of them and of those not urgent (for the
+    # setting that leaves urgent offers out); None when none answered. Worked out again from the
+    # provider's offers of that quarter whenever the set of them changes (`brokerage/counts.py`).
+    median_hours = models.FloatField(null=True, blank=True)
+    nonurgent_median_hours = models.FloatField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -734,3 +747,31 @@ class ResponseCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_id} {self.grain} {self.start}"
+
+
+class AnswerTimeCount(models.Model):
+    """K11 for the whole market (issue 13): how many answered offers K1 counts took each whole
+    minute (to the nearest) from being sent to their first answer, per Europe/London day sent
+    and per financial quarter, urgent or not; the market's median hours to answer is the middle
+    of these (to the minute), never of the providers' medians. Moved with the response counts in
+    the same transaction (`brokerage/counts.py`); rebuilt by `manage.py rebuild_kpi_summary`."""
+
+    grain = models.CharField(
+        max_length=8, choices=[(ResponseCount.DAY, "Day"), (ResponseCount.QUARTER, "Quarter")]
+    )
+    start = models.DateField(help_text="The day, or the quarter's first day (Europe/London).")
+    urgent = models.BooleanField()
+    minute = models.IntegerField(help_text="Minutes from sent to first answer, to the nearest.")
+    offers = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "start", "urgent", "minute"],
+                name="one_answer_time_count_per_minute",
+                violation_error_message="These answers are already counted for this minute.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.start} {'urgent ' if self.urgent else ''}{self.minute} min"

@@ -6,18 +6,26 @@ place in order within their (window, provider) and within their window (ROW_NUMB
 of each (COUNT over the same partition); the median is the mean of the middle one or two. Window
 functions and a CTE, so it runs the same on PostgreSQL and SQLite; never a loop over offers.
 
+`median_hours` is the reference: issue 13 keeps the figures the pages read (`brokerage/counts.py`),
+a provider's per quarter exactly as it gives them, and the market's as a histogram of answers by
+minutes to answer (`market_median_hours`, to the minute); rebuilds and tests recount with it.
+
 The first answer is `first_responded_at` (an answer changed later moves only `responded_at`); an
 offer answered before that field existed, or written without it, falls back to `responded_at`.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Case, Count, F, FloatField, Func, Q, QuerySet, Value, When, Window
+from django.db.models import Case, Count, F, FloatField, Func, Q, QuerySet, Sum, Value, When, Window
 from django.db.models.functions import Coalesce, RowNumber
+
+from brokerage import counts
+from brokerage.models import AnswerTimeCount, ResponseCount
 
 # (code, start, end): the windows offers are counted in by their `sent_at`, [start, end).
 Span = tuple[str, datetime, datetime]
@@ -99,6 +107,63 @@ def _hours(seconds) -> float:
     """Seconds (a Decimal on PostgreSQL, a float on SQLite) as hours; the seconds are rounded to
     a tenth first so both databases give the same figure for the same times."""
     return round(float(seconds), 1) / 3600
+
+
+def market_median_hours(windows: Sequence, *, exclude_urgent: bool) -> dict[str, float | None]:
+    """{window code: the market's median hours to first answer}, from the kept answer times
+    (`AnswerTimeCount`): a quarter's from its quarter rows, all the quarters in one query; a
+    rolling window's from its whole days' rows (one query each) and today's answers so far. To
+    the minute (each answer counted at its whole minutes, to the nearest): the middle minute, or
+    the mean of the middle two. `windows`: RateWindows (code, quarter, grain, tail)."""
+    histograms: dict[str, Counter] = {w.code: Counter() for w in windows}
+    kept = AnswerTimeCount.objects.order_by()
+    if exclude_urgent:
+        kept = kept.filter(urgent=False)
+    quarters = {w.quarter.start_date: w.code for w in windows if w.quarter is not None}
+    if quarters:
+        rows = (
+            kept.filter(grain=ResponseCount.QUARTER, start__in=list(quarters))
+            .values_list("start", "minute")
+            .annotate(n=Sum("offers"))
+        )
+        for start, minute, n in rows:
+            histograms[quarters[counts.as_date(start)]][minute] += n
+    for window in windows:
+        if window.quarter is not None:
+            continue
+        grain, where = window.grain
+        rows = kept.filter(grain=grain, **where).values_list("minute").annotate(n=Sum("offers"))
+        histogram = histograms[window.code]
+        for minute, n in rows:
+            histogram[minute] += n
+        if window.tail:  # today so far, from today's answered offers
+            today = counts.answered_offers().filter(
+                sent_at__gte=window.tail[0], sent_at__lt=window.tail[1]
+            )
+            if exclude_urgent:
+                today = today.filter(urgent=False)
+            for sent_at, answered_at in today.values_list("sent_at", "counted_answered_at"):
+                histogram[
+                    counts.answer_minute(counts.answer_micros_between(sent_at, answered_at))
+                ] += 1
+    return {code: histogram_median_hours(h) for code, h in histograms.items()}
+
+
+def histogram_median_hours(histogram: dict[int, int]) -> float | None:
+    """The median of answers counted by whole minutes ({minute: answers}), in hours: the middle
+    answer's minute, or the mean of the middle two (ranks (n+1)//2 and (n+2)//2, as `_middle`)."""
+    total = sum(histogram.values())
+    if total <= 0:
+        return None
+    low_rank, high_rank = (total + 1) // 2, (total + 2) // 2
+    seen, low = 0, None
+    for minute in sorted(histogram):
+        seen += histogram[minute]
+        if low is None and seen >= low_rank:
+            low = minute
+        if seen >= high_rank:
+            return (low + minute) / 2 / 60
+    return None
 
 
 def hours_words(hours: float | None) -> str:

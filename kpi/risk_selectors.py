@@ -9,7 +9,7 @@ from providers.models import Provider
 
 from .models import RiskProfile
 from .quarters import Quarter, recent_quarters
-from .selectors import RateRow, RateWindow, provider_rates, rates_by_quarter
+from .selectors import RateRow, RateWindow, provider_rates, rates_by_quarter, with_row_medians
 
 RISK_HISTORY_QUARTERS = 4
 
@@ -20,11 +20,17 @@ def risk_entries(now: datetime) -> tuple[list[dict], Quarter]:
     `rolling` and `quarter` (their rate rows, or None). Returns the entries and that quarter."""
     last = Quarter.containing(now).previous()
     rows: dict[int, dict] = {}
-    for period in (RateWindow.rolling(now), RateWindow.for_quarter(last)):
-        for row in provider_rates(period):
+    rolling = RateWindow.rolling(now)
+    for period in (rolling, RateWindow.for_quarter(last)):
+        # K11: a quarter's rows carry their kept medians; the rolling rows' medians are worked
+        # out below for the providers listed alone.
+        for row in provider_rates(period, row_medians=False):
             if row.band in ("medium", "high"):
                 entry = rows.setdefault(row.provider_id, {"provider": row.provider, "rates": {}})
                 entry["rates"][period.code] = row
+    with_row_medians(
+        rolling, [e["rates"][rolling.code] for e in rows.values() if rolling.code in e["rates"]]
+    )
     profiles = RiskProfile.objects.in_bulk(list(rows), field_name="provider_id")
     profiled = RiskProfile.objects.exclude(provider_id__in=list(rows)).select_related("provider")
     for extra in profiled:

@@ -13,6 +13,13 @@ from the day rows, today so far counted from today's offers (K3).
 A branch user's own figures, which the counts do not keep per branch, are counted from that
 branch's offers in the window: one grouped query on the (branch, sent_at) index.
 
+K11, the median hours to first answer beside every rate, is kept too (`brokerage/counts.py`): a
+quarter's per provider on its kept quarter row (read in the same query as its counts), the market's
+from the kept answer-time histogram (one small query, to the minute), a rolling window's market
+median from the day histograms plus today's answers so far. A provider's median over a rolling
+window cannot be added up from kept figures: it is worked out from that provider's offers (one
+query on the (provider, sent_at) index) where a page shows it, for the providers it shows.
+
 K10: an offer whose challenge was upheld is left out of every count and counted instead as
 `excluded` ("excluded after challenge"): in the kept counts' `excluded` column, moved by
 `challenge_decide` in the same transaction; counted from offers, in the same grouped query (a LEFT
@@ -28,7 +35,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connections
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncQuarter
 from django.utils import timezone
 
@@ -38,7 +45,7 @@ from providers.models import Role, User
 
 from .models import ChallengeStatus
 from .quarters import LONDON, Quarter, local_midnight
-from .response_times import median_hours
+from .response_times import market_median_hours, median_hours
 
 # K10: left out after an upheld challenge; everything else is kept.
 EXCLUDED = Q(challenge__status=ChallengeStatus.UPHELD)
@@ -163,7 +170,8 @@ def _rate_row(row: dict, rules: PortalSettings) -> RateRow:
     provider = ProviderName(
         row.pop("provider_id"), row.pop("provider__ref"), row.pop("provider__name")
     )
-    rate_row = RateRow(provider_id=provider.pk, provider=provider, **row)
+    kept_median = row.pop("kept_median", None)  # K11, on a quarter's kept row
+    rate_row = RateRow(provider_id=provider.pk, provider=provider, median_hours=kept_median, **row)
     rate_row.band = band_for(rate_row.rate, rules)
     return rate_row
 
@@ -267,12 +275,17 @@ def provider_rates(
     offers: QuerySet | None = None,
     provider_id: int | None = None,
     rules: PortalSettings | None = None,
+    row_medians: bool = True,
 ) -> RateRows:
     """One row per provider with counted (or excluded, K10) offers in `period`, best rate first,
     each with its band, its provider's reference and name (same query) and its median hours to
-    answer (K11; one more query). From the kept counts (every provider's, or `provider_id`'s
-    alone); or, given `offers` (a branch's, say `Offer.objects.visible_to(branch_user)`, A1),
-    counted from those offers."""
+    answer (K11): a quarter's kept with its counts, the window's (the market's) from the kept
+    answer times. From the kept counts (every provider's, or `provider_id`'s alone); or, given
+    `offers` (a branch's, say `Offer.objects.visible_to(branch_user)`, A1), counted from those
+    offers. A rolling window's rows carry their own medians only with `row_medians`: for every
+    provider that is a query over all the window's answered offers, so a caller that does not
+    show them (L1's rates, the market's summary) passes False, and a page that shows a few gives
+    them with `with_row_medians`."""
     rules = rules or PortalSettings.load()
     if offers is not None:
         grouped = (
@@ -284,7 +297,9 @@ def provider_rates(
         )
     else:
         grain, where = period.grain
-        grouped = _fetch(_kept(grain, where, provider_id).values(*NAMED).annotate(**_sums(rules)))
+        grouped = _fetch(
+            _kept(grain, where, provider_id).values(*NAMED).annotate(**_sums(rules, grain))
+        )
         if period.tail:  # today so far, from today's offers (one index range)
             today = Offer.objects.filter(provider_id=provider_id) if provider_id else None
             grouped = _added(
@@ -297,7 +312,8 @@ def provider_rates(
             )
     rows = RateRows(_rate_row(row, rules) for row in grouped if row["offers"] or row["excluded"])
     rows.sort(key=lambda r: (-(r.rate or 0), r.provider.name if r.provider else ""))
-    return _with_median_hours({period.code: rows}, [period], offers, provider_id, rules)[
+    by_window = {period.code: rows}
+    return _with_median_hours(by_window, [period], offers, provider_id, rules, row_medians)[
         period.code
     ]
 
@@ -308,19 +324,50 @@ def _with_median_hours(
     offers: QuerySet | None,
     provider_id: int | None,
     rules: PortalSettings,
+    row_medians: bool = True,
 ) -> dict[str, RateRows]:
     """K11 beside K1: each row's median hours to first answer, and each window's over all its
-    rows, from one query over the same answered offers K1 counts in those windows (a median is
-    not kept: it cannot be added up from counts; README "KPI figures from kept counts")."""
-    if offers is None and provider_id:
-        offers = Offer.objects.filter(provider_id=provider_id)
-    answered = counted_offers(offers, rules=rules).filter(RESPONDED)
-    hours = median_hours(answered, [(w.code, w.start, w.end) for w in windows])
+    rows. Given `offers`, one query over the answered ones K1 counts in the windows. Else from the
+    kept figures: a quarter's rows already carry theirs; the market's from the kept answer times;
+    a rolling window's rows from their offers (`with_row_medians`), one provider's or, with
+    `row_medians`, every one's."""
+    if offers is not None:
+        answered = counted_offers(offers, rules=rules).filter(RESPONDED)
+        hours = median_hours(answered, [(w.code, w.start, w.end) for w in windows])
+        for code, rows in by_window.items():
+            rows.median_hours = hours.get((code, None))
+            for row in rows:
+                row.median_hours = hours.get((code, row.provider_id))
+        return by_window
+    rolling = [w for w in windows if w.quarter is None]
+    if provider_id or row_medians:
+        for window in rolling:
+            with_row_medians(window, by_window[window.code], rules=rules)
+    if provider_id:  # one provider's rows: the window's median is its own
+        for rows in by_window.values():
+            rows.median_hours = rows[0].median_hours if rows else None
+        return by_window
+    market = market_median_hours(windows, exclude_urgent=rules.kpi_exclude_urgent)
     for code, rows in by_window.items():
-        rows.median_hours = hours.get((code, None))
-        for row in rows:
-            row.median_hours = hours.get((code, row.provider_id))
+        rows.median_hours = market.get(code)
     return by_window
+
+
+def with_row_medians(
+    window: RateWindow, rows: list[RateRow], *, rules: PortalSettings | None = None
+) -> list[RateRow]:
+    """K11 for these rows of a rolling window (a quarter's rows carry theirs): each row's median
+    hours to first answer, from its provider's answered offers in the window (one query on the
+    (provider, sent_at) index over these providers alone)."""
+    ids = [row.provider_id for row in rows]
+    if not ids:
+        return rows
+    rules = rules or PortalSettings.load()
+    answered = counted_offers(Offer.objects.filter(provider_id__in=ids), rules=rules)
+    hours = median_hours(answered.filter(RESPONDED), [(window.code, window.start, window.end)])
+    for row in rows:
+        row.median_hours = hours.get((window.code, row.provider_id))
+    return rows
 
 
 def _fetch(grouped: QuerySet) -> list[dict]:
@@ -351,19 +398,24 @@ def _kept(grain: str, where: dict, provider_id: int | None) -> QuerySet:
     return counts.filter(provider_id=provider_id) if provider_id else counts.order_by()
 
 
-def _sums(rules: PortalSettings) -> dict:
-    """The kept counts summed into RateRow's figures, less the urgent ones when the setting says."""
+def _sums(rules: PortalSettings, grain: str) -> dict:
+    """The kept counts summed into RateRow's figures, less the urgent ones when the setting says;
+    from a quarter's row (one per provider), its kept median hours to answer too (K11)."""
 
     def kept(name: str):
         return F(name) - F(f"urgent_{name}") if rules.kpi_exclude_urgent else F(name)
 
-    return {
+    sums = {
         "offers": Sum(kept("responded") + kept("no_response")),
         "responded": Sum(kept("responded")),
         "offer_made": Sum(kept("offer_made")),
         "awarded": Sum(kept("awarded")),
         "excluded": Sum(kept("excluded")),
     }
+    if grain == ResponseCount.QUARTER:
+        median = "nonurgent_median_hours" if rules.kpi_exclude_urgent else "median_hours"
+        sums["kept_median"] = Max(median)
+    return sums
 
 
 def own_figures(user: User) -> dict:
@@ -431,9 +483,10 @@ def rates_by_quarter(
     provider_id: int | None = None,
     rules: PortalSettings | None = None,
 ) -> dict[str, RateRows]:
-    """Provider rows for each quarter, from one read of the kept quarter counts (K8), narrowed
-    to `provider_id`; or, given `offers`, one grouped query over them; with their median hours
-    to answer from one more (K11)."""
+    """Provider rows for each quarter, from one read of the kept quarter counts (K8) with their
+    kept median hours to answer (K11), narrowed to `provider_id`, and the market's median hours
+    from one small read of the kept answer times; or, given `offers`, one grouped query over them
+    and one more for their medians."""
     rules = rules or PortalSettings.load()
     if not quarters:
         return {}
@@ -445,7 +498,7 @@ def rates_by_quarter(
                 provider_id,
             )
             .values("start", *NAMED)
-            .annotate(**_sums(rules))
+            .annotate(**_sums(rules, ResponseCount.QUARTER))
         )
     else:
         grouped = (

@@ -47,7 +47,7 @@ def self_view_rows(user: User, now: datetime, rules: PortalSettings) -> list[dic
         (
             rolling,
             provider_rates(rolling, rules=rules, **own),
-            market_summary(provider_rates(rolling, rules=rules)),
+            market_summary(provider_rates(rolling, rules=rules, row_medians=False)),
         )
     ]
     for quarter in reversed(quarters):

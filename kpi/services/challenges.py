@@ -114,6 +114,7 @@ def provider_quarter_rate(provider_id: int, quarter: str) -> Decimal | None:
     rows = provider_rates(
         RateWindow.for_quarter(Quarter.parse(quarter)),
         offers=Offer.objects.filter(provider_id=provider_id),
+        row_medians=False,
     )
     rate = rows[0].rate if rows else None
     return None if rate is None else Decimal(str(rate)).quantize(Decimal("0.0001"))

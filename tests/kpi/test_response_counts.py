@@ -65,6 +65,23 @@ def figures(rows):
     )
 
 
+def medians(rows):
+    """K11: every row's median hours to first answer."""
+    return sorted((r.provider_id, r.median_hours) for r in rows)
+
+
+def same_market(kept, counted):
+    """The market's figures the same; its median hours to answer, kept to the minute (each
+    answer at its whole minutes), within half a minute of the exact one (K11)."""
+    kept, counted = kept.as_dict(), counted.as_dict()
+    kept_hours = kept.pop("median_hours_to_respond")
+    exact = counted.pop("median_hours_to_respond")
+    assert kept == counted
+    assert (kept_hours is None) == (exact is None)
+    if exact is not None:
+        assert abs(kept_hours - exact) <= 1 / 120 + 1e-9
+
+
 class ResponseCountsMachine(RuleBasedStateMachine):
     """Random days of brokerage across the end of a quarter: packages distributed (some branches
     with no capacity declared, some packages urgent), answers given and changed, offers expiring,
@@ -212,6 +229,14 @@ class ResponseCountsMachine(RuleBasedStateMachine):
         assert counts.stored() == counts.recount()
 
     @invariant()
+    def kept_medians_and_answer_times_equal_a_recount(self):
+        """K11 (issue 13): each provider's quarter medians (all offers, and not urgent) equal the
+        reference recount (`kpi.response_times.median_hours`), the market's answer times a
+        recount of the offers."""
+        assert counts.stored_medians() == counts.recount_medians()
+        assert counts.stored_times() == counts.recount_times()
+
+    @invariant()
     def rates_from_the_counts_equal_rates_from_the_offers(self):
         everything = Offer.objects.all()
         for exclude_urgent in (False, True):
@@ -224,12 +249,18 @@ class ResponseCountsMachine(RuleBasedStateMachine):
                 kept = provider_rates(window, rules=rules)
                 counted = provider_rates(window, offers=everything, rules=rules)
                 assert figures(kept) == figures(counted)
-                assert market_summary(kept).as_dict() == market_summary(counted).as_dict()
+                assert medians(kept) == medians(counted)
+                same_market(market_summary(kept), market_summary(counted))
             kept = rates_by_quarter([Q1, Q2], rules=rules)
             counted = rates_by_quarter([Q1, Q2], offers=everything, rules=rules)
             assert {q: figures(r) for q, r in kept.items()} == {
                 q: figures(r) for q, r in counted.items()
             }
+            assert {q: medians(r) for q, r in kept.items()} == {
+                q: medians(r) for q, r in counted.items()
+            }
+            for q in kept:
+                same_market(market_summary(kept[q]), market_summary(counted[q]))
 
 
 def test_kept_counts_always_equal_a_recount():
@@ -251,16 +282,17 @@ def test_kept_counts_always_equal_a_recount():
 
 
 def test_a_quarters_rates_read_the_kept_counts_not_the_offers(rate_market):
-    """K1 from the counts: provider A 12 counted (10 responded), B 4 (1); the offers are read
-    for K11's median hours alone."""
-    PortalSettings.load()
+    """K1 from the counts: provider A 12 counted (10 responded), B 4 (1); K11's medians kept too
+    (issue 13): the offers are not read at all."""
+    rules = PortalSettings.load()
     with CaptureQueriesContext(connection) as ctx:
-        rows = provider_rates(RateWindow.for_quarter(Q1))
+        rows = provider_rates(RateWindow.for_quarter(Q1), rules=rules)
     assert [(r.provider.ref, r.offers, r.responded) for r in rows] == [("PA", 12, 10), ("PB", 4, 1)]
-    # Only K11's median hours (not kept: a median cannot be added up) reads the offers.
-    offer_reads = [q["sql"] for q in ctx.captured_queries if "brokerage_offer" in q["sql"]]
-    assert len(offer_reads) == 1 and "first_responded_at" in offer_reads[0]
-    assert len(ctx) <= 3  # the counts with the providers' names, the median hours
+    assert not [q["sql"] for q in ctx.captured_queries if "brokerage_offer" in q["sql"]]
+    # The counts with the providers' names and their kept medians; the market's answer times.
+    assert len(ctx) == 2
+    counted = provider_rates(RateWindow.for_quarter(Q1), offers=Offer.objects.all())
+    assert medians(rows) == medians(counted)
 
 
 def test_an_answer_moves_the_counts_of_its_day_and_quarter(make_offer, branch_a1, alice):
