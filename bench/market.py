@@ -108,7 +108,7 @@ def build(packages: int, offers: int, out=print) -> dict:
                 WHEN (k * 31 + b.provider_id * 17) % 100 < 95 THEN 'no_response'
                 ELSE 'closed_before_response' END AS response,
                 k % {per} = 0 AS first) r
-            ON CONFLICT (package_id, branch_id) DO NOTHING
+            ON CONFLICT (package_id, branch_id, round) DO NOTHING
         """
         cursor.execute(
             offer_sql.format(

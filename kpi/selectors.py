@@ -126,11 +126,23 @@ def band_for(rate: float | None, rules: PortalSettings) -> str | None:
     """K2: low at or above the target (95%), medium from the floor (80%), high below."""
     if rate is None:
         return None
-    if rate >= float(rules.response_rate_target):
+    target, floor = _thresholds(rules)
+    if rate >= target:
         return "low"
-    if rate >= float(rules.medium_risk_floor):
+    if rate >= floor:
         return "medium"
     return "high"
+
+
+def _thresholds(rules: PortalSettings) -> tuple[float, float]:
+    """The target and the floor as floats, worked out once per settings (issue 13: thousands of
+    rows a read)."""
+    settings = (rules.response_rate_target, rules.medium_risk_floor)
+    cached = getattr(rules, "_band_thresholds", None)
+    if cached is None or cached[0] != settings:
+        cached = (settings, (float(settings[0]), float(settings[1])))
+        rules._band_thresholds = cached
+    return cached[1]
 
 
 def band_description(band: str | None, rules: PortalSettings) -> str:
