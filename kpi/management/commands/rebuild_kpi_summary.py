@@ -10,7 +10,8 @@ from core.management.as_of import AsOfCommand
 
 class Command(AsOfCommand):
     help = (
-        "Recounts the kept K1/K4 response counts (brokerage ResponseCount) from the offers, for "
+        "Recounts the kept K1/K4 response counts (brokerage ResponseCount), K11's medians per "
+        "provider and quarter and the market's answer times (AnswerTimeCount) from the offers, for "
         "every quarter not closed at --as-of (default now; closed: ended over 35 days before, "
         "never changed), or every quarter with --all; and the weekly hours each provider holds "
         "(brokerage ProviderHours, L1) from the awards. Safe to repeat; one transaction."
@@ -32,4 +33,7 @@ class Command(AsOfCommand):
             since, rows = rebuild(as_of=moment, everything=self.everything)
             held = holdings.rebuild()
         scope = "every quarter" if since is None else f"offers sent from {since:%-d %B %Y}"
-        return f"Response counts rebuilt for {scope}: {rows} rows; hours held by {held} providers."
+        return (
+            f"Response counts and K11's medians and answer times rebuilt for {scope}: {rows} rows; "
+            f"hours held by {held} providers."
+        )

@@ -14,7 +14,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("brokerage", "0016_response_counts"),
+        ("brokerage", "0019_provider_hours"),
         ("kpi", "0007_challenge"),
     ]
 
