@@ -6,7 +6,7 @@ contract managers uphold some, reject some and leave the rest open."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.core.management.base import OutputWrapper
 from django.utils import timezone
@@ -15,7 +15,7 @@ from brokerage.models import Offer, PlacementResponse
 from kpi.models import Challenge, ChallengeStatus
 from kpi.quarters import LONDON, Quarter
 from kpi.services import challenge_decide, challenge_make
-from kpi.services.challenges import CHALLENGE_DAYS
+from kpi.services.challenges import challenge_last_day
 from notifications.models import Notification, NotificationKind, NotificationState
 from providers.models import Role, User
 
@@ -40,21 +40,32 @@ COMMENTS = {
 
 
 def _challengeable(now) -> list[Offer]:
-    """No Responses not yet challenged whose window is still open now (sent this quarter, or last
-    quarter while its 28 days last), oldest first."""
+    """No Responses not yet challenged, those whose window is still open now first (sent this
+    quarter, or last quarter while its 28 days last), then last quarter's (challenged in the past,
+    while their window was open: `_made_at`), oldest first in each."""
     quarter = Quarter.containing(timezone.localtime(now, LONDON).date())
     previous = quarter.previous()
-    today = timezone.localtime(now, LONDON).date()
-    start = previous if today <= previous.last_date + timedelta(days=CHALLENGE_DAYS) else quarter
-    return list(
+    offers = (
         Offer.objects.filter(
             placement_response=PlacementResponse.NO_RESPONSE,
             challenge__isnull=True,
-            sent_at__gte=start.start_at,
+            sent_at__gte=previous.start_at,
             deadline__lt=now - timedelta(hours=2),
         )
         .select_related("provider", "branch", "package")
         .order_by("sent_at", "pk")
+    )
+    today = timezone.localtime(now, LONDON).date()
+    return sorted(offers, key=lambda o: challenge_last_day(o) < today)  # stable: oldest first
+
+
+def _made_at(rng: random.Random, offer: Offer, now):
+    """When the provider challenged: a day to five after the deadline, before now and inside
+    the offer's window (K10)."""
+    last = challenge_last_day(offer)
+    closes = timezone.make_aware(datetime.combine(last, time(18)), LONDON)
+    return min(
+        offer.deadline + timedelta(hours=rng.randint(20, 120)), now - timedelta(hours=1), closes
     )
 
 
@@ -77,9 +88,7 @@ def load_challenges(out: OutputWrapper) -> None:
             others.append(offer)
     plan = list(zip(own, OWN, strict=False)) + list(zip(others, OTHERS, strict=False))
     for offer, status in plan:
-        made_at = min(
-            offer.deadline + timedelta(hours=rng.randint(20, 120)), now - timedelta(hours=1)
-        )
+        made_at = _made_at(rng, offer, now)
         challenge = challenge_make(
             actor=_office_user(offer.provider_id),
             offer=offer,

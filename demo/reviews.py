@@ -60,9 +60,11 @@ def _pilot_providers() -> list[Provider]:
     return list(Provider.objects.filter(pk__in=ids[:PILOT_PROVIDERS]).order_by("ref"))
 
 
-def _packages(providers: list[Provider], before: datetime) -> list[Package]:
-    """Awarded packages held by `providers`, awarded before `before`, oldest first, dealt out
-    round the providers so each has its share."""
+def _packages(
+    providers: list[Provider], before: datetime, skip=frozenset(), newest_first=False
+) -> list[Package]:
+    """Awarded packages held by `providers`, awarded before `before` (leaving out those in
+    `skip`), oldest first (or newest), dealt out round the providers so each has its share."""
     holder = Offer.objects.filter(package=OuterRef("pk"), outcome=Outcome.AWARDED).order_by(
         "-round"
     )  # as Package.awarded_offer
@@ -70,7 +72,8 @@ def _packages(providers: list[Provider], before: datetime) -> list[Package]:
         Package.objects.filter(status=PackageStatus.AWARDED, awarded_at__lt=before)
         .annotate(holder=Subquery(holder.values("provider_id")[:1]))
         .filter(holder__in=[p.pk for p in providers])
-        .order_by("awarded_at", "id")
+        .exclude(pk__in=skip)
+        .order_by(*(("-awarded_at", "-id") if newest_first else ("awarded_at", "id")))
     )
     by_provider: dict[int, list[Package]] = {p.pk: [] for p in providers}
     for package in rows:
@@ -208,9 +211,10 @@ def load_reviews(out: OutputWrapper) -> None:
     old = _packages(providers, before=now - timedelta(days=25))
     total = sum(n for _, n, _, _ in PILOT)
     pilot = _pilot_reviews(rng, reviewer, old[:total])
-    recent = _packages(providers, before=now - timedelta(days=20))
     reviewed = set(Review.objects.values_list("package_id", flat=True))
-    opened = _open_reviews(rng, reviewer, [p for p in recent if p.pk not in reviewed][::-1])
+    # Newest first, dealt round the providers, so the demo provider has open reviews too.
+    recent = _packages(providers, now - timedelta(days=20), skip=reviewed, newest_first=True)
+    opened = _open_reviews(rng, reviewer, recent)
     # E-mails of the pilot went out long ago: mark them sent, so no worker sends them now.
     Notification.objects.filter(review__isnull=False, state=NotificationState.PENDING).filter(
         Q(created_at__lt=now - timedelta(days=1))
