@@ -221,7 +221,12 @@ class Package(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "ward"])]
+        indexes = [
+            models.Index(fields=["status", "ward"]),
+            # The package queue, newest first, whole or by status: an index range (issue 13).
+            models.Index(fields=["created_at", "id"], name="package_newest"),
+            models.Index(fields=["status", "created_at", "id"], name="package_status_newest"),
+        ]
 
     def __str__(self) -> str:
         return self.reference

@@ -4,10 +4,10 @@ A branch's own list is `brokerage:notifications`; both use the same table and `v
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from core.paging import BoundedPaginator
 from providers.models import Provider
 
 from .models import Notification
@@ -26,7 +26,8 @@ def provider_notifications(request: HttpRequest, ref: str) -> HttpResponse:
         .select_related("branch")
         .order_by("-created_at", "-id")
     )
-    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    # E-mails grow with every offer: a page at a time, never counted past COUNT_CAP (issue 13).
+    page = BoundedPaginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request, "notifications/provider_notifications.html", {"provider": provider, "page": page}
     )

@@ -8,14 +8,14 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from core.errors import PAGE_ERRORS, page_refusal
 from core.models import PortalSettings
+from core.paging import BoundedPaginator, bounded_counts
 from notifications.models import Notification
 from providers.models import Branch, Role
 
@@ -28,7 +28,6 @@ from ..models import (
     Offer,
     Outcome,
     PlacementResponse,
-    ReallocationBatch,
 )
 from ..permissions import may_answer_offers
 from ..seen import offer_seen
@@ -58,38 +57,34 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
     open_offers = filterset.qs.filter(outcome=Outcome.OPEN).order_by("deadline", "id")
     warning = PortalSettings.load().deadline_warning_hours * 3600
     # Each list a page at a time (issue 13): a branch with thousands of open offers gets the first
-    # PAGE_SIZE of each, with the counts from the database, not from every row.
-    waiting_now = Q(placement_response__isnull=True, deadline__gt=now)
-    # One grouped query gives the counts and, per reallocation batch (L4), its offers waiting.
-    by_batch = (
-        open_offers.order_by()
-        .values("batch_id")
-        .annotate(
-            waiting=Count("id", filter=waiting_now),
-            answered=Count("id", filter=Q(placement_response__in=ANSWERS)),
-            soon=Count("id", filter=waiting_now & Q(deadline__lt=now + timedelta(seconds=warning))),
-        )
+    # PAGE_SIZE of each. The counts are bounded (at most COUNT_CAP + 1 offers each, in one query),
+    # so the council's inbox of every open offer in the market counts no more than a branch's.
+    waiting_rows = open_offers.filter(placement_response__isnull=True, deadline__gt=now)
+    answered_rows = open_offers.filter(placement_response__in=ANSWERS)
+    counts = bounded_counts(
+        {
+            "waiting": waiting_rows,
+            "answered": answered_rows,
+            "soon": waiting_rows.filter(deadline__lt=now + timedelta(seconds=warning)),
+            "in_batches": waiting_rows.filter(batch__isnull=False),
+        }
     )
-    counts = {"waiting": 0, "answered": 0, "soon": 0}
-    batch_waiting = {}
-    for row in by_batch:
-        for name in counts:
-            counts[name] += row[name]
-        if row["batch_id"] and row["waiting"]:
-            batch_waiting[row["batch_id"]] = row["waiting"]
-    waiting = _page(open_offers.filter(waiting_now), counts["waiting"], request.GET.get("page"))
-    answered = _page(
-        open_offers.filter(placement_response__in=ANSWERS),
-        counts["answered"],
-        request.GET.get("answered_page"),
-    )
+    waiting = _page(waiting_rows, counts["waiting"], request.GET.get("page"))
+    answered = _page(answered_rows, counts["answered"], request.GET.get("answered_page"))
     waiting.object_list = _mark_deadlines(waiting.object_list, now, warning)
     answered.object_list = _mark_deadlines(answered.object_list, now, warning)
-    # L4: a reallocation batch's offers are shown together too, one line per batch.
-    batches = [
-        (batch, batch_waiting[batch.pk])
-        for batch in ReallocationBatch.objects.filter(pk__in=batch_waiting).order_by("pk")
-    ]
+    # L4: a reallocation batch's offers are shown together too, one line per batch with its
+    # offers waiting (one grouped query over the offers in batches alone, when there are any).
+    batches = (
+        list(
+            waiting_rows.filter(batch__isnull=False)
+            .order_by("batch_id")
+            .values("batch_id", "batch__postcode_district")
+            .annotate(waiting=Count("id"))
+        )
+        if counts["in_batches"]
+        else []
+    )
     return render(
         request,
         "brokerage/offer_inbox.html",
@@ -106,8 +101,8 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
 
 
 def _page(rows, count: int, number):
-    """A page of `rows` whose count is already known (one aggregate gives the inbox's counts)."""
-    paginator = Paginator(rows, PAGE_SIZE)
+    """A page of `rows` whose bounded count is already known (one query gives the inbox's)."""
+    paginator = BoundedPaginator(rows, PAGE_SIZE)
     paginator.count = count
     return paginator.get_page(number)
 
@@ -186,7 +181,9 @@ def offer_history(request: HttpRequest) -> HttpResponse:
     """Every offer ever made to the user's branches, with placement response and outcome (P9)."""
     filterset = _history_filter(request)
     problem = _filter_problem(filterset)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Never a count of every offer (issue 13): one row more than the page tells whether another
+    # follows, and the count stops past COUNT_CAP ("More than 1,000 offers"); the CSV has them all.
+    page = BoundedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -224,5 +221,5 @@ def branch_notifications(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(branch=branch)
         .order_by("-created_at", "-id")
     )
-    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "brokerage/branch_notifications.html", {"branch": branch, "page": page})

@@ -6,15 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import PAGE_ERRORS, add_domain_error, page_refusal
+from core.paging import BoundedPaginator, bounded_counts, shown_count
 
 from .. import services
 from ..capacity import capacity_for_ward
@@ -48,14 +47,18 @@ def package_list(request: HttpRequest) -> HttpResponse:
     packages = visible.select_related("ward").order_by("-created_at", "-id")
     filterset = PackageFilter(request.GET, queryset=packages)
     # Paginate first, then count offers for the page's packages only (issue 13): annotating every
-    # package before paginating grouped the whole offers table on each view.
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # package before paginating grouped the whole offers table on each view. The page reads one row
+    # more than it shows; the pager and the status links count at most COUNT_CAP + 1 packages each.
+    counts = bounded_counts(
+        {"shown": filterset.qs}
+        | {s.value: visible.filter(status=s) for s in PackageStatus}
+        | {"uncovered": visible.filter(status=PackageStatus.QUEUED, uncovered_at__isnull=False)}
+    )
+    paginator = BoundedPaginator(filterset.qs, PAGE_SIZE)
+    paginator.count = counts["shown"]
+    page = paginator.get_page(request.GET.get("page"))
     page.object_list = with_offer_counts(list(page.object_list))
-    counts = dict(visible.order_by().values_list("status").annotate(n=Count("id")))
-    counts["uncovered"] = visible.filter(
-        status=PackageStatus.QUEUED, uncovered_at__isnull=False
-    ).count()
-    status_counts = [(s.value, s.label, counts.get(s.value, 0)) for s in PackageStatus]
+    status_counts = [(s.value, s.label, shown_count(counts[s.value])) for s in PackageStatus]
     return render(
         request,
         "brokerage/package_list.html",
@@ -64,6 +67,7 @@ def package_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "status_counts": status_counts,
             "uncovered_count": counts["uncovered"],
+            "uncovered_shown": shown_count(counts["uncovered"]),
             "can_act": may_act_on_packages(request.user),
         },
     )

@@ -111,3 +111,91 @@ def test_offers_api_query_count_does_not_grow(api_as, carl, market, ward, monkey
     with CaptureQueriesContext(connection) as again:
         assert client.get("/api/v1/offers/?page_size=4").status_code == 200
     assert len(again) <= len(ctx) <= 8
+
+
+# --- Query counts pinned, the same for 3 packages as for 63 past the count's cap ---------------
+
+CAP = 30  # COUNT_CAP in these tests: 63 packages are past it, and past one page of 50
+
+
+def list_pages(market, provider_a):
+    """(persona, url) of every list page whose rows grow with the market."""
+    return {
+        "queue": ("nina", reverse("brokerage:packages")),
+        "queue by status": ("nina", reverse("brokerage:packages") + "?status=offered"),
+        "branch inbox": ("alice", reverse("brokerage:inbox")),
+        "organisation inbox": ("olivia", reverse("brokerage:inbox")),
+        "council inbox": ("carl", reverse("brokerage:inbox")),
+        "branch history": ("alice", reverse("brokerage:history")),
+        "council history": ("carl", reverse("brokerage:history")),
+        "branch e-mails": ("alice", reverse("brokerage:notifications", args=[market["a1"].pk])),
+        "provider e-mails": ("olivia", reverse("notifications:provider", args=[provider_a.ref])),
+    }
+
+
+PINNED = {  # each with 3 of them the session's and user's reads and the session's save
+    "queue": 8,  # + the page, its offers' counts, one bounded count of the pager and the statuses
+    "queue by status": 8,
+    "branch inbox": 10,  # + settings, bounded counts, two pages, the user's branch and provider
+    "organisation inbox": 10,  # + branches to filter by, the user's provider
+    "council inbox": 8,
+    "branch history": 9,  # + the page, its bounded count, the user's branch and provider
+    "council history": 7,
+    "branch e-mails": 10,  # + the branch, the page, its bounded count, the user's branch, provider
+    "provider e-mails": 9,
+}
+
+
+@pytest.mark.parametrize("name", list(PINNED))
+def test_list_pages_make_the_same_queries_for_3_packages_as_for_63(
+    request, client, market, ward, provider_a, django_assert_num_queries, monkeypatch, name
+):
+    """Issue 13, goal 2: each list page's query count is pinned, and the same when its list fits
+    on one page as when it runs to two pages past the count's cap (where it says "More than")."""
+    from core import paging
+
+    monkeypatch.setattr(paging, "COUNT_CAP", CAP)
+    persona, url = list_pages(market, provider_a)[name]
+    client.force_login(request.getfixturevalue(persona))
+    add_packages(ward, 3)
+    client.get(url)  # the portal settings row exists from the first view on
+    with django_assert_num_queries(PINNED[name]):
+        assert client.get(url).status_code == 200
+    add_packages(ward, 60, start=100)
+    with django_assert_num_queries(PINNED[name]):
+        response = client.get(url)
+    page = response.content.decode()
+    assert response.status_code == 200 and ("More than 30" in page or "(30+)" in page)
+
+
+def test_a_long_history_pages_on_past_the_cap_and_its_csv_has_every_row(
+    client, alice, market, ward, monkeypatch
+):
+    """63 offers to a1, the count capped at 30: the history says "More than 30 offers", page 1
+    shows 50 with a Next link, page 2 the other 13 and no Next; the CSV streams all 63 (I4)."""
+    from core import paging
+
+    monkeypatch.setattr(paging, "COUNT_CAP", CAP)
+    client.force_login(alice)
+    add_packages(ward, 63)
+    first = client.get(reverse("brokerage:history")).content.decode()
+    assert "More than 30 offers" in first and first.count("PKG-S") == PAGE_SIZE
+    assert 'rel="next"' in first and "?page=2" in first
+    second = client.get(reverse("brokerage:history"), {"page": 2}).content.decode()
+    assert second.count("PKG-S") == 13 and 'rel="next"' not in second and 'rel="prev"' in second
+    csv = b"".join(client.get(reverse("brokerage:history-csv")).streaming_content).decode()
+    assert csv.count("PKG-S") == 63
+
+
+def test_the_package_queue_says_more_than_the_cap_for_its_status_links(
+    client, nina, market, ward, monkeypatch
+):
+    from core import paging
+
+    monkeypatch.setattr(paging, "COUNT_CAP", CAP)
+    client.force_login(nina)
+    add_packages(ward, 35)
+    page = client.get(reverse("brokerage:packages")).content.decode()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "More than 30 packages" in text and re.search(r"Offered 30\+", text)
+    assert client.get(reverse("brokerage:packages"), {"status": "draft"}).status_code == 200

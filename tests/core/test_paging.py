@@ -1,0 +1,92 @@
+"""Issue 13, goal 2: `core.paging` — pages that never count the world. A page reads one row more
+than it shows instead of counting; a count stops past the cap; the pager's links are a handful
+whatever the number of pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core import paging
+from core.paging import BoundedPaginator, bounded_counts, page_links, shown_count
+from tests.factories import WardFactory
+from wards.models import Ward
+
+
+def test_a_page_knows_a_next_page_from_one_row_more():
+    rows = list(range(1, 24))  # 23 rows, 5 a page
+    first = BoundedPaginator(rows, 5).get_page(1)
+    assert list(first) == [1, 2, 3, 4, 5] and first.has_next() and not first.has_previous()
+    last = BoundedPaginator(rows, 5).get_page(5)
+    assert list(last) == [21, 22, 23] and not last.has_next() and last.has_previous()
+    assert (last.start_index(), last.end_index()) == (21, 23)
+    assert last.paginator.count == 23 and not last.paginator.capped
+
+
+def test_past_the_end_and_bad_numbers_show_a_real_page():
+    rows = list(range(12))
+    assert BoundedPaginator(rows, 5).get_page(99).number == 3  # the last page: 12 rows known
+    assert BoundedPaginator(rows, 5).get_page("x").number == 1
+    assert BoundedPaginator(rows, 5).get_page(0).number == 1
+    assert BoundedPaginator(rows, 5, cap=3).get_page(99).number == 1  # end unknown: the first
+    assert list(BoundedPaginator([], 5).get_page(1)) == []
+
+
+def test_the_count_stops_past_the_cap():
+    paginator = BoundedPaginator(list(range(100)), 10, cap=25)
+    page = paginator.get_page(1)
+    assert paginator.count == 26 and paginator.capped and page.has_next()
+    assert shown_count(paginator.count, cap=25) == "25+" and shown_count(25, cap=25) == "25"
+    assert shown_count(1_001) == "1,000+" and shown_count(1_000) == "1000"
+
+
+@pytest.mark.parametrize(
+    ("number", "pages", "capped", "expected"),
+    [
+        (1, 1, False, [1]),
+        (1, 400, False, [1, 2, None, 400]),
+        (5, 400, False, [1, None, 4, 5, 6, None, 400]),
+        (400, 400, False, [1, None, 399, 400]),
+        (3, 5, False, [1, 2, 3, 4, 5]),
+        (1, 21, True, [1, 2, None]),  # more pages than counted: no last number
+        (30, 21, True, [1, None, 29, 30, 31, None]),
+    ],
+)
+def test_page_links_are_a_handful_whatever_the_pages(number, pages, capped, expected):
+    size = 10
+    rows = list(range(pages * size if not capped else 10_000))
+    paginator = BoundedPaginator(rows, size, cap=pages * size - 1 if capped else 10**9)
+    assert page_links(paginator.get_page(number)) == expected
+
+
+@pytest.mark.django_db
+def test_a_queryset_page_is_one_query_and_its_count_one_bounded_query():
+    for i in range(30):
+        WardFactory(code=f"E05{i:06d}", name=f"W{i}")
+    paginator = BoundedPaginator(Ward.objects.order_by("code"), 10, cap=12)
+    with CaptureQueriesContext(connection) as ctx:
+        page = paginator.get_page(2)
+        assert [w.name for w in page] == [f"W{i}" for i in range(10, 20)] and page.has_next()
+    assert len(ctx) == 1 and "LIMIT 11" in ctx.captured_queries[0]["sql"]
+    with CaptureQueriesContext(connection) as ctx:
+        assert paginator.capped and paginator.count == 13
+    assert len(ctx) == 1 and "LIMIT 13" in ctx.captured_queries[0]["sql"]
+
+
+@pytest.mark.django_db
+def test_bounded_counts_are_one_query_each_bounded(monkeypatch):
+    for i in range(8):
+        WardFactory(code=f"E05{i:06d}", district="Preston" if i < 6 else "Chorley")
+    monkeypatch.setattr(paging, "COUNT_CAP", 4)
+    with CaptureQueriesContext(connection) as ctx:
+        counts = bounded_counts(
+            {
+                "preston": Ward.objects.filter(district="Preston"),
+                "chorley": Ward.objects.filter(district="Chorley"),
+                "none": Ward.objects.none(),
+            }
+        )
+    assert counts == {"preston": 5, "chorley": 2, "none": 0}  # 6 Preston wards: past the cap
+    assert len(ctx) == 1
+    assert bounded_counts({"none": Ward.objects.none()}) == {"none": 0}
