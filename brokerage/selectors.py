@@ -133,6 +133,32 @@ def offer_queryset(user: User) -> QuerySet[Offer]:
     return with_awarded_standing(with_email_state(offers))
 
 
+# What an offer list page never shows of a package (A3's personal details and the long texts):
+# left unread, so a page of 50 rows reads and builds less (issue 13).
+LIST_DEFERRED = (
+    "package__needs_summary",
+    "package__person_name",
+    "package__address",
+    "package__full_details",
+    "package__call_pattern",
+    "note",
+    "feedback",
+    "parts",
+    "award_reason",
+)
+
+
+def offer_list_queryset(user: User) -> QuerySet[Offer]:
+    """The offers `user` may see (A1) as the inbox and history pages list them: the package, its
+    ward, the provider and branch, without the e-mail state and standing the offer page, the API
+    and the CSV add (`offer_queryset`), and without the package's texts no row shows."""
+    return (
+        Offer.objects.visible_to(user)
+        .select_related("package__ward", "provider", "branch")
+        .defer(*LIST_DEFERRED)
+    )
+
+
 def get_offer_or_404(user: User, pk: int) -> Offer:
     """One offer `user` may see; Http404 when it is not there or not theirs (A1)."""
     return get_object_or_404(offer_queryset(user), pk=pk)

@@ -31,7 +31,7 @@ from ..models import (
 )
 from ..permissions import may_answer_offers
 from ..seen import offer_seen
-from ..selectors import get_offer_or_404, offer_queryset, standing_of
+from ..selectors import get_offer_or_404, offer_list_queryset, offer_queryset, standing_of
 from ..standing import standing_rows
 from .common import (
     PAGE_SIZE,
@@ -53,7 +53,7 @@ def _branch_choices(user) -> list[Branch]:
 def offer_inbox(request: HttpRequest) -> HttpResponse:
     """Offers still open: awaiting an answer first (soonest deadline first), then answered ones."""
     now = timezone.now()
-    filterset = OfferFilter(request.GET, queryset=offer_queryset(request.user))
+    filterset = OfferFilter(request.GET, queryset=offer_list_queryset(request.user))
     open_offers = filterset.qs.filter(outcome=Outcome.OPEN).order_by("deadline", "id")
     warning = PortalSettings.load().deadline_warning_hours * 3600
     # Each list a page at a time (issue 13): a branch with thousands of open offers gets the first
@@ -164,10 +164,8 @@ def _respond(request: HttpRequest, offer: Offer, form: RespondForm) -> str:
     return ""
 
 
-def _history_filter(request: HttpRequest) -> OfferFilter:
-    return OfferFilter(
-        request.GET, queryset=offer_queryset(request.user).order_by("-sent_at", "-id")
-    )
+def _history_filter(request: HttpRequest, *, rows=offer_list_queryset) -> OfferFilter:
+    return OfferFilter(request.GET, queryset=rows(request.user).order_by("-sent_at", "-id"))
 
 
 def _filter_problem(filterset: OfferFilter) -> str:
@@ -203,7 +201,7 @@ def offer_history(request: HttpRequest) -> HttpResponse:
 def offer_history_csv(request: HttpRequest) -> HttpResponse:
     """The same rows as the history page, all pages, as CSV (I4); 400 with a plain sentence for
     a filter that cannot be read, before any row is written."""
-    filterset = _history_filter(request)
+    filterset = _history_filter(request, rows=offer_queryset)  # with e-mail state and standing
     problem = _filter_problem(filterset)
     if problem:
         return HttpResponse(problem, status=400, content_type="text/plain; charset=utf-8")
