@@ -377,6 +377,12 @@ class Offer(models.Model):
             models.Index(fields=["branch", "sent_at"]),
             models.Index(fields=["provider", "sent_at"]),
             models.Index(fields=["outcome", "deadline"]),
+            # The inbox, soonest deadline first (issue 13): the open offers alone, in its order.
+            models.Index(
+                fields=["deadline", "id"],
+                condition=Q(outcome="open"),
+                name="offer_open_by_deadline",
+            ),
             # A provider's awarded offers (its packages, claims, reviews; `brokerage.holdings.recount`).
             models.Index(
                 fields=["provider", "package", "round"],
