@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('brokerage', '0019_provider_hours'),
+        ('brokerage', '0020_answer_times'),
         ('providers', '0001_initial'),
         ('wards', '0003_alter_coverage_coverage_ends_after_it_starts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
