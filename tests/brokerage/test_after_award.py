@@ -185,6 +185,66 @@ def test_K8_commissioned_hours_use_the_hours_in_force_on_each_day(db, ward, nina
     assert commissioned_hours(at(2026, 2, 28))["hours_now"] == 19
 
 
+def _hours_per_package(moment: datetime) -> Decimal:
+    """K8's definition as it was first written (issue 13 keeps it): every package in force at
+    `moment` at `hours_at(moment)`, one lookup each."""
+    from django.db.models import Sum
+
+    from brokerage.hours import hours_at, in_force
+    from brokerage.models import Package
+
+    total = (
+        Package.objects.filter(in_force(moment))
+        .annotate(h=hours_at(moment))
+        .aggregate(n=Sum("h"))["n"]
+    )
+    return total or Decimal(0)
+
+
+def test_K8_commissioned_hours_read_set_based_equal_the_hours_in_force_edge_days(db, ward, nina):
+    """Issue 13 reads the hours in force set-based (only packages with a change look one up); on
+    the edge days it equals the per-package definition (R3: a change counts from its day; P2: an
+    ended package leaves from its end date): raised 10 → 12 from 1 June 2026 (and again, the same
+    day, to 14: the later change wins); 5 h raised to 9 from 1 July 2026 (a year before, its first
+    hours, 5); 3 h ended on 1 June 2026; 8 h never changed; 4 h awarded at 09:00 on 1 June."""
+    june_1 = at(2026, 6, 1, 9)
+    raised = PackageFactory(
+        ward=ward, status="awarded", hours_per_week=10, awarded_at=at(2025, 1, 1)
+    )
+    for hours, when in ((12, at(2026, 5, 20)), (14, at(2026, 5, 21))):
+        services.package_hours_change(
+            actor=nina,
+            package=raised,
+            hours=Decimal(hours),
+            reason="x",
+            now=when,
+            effective_from=date(2026, 6, 1),
+        )
+    later = PackageFactory(ward=ward, status="awarded", hours_per_week=5, awarded_at=at(2025, 1, 1))
+    services.package_hours_change(
+        actor=nina, package=later, hours=Decimal(9), reason="x", now=at(2026, 7, 1)
+    )
+    ended = PackageFactory(ward=ward, status="awarded", hours_per_week=3, awarded_at=at(2025, 1, 1))
+    services.package_end(
+        actor=nina, package=ended, reason="Done", ended_on=date(2026, 6, 1), now=at(2026, 6, 2)
+    )
+    PackageFactory(ward=ward, status="awarded", hours_per_week=8, awarded_at=at(2025, 1, 1))
+    PackageFactory(ward=ward, status="awarded", hours_per_week=4, awarded_at=june_1)
+    moments = {
+        # The day before: 10 h, 5 h (its first hours), 3 h and 8 h; so too a year before each.
+        at(2026, 5, 31, 23): (10 + 5 + 3 + 8, 26),
+        june_1: (14 + 5 + 8 + 4, 26),  # the raise from its day; the ended package gone
+        at(2026, 7, 1, 12): (14 + 9 + 8 + 4, 26),
+        at(2027, 6, 1, 9): (14 + 9 + 8 + 4, 14 + 5 + 8 + 4),  # a year ago to the minute
+    }
+    for moment, (now_hours, year_ago_hours) in moments.items():
+        figures = commissioned_hours(moment)
+        assert figures["hours_now"] == now_hours == _hours_per_package(moment), moment
+        year_ago = moment - timedelta(days=365)
+        assert figures["hours_year_ago"] == _hours_per_package(year_ago)
+        assert figures["hours_year_ago"] == year_ago_hours, moment
+
+
 # --- L3: the claims list ----------------------------------------------------------------------
 
 
