@@ -1,5 +1,7 @@
-"""The response counts (`ResponseCount`, issue 13): K1 and K4 counted per provider per day and per
-quarter, moved in the same transaction as every write that changes what an offer counts as.
+"""The response counts (`ResponseCount`, issue 13): K1 and K4 counted per provider per day, per
+week (cut where a quarter starts: `week_start`) and per quarter, moved in the same transaction as
+every write that changes what an offer counts as. A rolling window reads the week rows inside it and
+the day rows at its ends (`whole_days`).
 
 An offer counts by its state (`STATE_FIELDS`, then whether K10 left it out): the provider, the
 Europe/London day it was sent (and so its quarter), urgent or not, its placement response, its
@@ -107,6 +109,44 @@ def quarter_start(day: date) -> date:
     return date(year + 1, month - 12, 1) if month > 12 else date(year, month, 1)
 
 
+def next_quarter_start(day: date) -> date:
+    return quarter_start(quarter_start(day) + timedelta(days=100))
+
+
+def week_start(day: date) -> date:
+    """The first day of the week row `day` counts in: its Monday, or its quarter's first day when
+    the quarter starts later that week. A week row never spans two quarters, so a rebuild of the
+    open quarters never touches a closed one's rows."""
+    return max(day - timedelta(days=day.weekday()), quarter_start(day))
+
+
+def week_end(start: date) -> date:
+    """The day after the last of the week row beginning `start` (a Monday, or a quarter's first
+    day): the next Monday, or the next quarter's first day if that comes first."""
+    return min(start + timedelta(days=7 - start.weekday()), next_quarter_start(start))
+
+
+def whole_days(first: date, last: date) -> list[tuple[str, date, date]]:
+    """The kept rows that count the days [first, last) and nothing else, as (grain, from, to):
+    the week rows lying wholly inside, the day rows of the days before and after them (at most
+    six at each end). 90 days are 12 or 13 weeks and up to 12 days, not 89 days (issue 13)."""
+    spans: list[tuple[str, date, date]] = []
+    day = first
+    while day < last:
+        if week_start(day) == day and week_end(day) <= last:
+            end = day
+            while week_end(end) <= last:
+                end = week_end(end)
+            spans.append((ResponseCount.WEEK, day, end))
+        else:
+            end = day
+            while end < last and not (week_start(end) == end and week_end(end) <= last):
+                end += timedelta(days=1)
+            spans.append((ResponseCount.DAY, day, end))
+        day = end
+    return spans
+
+
 def local_day(moment: datetime) -> date:
     return moment.astimezone(LONDON).date()
 
@@ -129,13 +169,14 @@ def columns(state: State) -> list[str]:
     return names + [f"urgent_{n}" for n in names] if urgent else names
 
 
-def keys(state: State) -> tuple[Key, Key]:
+def keys(state: State) -> tuple[Key, Key, Key]:
+    """The rows an offer in `state` counts in: its day's, its week's and its quarter's."""
     provider_id, sent_at = state[0], state[1]
     day = local_day(sent_at)
-    return (ResponseCount.DAY, day, provider_id), (
-        ResponseCount.QUARTER,
-        quarter_start(day),
-        provider_id,
+    return (
+        (ResponseCount.DAY, day, provider_id),
+        (ResponseCount.WEEK, week_start(day), provider_id),
+        (ResponseCount.QUARTER, quarter_start(day), provider_id),
     )
 
 
@@ -171,17 +212,17 @@ class Moves:
         names = columns(state)
         if not names:
             return
-        both = keys(state)
-        for key in both:
+        day, week, quarter = keys(state)
+        for key in (day, week, quarter):
             for name in names:
                 self.counts[key][name] += sign
         micros = answer_micros(state)
         if micros is None:
             return
         urgent, minute = bool(state[2]), answer_minute(micros)
-        for grain, start, _ in both:
+        for grain, start, _ in (day, quarter):  # the market's answer times: days and quarters
             self.times[(grain, start, urgent, minute)] += sign
-        self.answers[(both[1][2], both[1][1], urgent, micros)] += sign
+        self.answers[(quarter[2], quarter[1], urgent, micros)] += sign
 
     def update(self, other: Moves) -> None:
         for key, counter in other.counts.items():
@@ -576,12 +617,13 @@ def recount(since: date | None = None) -> dict[Key, dict[str, int]]:
         day = row.pop("start")
         provider_id = row.pop("provider_id")
         out[(ResponseCount.DAY, day, provider_id)] = row
-        quarter = out.setdefault(
+        for key in (
+            (ResponseCount.WEEK, week_start(day), provider_id),
             (ResponseCount.QUARTER, quarter_start(day), provider_id),
-            dict.fromkeys(ResponseCount.COLUMNS, 0),
-        )
-        for name in ResponseCount.COLUMNS:
-            quarter[name] += row[name]
+        ):
+            total = out.setdefault(key, dict.fromkeys(ResponseCount.COLUMNS, 0))
+            for name in ResponseCount.COLUMNS:
+                total[name] += row[name]
     return out
 
 
@@ -600,7 +642,7 @@ def stored(since: date | None = None) -> dict[Key, dict[str, int]]:
 
 def rebuild(*, as_of: datetime | None = None, everything: bool = False) -> tuple[date | None, int]:
     """Recount the table from the offers in one transaction: the day rows with one INSERT ...
-    SELECT over the offers, the quarter rows with one over the day rows. Every quarter with
+    SELECT over the offers, the week rows and the quarter rows each with one over the day rows. Every quarter with
     `everything`, else only those not closed at `as_of` (closed quarters never change). Returns
     (the first day rebuilt, or None for all; the rows written)."""
     since = None if everything else first_open_quarter(as_of or datetime.now(LONDON))
@@ -624,12 +666,14 @@ def rebuild(*, as_of: datetime | None = None, everything: bool = False) -> tuple
             )  # noqa: S608 - names from the model, values are parameters
             written = max(cursor.rowcount, 0)
             target = ", ".join(q(n) for n in names)
-            by_quarter = f"INSERT INTO {q(table)} (provider_id, grain, start, {target}) SELECT provider_id, %s, {quarter}, {sums} FROM {q(table)} WHERE grain = %s "  # noqa: S608
-            by_quarter += ("AND start >= %s " if since else "") + f"GROUP BY provider_id, {quarter}"
-            cursor.execute(
-                by_quarter, [ResponseCount.QUARTER, ResponseCount.DAY] + ([since] if since else [])
-            )
-            written += max(cursor.rowcount, 0)
+            for grain, start in (
+                (ResponseCount.WEEK, _week_sql()),
+                (ResponseCount.QUARTER, quarter),
+            ):
+                by_grain = f"INSERT INTO {q(table)} (provider_id, grain, start, {target}) SELECT provider_id, %s, {start}, {sums} FROM {q(table)} WHERE grain = %s "  # noqa: S608
+                by_grain += ("AND start >= %s " if since else "") + f"GROUP BY provider_id, {start}"
+                cursor.execute(by_grain, [grain, ResponseCount.DAY] + ([since] if since else []))
+                written += max(cursor.rowcount, 0)
             written += _rebuild_times(cursor, since)
         _rebuild_medians(since)
     return since, written
@@ -644,6 +688,15 @@ def _quarter_sql() -> str:
         "date(start, 'start of month', '-' || "
         "((CAST(strftime('%%m', start) AS INTEGER) - 1) %% 3) || ' months')"
     )
+
+
+def _week_sql() -> str:
+    """SQL for `week_start` of a day row's `start`: its Monday, or its quarter's first day if
+    later (ISO dates compare as text on SQLite)."""
+    if connection.vendor == "postgresql":
+        return f"GREATEST(date_trunc('week', start)::date, {_quarter_sql()})"
+    monday = "date(start, '-' || ((CAST(strftime('%%w', start) AS INTEGER) + 6) %% 7) || ' days')"
+    return f"max({monday}, {_quarter_sql()})"
 
 
 def _rebuild_times(cursor, since: date | None) -> int:

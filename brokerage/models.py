@@ -714,7 +714,10 @@ class ProviderHours(models.Model):
 
 class ResponseCount(models.Model):
     """Issue 13: the K1 and K4 counts of each provider's offers, per Europe/London day the offer
-    was sent (`grain` "day") and per financial quarter (`grain` "quarter", `start` its first day),
+    was sent (`grain` "day"), per week (`grain` "week": Monday to Sunday, cut where a quarter
+    starts, so every week row lies in one quarter; `start` its first day) and per financial
+    quarter (`grain` "quarter", `start` its first day); a rolling window reads whole weeks and
+    the days at its ends,
     kept current in the same transaction as every write that moves one (`brokerage/counts.py`), so
     response rates read a few thousand rows instead of millions of offers. Each count is of all
     the offers; its `urgent_` twin of the urgent ones alone (for the setting that leaves them out).
@@ -722,13 +725,18 @@ class ResponseCount(models.Model):
     Rebuilt from the offers by `manage.py rebuild_kpi_summary`."""
 
     DAY = "day"
+    WEEK = "week"
     QUARTER = "quarter"
+    GRAINS = [(DAY, "Day"), (WEEK, "Week"), (QUARTER, "Quarter")]
     COUNTS = ("responded", "no_response", "offer_made", "awarded", "excluded")
     COLUMNS = COUNTS + tuple(f"urgent_{c}" for c in COUNTS)
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
-    grain = models.CharField(max_length=8, choices=[(DAY, "Day"), (QUARTER, "Quarter")])
-    start = models.DateField(help_text="The day, or the quarter's first day (Europe/London).")
+    grain = models.CharField(max_length=8, choices=GRAINS)
+    start = models.DateField(
+        help_text="The day, the week's Monday (or its quarter's first day, a week being cut where "
+        "a quarter starts), or the quarter's first day (Europe/London)."
+    )
     responded = models.IntegerField(default=0)  # Offer Made + Unable to Accept
     no_response = models.IntegerField(default=0)
     offer_made = models.IntegerField(default=0)

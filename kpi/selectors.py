@@ -7,9 +7,10 @@ unanswered are left out, and urgent packages too when the setting says. The coun
 
 Issue 13: the market's and a provider's figures are read from the kept response counts
 (`brokerage.models.ResponseCount`, moved in the same transaction as every write to an offer by
-`brokerage/counts.py`): a quarter is one row per provider, a rolling window one row per provider and
-day. A rolling window runs from Europe/London midnight `days - 1` days ago until now: whole days
-from the day rows, today so far counted from today's offers (K3).
+`brokerage/counts.py`): a quarter is one row per provider, a rolling window the week rows inside its
+whole days and the day rows at their ends (at most 13 weeks and 12 days a provider for 90 days).
+A rolling window runs from Europe/London midnight `days - 1` days ago until now: whole days from
+the kept rows, today so far counted from today's offers (K3).
 A branch user's own figures, which the counts do not keep per branch, are counted from that
 branch's offers in the window: one grouped query on the (branch, sent_at) index.
 
@@ -35,10 +36,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connections
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncQuarter
 from django.utils import timezone
 
+from brokerage.counts import whole_days
 from brokerage.models import Offer, Outcome, PlacementResponse, ResponseCount
 from core.models import PortalSettings
 from providers.models import Role, User
@@ -97,9 +99,24 @@ class RateWindow:
         return cls(f"rolling-{days}", f"the last {days} days", local_midnight(start), now)
 
     @property
+    def kept_counts(self) -> Q:
+        """The kept response counts of this window: a quarter's row, or the rows of the whole
+        days before the day the window ends in (that day so far is `tail`): the week rows inside
+        them and the day rows at their ends (`brokerage.counts.whole_days`; issue 13: 90 days
+        are 12 or 13 weeks and a few days, not 89 days, a provider)."""
+        if self.quarter is not None:
+            return Q(grain=ResponseCount.QUARTER, start=self.quarter.start_date)
+        first, last = self.start.astimezone(LONDON).date(), self.end.astimezone(LONDON).date()
+        where = Q(grain=ResponseCount.DAY, start__gte=first, start__lt=first)  # no whole day
+        for grain, low, high in whole_days(first, last):
+            where |= Q(grain=grain, start__gte=low, start__lt=high)
+        return where
+
+    @property
     def grain(self) -> tuple[str, dict]:
-        """Which kept counts cover this window, and the filter that picks them: a quarter's row,
-        or the whole days before the day the window ends in (that day so far is `tail`)."""
+        """Which kept answer times (K11's market histogram) cover this window, and the filter
+        that picks them: a quarter's rows, or the whole days before the day the window ends in
+        (that day so far is `tail`)."""
         if self.quarter is not None:
             return ResponseCount.QUARTER, {"start": self.quarter.start_date}
         first, last = self.start.astimezone(LONDON).date(), self.end.astimezone(LONDON).date()
@@ -308,9 +325,9 @@ def provider_rates(
             .annotate(**_aggregates())
         )
     else:
-        grain, where = period.grain
+        grain = ResponseCount.DAY if period.quarter is None else ResponseCount.QUARTER
         grouped = _fetch(
-            _kept(grain, where, provider_id).values(*NAMED).annotate(**_sums(rules, grain))
+            _kept(period.kept_counts, provider_id).values(*NAMED).annotate(**_sums(rules, grain))
         )
         if period.tail:  # today so far, from today's offers (one index range)
             today = Offer.objects.filter(provider_id=provider_id) if provider_id else None
@@ -385,11 +402,37 @@ def with_row_medians(
 def _fetch(grouped: QuerySet) -> list[dict]:
     """The rows of a `values().annotate()` queryset, read with a plain cursor: Django's per-row
     converters cost more than the database's work for thousands of kept-count rows (issue 13)."""
-    sql, params = grouped.query.sql_with_params()
     names = [*grouped.query.values_select, *grouped.query.annotation_select]
+    return [dict(zip(names, row, strict=True)) for row in _fetch_rows(grouped)]
+
+
+def _fetch_rows(grouped: QuerySet) -> list[tuple]:
+    """The rows of a `values().annotate()` queryset as tuples, in its columns' order."""
+    sql, params = grouped.query.sql_with_params()
     with connections[grouped.db].cursor() as cursor:
         cursor.execute(sql, params)
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return cursor.fetchall()
+
+
+def _kept_rate_row(values: tuple, rules: PortalSettings) -> RateRow | None:
+    """A RateRow from a kept quarter row read as (NAMED, offers, responded, offer_made, awarded,
+    excluded, kept median), or None when it counts nothing."""
+    provider_id, ref, name, offers, responded, offer_made, awarded, excluded, median = values
+    if not (offers or excluded):
+        return None
+    row = RateRow(
+        provider_id,
+        offers,
+        responded,
+        offer_made,
+        awarded,
+        excluded,
+        None,
+        median,
+        ProviderName(provider_id, ref, name),
+    )
+    row.band = band_for(row.rate, rules)
+    return row
 
 
 def _added(rows: list[dict], more) -> list[dict]:
@@ -405,8 +448,8 @@ def _added(rows: list[dict], more) -> list[dict]:
 FIGURES = ("offers", "responded", "offer_made", "awarded", "excluded")
 
 
-def _kept(grain: str, where: dict, provider_id: int | None) -> QuerySet:
-    counts = ResponseCount.objects.filter(grain=grain, **where)
+def _kept(where: Q, provider_id: int | None) -> QuerySet:
+    counts = ResponseCount.objects.filter(where)
     return counts.filter(provider_id=provider_id) if provider_id else counts.order_by()
 
 
@@ -418,16 +461,17 @@ def _sums(rules: PortalSettings, grain: str) -> dict:
         return F(name) - F(f"urgent_{name}") if rules.kpi_exclude_urgent else F(name)
 
     sums = {
-        "offers": Sum(kept("responded") + kept("no_response")),
-        "responded": Sum(kept("responded")),
-        "offer_made": Sum(kept("offer_made")),
-        "awarded": Sum(kept("awarded")),
-        "excluded": Sum(kept("excluded")),
+        "offers": kept("responded") + kept("no_response"),
+        "responded": kept("responded"),
+        "offer_made": kept("offer_made"),
+        "awarded": kept("awarded"),
+        "excluded": kept("excluded"),
     }
     if grain == ResponseCount.QUARTER:
+        # One row per provider and quarter: read as it is, no grouping (issue 13).
         median = "nonurgent_median_hours" if rules.kpi_exclude_urgent else "median_hours"
-        sums["kept_median"] = Max(median)
-    return sums
+        return sums | {"kept_median": F(median)}
+    return {name: Sum(figure) for name, figure in sums.items()}
 
 
 def own_figures(user: User) -> dict:
@@ -502,16 +546,19 @@ def rates_by_quarter(
     rules = rules or PortalSettings.load()
     if not quarters:
         return {}
+    out: dict[str, RateRows] = {str(q): RateRows() for q in quarters}
     if offers is None:
-        grouped = _fetch(
-            _kept(
-                ResponseCount.QUARTER,
-                {"start__in": [q.start_date for q in quarters]},
-                provider_id,
-            )
+        # 18,000 rows for the dashboard's six quarters: read as tuples, each quarter named once.
+        code = {q.start_date: str(q) for q in quarters}
+        rows = _fetch_rows(
+            _kept(Q(grain=ResponseCount.QUARTER, start__in=list(code)), provider_id)
             .values("start", *NAMED)
             .annotate(**_sums(rules, ResponseCount.QUARTER))
         )
+        for start, *values in rows:
+            row = _kept_rate_row(values, rules)
+            if row is not None:
+                out[code.get(start) or code[_as_date(start)]].append(row)
     else:
         grouped = (
             counted_offers(offers, rules=rules)
@@ -521,11 +568,10 @@ def rates_by_quarter(
             .values("start", *NAMED)
             .annotate(**_aggregates())
         )
-    out: dict[str, RateRows] = {str(q): RateRows() for q in quarters}
-    for row in grouped:
-        quarter = str(Quarter.containing(_as_date(row.pop("start"))))
-        if row["offers"] or row["excluded"]:
-            out.setdefault(quarter, RateRows()).append(_rate_row(row, rules))
+        for row in grouped:
+            quarter = str(Quarter.containing(_as_date(row.pop("start"))))
+            if row["offers"] or row["excluded"]:
+                out.setdefault(quarter, RateRows()).append(_rate_row(row, rules))
     windows = [RateWindow.for_quarter(q) for q in quarters]
     return _with_median_hours(out, windows, offers, provider_id, rules)
 

@@ -41,3 +41,29 @@ def test_the_provider_table_is_paged_and_the_queries_do_not_grow(client, carl, m
     assert second.count("Scale provider") == 10 and "Scale provider 059" in second
     csv = client.get("/kpi/dashboard/response-rates.csv").content.decode()
     assert csv.count("Scale provider") == 60
+
+
+def test_the_dashboards_figures_take_ten_queries_whatever_the_providers(
+    django_assert_num_queries, make_offer, ward, frozen
+):
+    """Issue 13 (K8): the settings, the six quarters' kept counts (one read, no grouping), the
+    market's answer times, the triggers, the legal list, the service levels, the new packages a
+    month, the commissioned hours (one read, only the packages with an hours change looking one
+    up), the hourly rate, and the settings again: ten, for 5 providers or 30, packages or none."""
+    from django.utils import timezone
+
+    from core.models import PortalSettings
+    from kpi.figures import dashboard
+    from kpi.models import KpiSettings
+    from tests.factories import PackageFactory
+
+    now = timezone.now()
+    PortalSettings.load(), KpiSettings.load()  # the settings' rows made, as in any portal
+    _providers(make_offer, 5)
+    with django_assert_num_queries(10):
+        dashboard(now)
+    _providers(make_offer, 25, start=5)
+    PackageFactory(ward=ward, status="awarded", hours_per_week=10, awarded_at=at(2025, 1, 1))
+    with django_assert_num_queries(10):
+        figures = dashboard(now)
+    assert len(figures["matrix"]) == 30 and figures["hours"]["hours_now"] == 10

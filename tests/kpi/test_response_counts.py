@@ -245,6 +245,9 @@ class ResponseCountsMachine(RuleBasedStateMachine):
                 RateWindow.for_quarter(Q1),
                 RateWindow.for_quarter(Q2),
                 RateWindow.rolling(self.now, days=3),
+                # Issue 13: whole weeks (one cut where Q2 starts, Wednesday 1 July) and days.
+                RateWindow.rolling(self.now, days=12),
+                RateWindow.rolling(self.now, days=40),
             ):
                 kept = provider_rates(window, rules=rules)
                 counted = provider_rates(window, offers=everything, rules=rules)
@@ -295,9 +298,10 @@ def test_a_quarters_rates_read_the_kept_counts_not_the_offers(rate_market):
     assert medians(rows) == medians(counted)
 
 
-def test_an_answer_moves_the_counts_of_its_day_and_quarter(make_offer, branch_a1, alice):
-    """An offer sent 23:30 BST on 30 June (Q1, although 22:30 UTC) answered on 2 July: the
-    counts of 30 June and of Q1 move, not Q2's."""
+def test_an_answer_moves_the_counts_of_its_day_week_and_quarter(make_offer, branch_a1, alice):
+    """An offer sent 23:30 BST on Tuesday 30 June (Q1, although 22:30 UTC) answered on 2 July:
+    the counts of 30 June, of its week (from Monday 29 June) and of Q1 move, not Q2's; an offer
+    sent on Thursday 2 July counts in the week cut where Q2 starts (from Wednesday 1 July)."""
     offer = make_offer(branch_a1, at(2026, 6, 30, 23, 30), None)
     assert not Kept.objects.exists()  # open and unanswered: counts nothing
     offer_respond(
@@ -308,7 +312,45 @@ def test_an_answer_moves_the_counts_of_its_day_and_quarter(make_offer, branch_a1
         now=at(2026, 7, 2, 9),
     )
     kept = {(k.grain, k.start): (k.responded, k.no_response) for k in Kept.objects.all()}
-    assert kept == {("day", date(2026, 6, 30)): (1, 0), ("quarter", date(2026, 4, 1)): (1, 0)}
+    assert kept == {
+        ("day", date(2026, 6, 30)): (1, 0),
+        ("week", date(2026, 6, 29)): (1, 0),
+        ("quarter", date(2026, 4, 1)): (1, 0),
+    }
+    make_offer(branch_a1, at(2026, 7, 2, 9), "no_response")
+    kept = {(k.grain, k.start): (k.responded, k.no_response) for k in Kept.objects.all()}
+    assert kept[("week", date(2026, 7, 1))] == kept[("quarter", date(2026, 7, 1))] == (0, 1)
+    assert kept[("week", date(2026, 6, 29))] == (1, 0)
+    assert counts.stored() == counts.recount()
+
+
+def test_a_rolling_window_reads_whole_weeks_and_the_days_at_its_ends():
+    """Issue 13: 90 days to Monday 30 November 2026 (from Wednesday 2 September): the days of 2-6
+    September, then the weeks from Monday 7 September to Sunday 29 November (none cut: no quarter
+    starts inside them); every day of [first, last) once, whatever the dates."""
+    assert counts.whole_days(date(2026, 9, 2), date(2026, 11, 30)) == [
+        ("day", date(2026, 9, 2), date(2026, 9, 7)),
+        ("week", date(2026, 9, 7), date(2026, 11, 30)),
+    ]
+    # Across 1 July (a Wednesday, Q2's first day): 29-30 June are one week row, 1-5 July another.
+    assert counts.whole_days(date(2026, 6, 29), date(2026, 7, 9)) == [
+        ("week", date(2026, 6, 29), date(2026, 7, 6)),
+        ("day", date(2026, 7, 6), date(2026, 7, 9)),
+    ]
+    rng = random.Random(13)
+    for _ in range(2000):
+        first = date(2025, 1, 1) + timedelta(days=rng.randrange(800))
+        last = first + timedelta(days=rng.randrange(120))
+        days = []
+        for grain, low, high in counts.whole_days(first, last):
+            start = low
+            while start < high:
+                end = start + timedelta(days=1) if grain == "day" else counts.week_end(start)
+                assert grain == "day" or counts.week_start(start) == start
+                days += [start + timedelta(days=i) for i in range((end - start).days)]
+                start = end
+            assert start == high
+        assert days == [first + timedelta(days=i) for i in range((last - first).days)]
 
 
 def test_the_rolling_window_is_whole_london_days_and_today_so_far(make_offer, branch_a1):
@@ -344,14 +386,15 @@ def test_rebuild_restores_open_quarters_and_leaves_closed_ones(make_offer, branc
     assert (q1.responded, q1.no_response) == (0, 1)
     Kept.objects.all().delete()
     call_command("rebuild_kpi_summary", "--all")
-    assert counts.stored() == counts.recount() and Kept.objects.count() == 4
+    # Each offer's day, week and quarter.
+    assert counts.stored() == counts.recount() and Kept.objects.count() == 6
 
 
 def test_the_rebuild_command_says_what_it_did(make_offer, branch_a1, capsys):
     make_offer(branch_a1, at(2026, 5, 5, 11), "offer_made")
     call_command("rebuild_kpi_summary", "--as-of", "2026-06-01T12:00")
     out = capsys.readouterr().out
-    assert "offers sent from 1 April 2026: 2 rows" in out
+    assert "offers sent from 1 April 2026: 3 rows" in out  # its day, week and quarter
 
 
 def test_a_bad_moment_is_refused(db):
