@@ -71,6 +71,7 @@ STATE_FIELDS = (
     "counted_answered_at",
 )
 MICROSECONDS_A_MINUTE = 60_000_000
+UPSERT_ROWS = 2000  # 26,000 parameters: under SQLite's 32,766 a statement
 # A quarter stays open to change for K10's challenges (28 days after its end) and the last
 # deadlines of its offers; after that a rebuild leaves it as it is (closed quarters never change).
 CLOSED_AFTER_DAYS = 35
@@ -331,18 +332,20 @@ def _write_counts(delta: dict[Key, Counter]) -> None:
     names = ResponseCount.COLUMNS
     q = connection.ops.quote_name
     placeholders = ", ".join(["%s"] * (3 + len(names)))
-    values, params = [], []
-    for (grain, start, provider_id), counter in sorted(delta.items()):
-        values.append(f"({placeholders})")
-        params += [provider_id, grain, start, *(counter.get(n, 0) for n in names)]
     updates = ", ".join(f"{q(n)} = {q(table)}.{q(n)} + excluded.{q(n)}" for n in names)
     target = ", ".join(q(n) for n in names)
-    sql = (
-        f"INSERT INTO {q(table)} (provider_id, grain, start, {target}) VALUES {', '.join(values)} "  # noqa: S608 - names from the model, values are parameters
-    )
-    sql += f"ON CONFLICT (grain, start, provider_id) DO UPDATE SET {updates}"
+    rows = sorted(delta.items())
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        # In key order, UPSERT_ROWS a statement (a bulk load's shift, say the demo's history, has
+        # more rows than SQLite takes parameters in one statement).
+        for at in range(0, len(rows), UPSERT_ROWS):
+            values, params = [], []
+            for (grain, start, provider_id), counter in rows[at : at + UPSERT_ROWS]:
+                values.append(f"({placeholders})")
+                params += [provider_id, grain, start, *(counter.get(n, 0) for n in names)]
+            sql = f"INSERT INTO {q(table)} (provider_id, grain, start, {target}) VALUES {', '.join(values)} "  # noqa: S608 - names from the model, values are parameters
+            sql += f"ON CONFLICT (grain, start, provider_id) DO UPDATE SET {updates}"
+            cursor.execute(sql, params)
 
 
 def move_on_save(offer: Offer, save, update_fields) -> None:

@@ -316,35 +316,51 @@ def provider_rates(
     show them (L1's rates, the market's summary) passes False, and a page that shows a few gives
     them with `with_row_medians`."""
     rules = rules or PortalSettings.load()
+    if offers is None and period.quarter is not None:  # one kept row a provider, as tuples
+        kept = _kept(period.kept_counts, provider_id).values(*NAMED)
+        kept = _fetch_rows(kept.annotate(**_sums(rules, ResponseCount.QUARTER)))
+        rows = RateRows(row for v in kept if (row := _kept_rate_row(v, rules)) is not None)
+    else:
+        grouped = _grouped_rates(period, offers, provider_id, rules)
+        rows = RateRows(
+            _rate_row(row, rules) for row in grouped if row["offers"] or row["excluded"]
+        )
+    rows.sort(key=lambda r: (-(r.rate or 0), r.provider.name if r.provider else ""))
+    by_window = {period.code: rows}
+    return _with_median_hours(by_window, [period], offers, provider_id, rules, row_medians)[
+        period.code
+    ]
+
+
+def _grouped_rates(
+    period: RateWindow, offers: QuerySet | None, provider_id: int | None, rules: PortalSettings
+):
+    """Grouped rows of NAMED and the figures of a window: counted from `offers`, or a rolling
+    window's summed from its kept rows with today so far counted from today's offers."""
     if offers is not None:
-        grouped = (
+        return (
             counted_offers(offers, rules=rules)
             .filter(sent_at__gte=period.start, sent_at__lt=period.end)
             .order_by()
             .values(*NAMED)
             .annotate(**_aggregates())
         )
-    else:
-        grain = ResponseCount.DAY if period.quarter is None else ResponseCount.QUARTER
-        grouped = _fetch(
-            _kept(period.kept_counts, provider_id).values(*NAMED).annotate(**_sums(rules, grain))
+    grouped = _fetch(
+        _kept(period.kept_counts, provider_id)
+        .values(*NAMED)
+        .annotate(**_sums(rules, ResponseCount.DAY))
+    )
+    if period.tail:  # today so far, from today's offers (one index range)
+        today = Offer.objects.filter(provider_id=provider_id) if provider_id else None
+        grouped = _added(
+            grouped,
+            counted_offers(today, rules=rules)
+            .filter(sent_at__gte=period.tail[0], sent_at__lt=period.tail[1])
+            .order_by()
+            .values(*NAMED)
+            .annotate(**_aggregates()),
         )
-        if period.tail:  # today so far, from today's offers (one index range)
-            today = Offer.objects.filter(provider_id=provider_id) if provider_id else None
-            grouped = _added(
-                grouped,
-                counted_offers(today, rules=rules)
-                .filter(sent_at__gte=period.tail[0], sent_at__lt=period.tail[1])
-                .order_by()
-                .values(*NAMED)
-                .annotate(**_aggregates()),
-            )
-    rows = RateRows(_rate_row(row, rules) for row in grouped if row["offers"] or row["excluded"])
-    rows.sort(key=lambda r: (-(r.rate or 0), r.provider.name if r.provider else ""))
-    by_window = {period.code: rows}
-    return _with_median_hours(by_window, [period], offers, provider_id, rules, row_medians)[
-        period.code
-    ]
+    return grouped
 
 
 def _with_median_hours(
