@@ -130,7 +130,8 @@ def week_end(start: date) -> date:
 def whole_days(first: date, last: date) -> list[tuple[str, date, date]]:
     """The kept rows that count the days [first, last) and nothing else, as (grain, from, to):
     the week rows lying wholly inside, the day rows of the days before and after them (at most
-    six at each end). 90 days are 12 or 13 weeks and up to 12 days, not 89 days (issue 13)."""
+    six at each end). 89 whole days are 11 to 14 week rows (one more where a quarter starts
+    inside) and at most 12 day rows, not 89 (issue 13)."""
     spans: list[tuple[str, date, date]] = []
     day = first
     while day < last:

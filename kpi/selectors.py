@@ -8,7 +8,7 @@ unanswered are left out, and urgent packages too when the setting says. The coun
 Issue 13: the market's and a provider's figures are read from the kept response counts
 (`brokerage.models.ResponseCount`, moved in the same transaction as every write to an offer by
 `brokerage/counts.py`): a quarter is one row per provider, a rolling window the week rows inside its
-whole days and the day rows at their ends (at most 13 weeks and 12 days a provider for 90 days).
+whole days and the day rows at their ends (for 90 days, 11 to 14 week rows and at most 12 days).
 A rolling window runs from Europe/London midnight `days - 1` days ago until now: whole days from
 the kept rows, today so far counted from today's offers (K3).
 A branch user's own figures, which the counts do not keep per branch, are counted from that
@@ -103,7 +103,7 @@ class RateWindow:
         """The kept response counts of this window: a quarter's row, or the rows of the whole
         days before the day the window ends in (that day so far is `tail`): the week rows inside
         them and the day rows at their ends (`brokerage.counts.whole_days`; issue 13: 90 days
-        are 12 or 13 weeks and a few days, not 89 days, a provider)."""
+        are 11 to 14 week rows and at most 12 day rows a provider, not 89 day rows)."""
         if self.quarter is not None:
             return Q(grain=ResponseCount.QUARTER, start=self.quarter.start_date)
         first, last = self.start.astimezone(LONDON).date(), self.end.astimezone(LONDON).date()
