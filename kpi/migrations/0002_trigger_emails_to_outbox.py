@@ -78,6 +78,9 @@ class Migration(migrations.Migration):
     dependencies = [
         ("kpi", "0001_initial"),
         ("notifications", "0001_initial"),
+        # After the offer e-mails moved with their ids: inserted first, the triggers' e-mails
+        # would take those ids (the order of the plan changes as other apps gain migrations).
+        ("brokerage", "0004_notifications_to_outbox"),
         ("providers", "0001_initial"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
