@@ -30,6 +30,7 @@ class NotificationKind(models.TextChoices):
     REMINDER = "reminder", "Reminder: offer not yet answered"
     TRIGGER = "trigger", "KPI trigger"
     REVIEW_DELEGATION = "review_delegation", "Review delegated"
+    REVIEW_MOVED = "review_moved", "Review moved to you with its package"
     CHALLENGE_DECISION = "challenge_decision", "Challenge decided"
     PASSWORD_RESET = "password_reset", "Password reset link"
 

@@ -176,13 +176,14 @@ def delegation_recipients(review: Review) -> list[str]:
     return list(dict.fromkeys(e for e in emails if e))
 
 
-def delegation_email(review: Review) -> Outgoing:
-    """The e-mail telling the provider a review is delegated to it, rendered now."""
+def delegation_email(review: Review, moved: bool = False) -> Outgoing:
+    """The e-mail telling the provider a review is delegated to it, rendered now; `moved` when
+    the review came with a package that moved to it (L4)."""
     link = settings.PORTAL_BASE_URL.rstrip("/") + reverse("reviews:review", args=[review.pk])
-    context = {"review": review, "package": review.package, "link": link}
+    context = {"review": review, "package": review.package, "link": link, "moved": moved}
     return Outgoing(
         about=review,
-        kind=NotificationKind.REVIEW_DELEGATION,
+        kind=NotificationKind.REVIEW_MOVED if moved else NotificationKind.REVIEW_DELEGATION,
         to=delegation_recipients(review),
         subject=(
             f"Review of package {review.package.reference} delegated to you, "
@@ -359,8 +360,10 @@ def reviews_follow_holder(
     or submitted and not yet signed off) goes to the provider and branch now holding it, due on
     the same day, as a review to complete: the provider it moved from no longer sees it (A1),
     and answers it submitted are cleared from the review (kept in the audit record's `before`)
-    because the new provider reviews the care it now gives. Called by the award in the same
-    transaction; returns the reviews moved (none when the holder did not change)."""
+    because the new provider reviews the care it now gives, and is e-mailed as for a delegation
+    (saying the review came with the package; once per review: should it move again while still
+    open, the third provider finds it on its reviews page). Called by the award in the same transaction;
+    returns the reviews moved (none when the holder did not change)."""
     now = now or timezone.now()
     holder = package.awarded_offer
     if holder is None:
@@ -399,4 +402,5 @@ def reviews_follow_holder(
             reason=f"Package {package.reference} moved: awarded in round {holder.round}",
         )
         moved.append(review)
+    notifications_enqueue([delegation_email(r, moved=True) for r in moved], now=now)
     return moved

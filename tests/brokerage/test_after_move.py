@@ -13,6 +13,7 @@ from django.utils import timezone
 from allocation.services import award
 from brokerage import services
 from brokerage.models import Claim
+from notifications.models import Notification
 from reviews.models import Review
 from reviews.services import Answers, review_delegate, review_submit
 
@@ -89,6 +90,13 @@ def test_L4_moved_package_details_review_and_claim_follow_the_current_provider(
         "delegated",
         None,
     )
+    # B is e-mailed as for a delegation, saying the review came with the package; A is not.
+    first, moved_email = Notification.objects.filter(review=review).order_by("pk")
+    assert (moved_email.provider_id, moved_email.branch_id) == (branch_b1.provider_id, branch_b1.pk)
+    assert branch_b1.notification_email in moved_email.to_email
+    assert branch_a1.notification_email not in moved_email.to_email
+    assert "moved to you with the package" in moved_email.body
+    assert "moved to you" not in first.body
     client.force_login(alice)
     assert client.get(f"/reviews/{review.pk}/").status_code == 404
     assert "MOVE-9" not in client.get("/reviews/").content.decode()
@@ -117,6 +125,7 @@ def test_L4_review_of_a_package_not_moved_stays_with_its_provider(rita, moving, 
 
     review = review_delegate(actor=rita, package=moving)
     assert reviews_follow_holder(actor=None, package=moving) == []
+    assert Notification.objects.filter(review=review).count() == 1  # the delegation's alone
     review.refresh_from_db()
     assert (review.provider_id, review.status) == (branch_a1.provider_id, "delegated")
     assert Review.objects.count() == 1
