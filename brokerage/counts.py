@@ -86,13 +86,14 @@ class Exclusion:
     offers queryset. Challenges live in kpi, above brokerage (brokerage never imports kpi), so kpi
     gives the expression when it is ready (`kpi.apps`); without it no offer is left out."""
 
-    expression = None  # a callable giving a fresh boolean expression (an Exists over challenges)
+    expression = None  # callable(offer path) giving a fresh boolean expression (an Exists)
 
     @classmethod
-    def of_offer(cls) -> Expression:
+    def of_offer(cls, offer: str = "pk") -> Expression:
+        """Whether the offer (reached through `offer`, the path to its id) is left out."""
         if cls.expression is None:
             return Value(False, output_field=BooleanField())
-        return cls.expression()
+        return cls.expression(offer)
 
 
 class Medians:

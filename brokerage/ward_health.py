@@ -4,8 +4,9 @@ aggregates (COUNT ... FILTER), never a Python loop over offers.
 For each ward: the branches covering it now, the offers sent over a period, and the response and
 offer rates; wards covered by no branch or one; and the cleanse candidates, the branch-ward pairs
 still in force whose branch almost never makes an offer there (offer rate under 5% over at least
-20 offers). Rates count the offers K1 counts (answered or No Response): an offer still open, or
-closed before the branch could answer, is not held against it.
+20 offers). Rates count the offers K1 counts (answered or No Response, never one left out after
+an upheld challenge, K10): an offer still open, or closed before the branch could answer, is not
+held against it, nor a No Response the council accepted was not the branch's fault.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from django.utils import timezone
 
 from wards.models import Coverage, Ward
 
+from .counts import Exclusion
 from .models import Offer, PlacementResponse
 
 DEFAULT_DAYS = 90
@@ -106,15 +108,18 @@ def _offers_in(period: Period) -> QuerySet[Offer]:
 
 def _offer_counts(prefix: str = "") -> dict:
     """sent, counted, responded and made: COUNTs of the offers reached through `prefix`, which
-    the caller has already limited to the period."""
+    the caller has already limited to the period. counted, responded and made leave out an offer
+    whose challenge was upheld (K10), as K1 does; `sent` counts every offer sent."""
     response = f"{prefix}placement_response__in"
     key = f"{prefix}id" if prefix else "id"
+    kept = ~Exclusion.of_offer(key if prefix else "pk")
     return {
         "sent": Count(key),
-        "counted": Count(key, filter=Q(**{response: COUNTED})),
-        "responded": Count(key, filter=Q(**{response: ANSWERED})),
+        "counted": Count(key, filter=Q(kept, **{response: COUNTED})),
+        "responded": Count(key, filter=Q(kept, **{response: ANSWERED})),
         "made": Count(
-            key, filter=Q(**{f"{prefix}placement_response": PlacementResponse.OFFER_MADE})
+            key,
+            filter=Q(kept, **{f"{prefix}placement_response": PlacementResponse.OFFER_MADE}),
         ),
     }
 

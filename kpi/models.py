@@ -324,12 +324,13 @@ class ChallengeQuerySet(models.QuerySet):
         return self.filter(offer__in=Offer.objects.visible_to(user))
 
 
-def upheld_challenge() -> models.Exists:
-    """K10 over an offers queryset: whether the offer's challenge was upheld (a subquery on the
-    one-to-one, so a row lock on the offers stays on them alone). The kept response counts read
-    it (`brokerage.counts.Exclusion`)."""
+def upheld_challenge(offer: str = "pk") -> models.Exists:
+    """K10 over an offers queryset (or the offers reached through `offer`, the path to an
+    offer's id): whether the offer's challenge was upheld (a subquery on the one-to-one, so a row
+    lock on the offers stays on them alone). The kept response counts and ward health read it
+    (`brokerage.counts.Exclusion`)."""
     return models.Exists(
-        Challenge.objects.filter(offer=models.OuterRef("pk"), status=ChallengeStatus.UPHELD)
+        Challenge.objects.filter(offer=models.OuterRef(offer), status=ChallengeStatus.UPHELD)
     )
 
 

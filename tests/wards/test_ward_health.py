@@ -270,3 +270,45 @@ def test_ward_page_with_bad_dates_shows_the_error_summary_its_title_announces(cl
     html = client.get(url, {"from": "2026-04-01", "to": "2026-03-01"}).content.decode()
     assert "<title>Error: " in html
     assert "govuk-error-summary" in html and '<a href="#from">The start date must be' in html
+
+
+def _challenge(offers_, status):
+    """Challenges of `offers_` decided `status` (written directly: ward health reads the row)."""
+    from kpi.models import Challenge
+
+    now = timezone.now()
+    for offer in offers_:
+        Challenge.objects.create(
+            offer=offer,
+            quarter="2025-26-Q4",
+            reason="The e-mail never arrived",
+            made_at=now,
+            status=status,
+            decided_at=None if status == "open" else now,
+        )
+
+
+def test_K10_upheld_challenges_leave_no_responses_out_of_ward_rates_and_cleanse(
+    market, branch_a1, branch_b1, django_assert_num_queries
+):
+    """W5 counts as K1 does: a No Response whose challenge was upheld (the e-mail bounced) is
+    held against no one in its ward's rates, the branch's rates there or the cleanse list; an
+    open or rejected challenge changes nothing; `sent` still counts every offer sent."""
+    fishwick = market["fishwick"]
+    b1_missed = Offer.objects.filter(branch=branch_b1, placement_response="no_response")
+    a1_missed = Offer.objects.filter(branch=branch_a1, package__ward=fishwick)
+    a1_missed = a1_missed.filter(placement_response="no_response")
+    _challenge(b1_missed.order_by("pk")[:3], "upheld")  # b1: 15 answered of 17 counted
+    _challenge(b1_missed.order_by("pk")[3:4], "rejected")
+    _challenge(b1_missed.order_by("pk")[4:5], "open")
+    _challenge(a1_missed.order_by("pk")[:6], "upheld")  # a1: 1 made of 19 counted: under 20
+    with django_assert_num_queries(1):
+        row = ward_health(period()).get(code="E05012001")
+    assert (row.sent, row.counted, row.responded, row.made) == (50, 36, 30, 11)
+    assert row.response_rate == pytest.approx(30 / 36)
+    by_ref = {r["branch"].ref: r for r in ward_branches(fishwick, period())}
+    assert (by_ref["B1"]["sent"], by_ref["B1"]["counted"]) == (20, 17)
+    assert by_ref["B1"]["response_rate"] == pytest.approx(15 / 17)
+    assert (by_ref["A1"]["counted"], by_ref["A1"]["made"]) == (19, 1)
+    assert list(cleanse_candidates(period())) == []  # a1's 19 counted offers: too few to judge
+    assert {r["district"]: r["counted"] for r in district_health(period())}["Preston"] == 64 - 9
