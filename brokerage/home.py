@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,19 +15,21 @@ from .models import Offer, Package, PackageStatus, PlacementResponse
 
 
 def _navigator_panels() -> list[dict]:
-    counts = Package.objects.aggregate(
+    """One query over the queued and offered packages alone (never every offer): a package is
+    ready to award when an offer of its current round (L4) was made."""
+    made = Offer.objects.filter(
+        package=OuterRef("pk"),
+        round=OuterRef("round"),
+        placement_response=PlacementResponse.OFFER_MADE,
+    )
+    counts = Package.objects.filter(
+        status__in=[PackageStatus.QUEUED, PackageStatus.OFFERED]
+    ).aggregate(
         queued=Count("pk", filter=Q(status=PackageStatus.QUEUED)),
         uncovered=Count("pk", filter=Q(status=PackageStatus.QUEUED, uncovered_at__isnull=False)),
-        offered=Count("pk", filter=Q(status=PackageStatus.OFFERED)),
+        to_award=Count("pk", filter=Q(Exists(made), status=PackageStatus.OFFERED)),
     )
-    to_award = (
-        Offer.objects.filter(
-            package__status=PackageStatus.OFFERED, placement_response=PlacementResponse.OFFER_MADE
-        )
-        .values("package")
-        .distinct()
-        .count()
-    )
+    to_award = counts["to_award"]
     packages = reverse("brokerage:packages")
     return [
         {

@@ -42,3 +42,49 @@ def test_branch_user_counts_only_its_own_open_offers(client, alice, bob, market,
         "offers waiting for your answer"
     ] == 1
     assert "offers waiting for your answer" in page.content.decode()
+
+
+def test_ready_to_award_counts_packages_with_an_offer_made_in_their_current_round(
+    client, nina, market, ward, branch_a1, branch_b1, django_assert_num_queries
+):
+    """The navigator's 'ready to award' panel: offered packages with an offer made in their
+    current round (L4: a package moving in a new round is not ready on its old award), counted
+    in one query over the packages."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from brokerage import services
+    from brokerage.home import panels
+
+    from .test_batches import START, awarded_to_a
+
+    made, waiting = (PackageFactory(ward=ward, status="queued") for _ in range(2))
+    for package in (made, waiting):
+        services.package_send_now(actor=None, package=package, now=MONDAY_11)
+    services.offer_respond(
+        actor=None,
+        offer=made.offers.get(branch=branch_b1),
+        response="offer_made",
+        start_date=START,
+        now=MONDAY_11,
+    )
+    moving = awarded_to_a(ward, branch_a1, "MOVE-H")
+    (batch,) = services.batches_create(actor=nina, package_ids=[moving.pk], reason="A leaves")
+    services.batch_send(actor=nina, batch=batch)
+
+    def ready() -> int:
+        with django_assert_num_queries(1):
+            found = {p["text"]: p["count"] for p in panels(nina)}
+        return found["with offers made, ready to award"]
+
+    assert ready() == 1  # `made`; not `waiting`, nor `moving` on its round-1 award
+    services.offer_respond(
+        actor=None,
+        offer=moving.offers.get(branch=branch_b1, round=2),
+        response="offer_made",
+        start_date=timezone.localdate() + timedelta(days=7),
+    )
+    assert ready() == 2
+    client.force_login(nina)
+    assert client.get(reverse("home")).status_code == 200
