@@ -34,12 +34,17 @@ class Bar:
 
 
 def _svg(title: str, body: list[str], height: int = HEIGHT) -> SafeString:
+    """The chart in a frame that scrolls sideways on a phone, where the chart keeps a width its
+    labels can be read at (kpi.css) instead of shrinking them to half their size, with a hint
+    shown there alone; the frame can take focus, so a keyboard can scroll it too."""
     slug = abs(hash(title)) % 10**8
     return mark_safe(  # noqa: S308 - every text part below goes through escape()
-        f'<svg class="kpi-chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
-        f'aria-labelledby="chart-{slug}" xmlns="http://www.w3.org/2000/svg" '
+        f'<div class="kpi-chart-frame" role="region" tabindex="0" aria-label="Chart: '
+        f'{escape(title)}"><p class="govuk-body-s kpi-chart-hint">Scroll sideways to see all '
+        f'of the chart.</p><svg class="kpi-chart" viewBox="0 0 {WIDTH} {height}" width="100%" '
+        f'role="img" aria-labelledby="chart-{slug}" xmlns="http://www.w3.org/2000/svg" '
         f'font-family="GDS Transport, arial, sans-serif" font-size="14" fill="{TEXT}">'
-        f'<title id="chart-{slug}">{escape(title)}</title>{"".join(body)}</svg>'
+        f'<title id="chart-{slug}">{escape(title)}</title>{"".join(body)}</svg></div>'
     )
 
 
