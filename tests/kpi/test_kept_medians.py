@@ -118,7 +118,7 @@ def test_an_answered_offer_left_out_leaves_its_quarters_median(make_offer, branc
     out = answered(make_offer, branch_a1, 5)
     assert kept_medians(branch_a1.provider_id) == (3.0, 3.0)
     # As if its challenge were upheld: the exclusion reads it as left out from now on.
-    left_out = lambda: ExpressionWrapper(Q(pk=out.pk), output_field=BooleanField())  # noqa: E731
+    left_out = lambda offer="pk": ExpressionWrapper(Q(pk=out.pk), output_field=BooleanField())  # noqa: E731
     with mock.patch.object(counts.Exclusion, "expression", left_out):
         counts.exclude([out.pk])
         assert kept_medians(branch_a1.provider_id) == (1.0, 1.0)
