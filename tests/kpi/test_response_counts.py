@@ -7,7 +7,6 @@ leaves closed quarters as they were."""
 from __future__ import annotations
 
 import random
-from collections import Counter
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -55,7 +54,6 @@ Q2 = Quarter.parse("2026-27-Q2")
 
 
 # How often the machine's runs challenged, upheld and rejected (the test fails if they never did).
-SEEN: Counter = Counter()
 
 
 def figures(rows):
@@ -112,11 +110,21 @@ class ResponseCountsMachine(RuleBasedStateMachine):
 
     @initialize()
     def a_week_ago_nobody_answered(self):
-        """Every run starts with No Responses to challenge: a package sent to all four branches a
-        week ago, unanswered past its deadline."""
+        """Every run starts with No Responses, and with K10's writes each made once, whatever the
+        random steps reach later: a package sent to all four branches a week ago, unanswered past
+        its deadline; three of them challenged, one upheld, one rejected, one left open (the
+        invariants check the kept counts after these too)."""
         PackageFactory(ward=self.ward, status="queued")
         distribute_packages(as_of=self.now - timedelta(days=7))
         offers_close_expired(as_of=self.now)
+        missed = Offer.objects.filter(placement_response=PlacementResponse.NO_RESPONSE)
+        for offer, decision in zip(missed.order_by("pk"), (True, False, None), strict=False):
+            user = self.branch_users[self.branches.index(offer.branch)]
+            made = challenge_make(
+                actor=user, offer=offer, reason="The e-mail never came", now=self.now
+            )
+            if decision is not None:
+                self._decide(made, decision)
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -203,7 +211,6 @@ class ResponseCountsMachine(RuleBasedStateMachine):
                 actor=user, offer=offer, reason="The e-mail never came", now=self.now
             )
             event("a No Response challenged")
-            SEEN["challenged"] += 1
             if decision is not None:
                 self._decide(made, decision)
 
@@ -222,7 +229,6 @@ class ResponseCountsMachine(RuleBasedStateMachine):
             now=self.now,
         )
         event("a challenge upheld" if uphold else "a challenge rejected")
-        SEEN["upheld" if uphold else "rejected"] += 1
 
     @invariant()
     def kept_counts_equal_a_recount(self):
@@ -267,7 +273,6 @@ class ResponseCountsMachine(RuleBasedStateMachine):
 
 
 def test_kept_counts_always_equal_a_recount():
-    SEEN.clear()
     run_state_machine_as_test(
         ResponseCountsMachine,
         settings=settings(
@@ -277,8 +282,6 @@ def test_kept_counts_always_equal_a_recount():
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
-    # The runs reached K10: No Responses challenged, challenges upheld and rejected.
-    assert SEEN["challenged"] and SEEN["upheld"] and SEEN["rejected"], SEEN
 
 
 # --- Hand-made cases ------------------------------------------------------------------------------
