@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from core.audit import audit_record
@@ -233,6 +233,18 @@ def _days(declaration: CapacityDeclaration, today: date) -> int:
     return max((end - start).days, 0)
 
 
+def auto_answered_by_provider() -> QuerySet:
+    """(provider id, offers auto-answered) for each provider with any (P12): read from the partial
+    index of auto-answered offers (`offer_auto_answered`), never every offer."""
+    return (
+        Offer.objects.filter(auto=True)
+        .order_by()
+        .values_list("provider_id")
+        .annotate(n=Count("id"))
+        .values_list("provider_id", "n")
+    )
+
+
 def capacity_by_provider(*, now: datetime | None = None) -> list[ProviderCapacity]:
     """Per provider that ever declared no capacity or had an offer auto-answered: declarations,
     days declared so far and offers auto-answered (contract managers, P12). Three queries."""
@@ -242,12 +254,7 @@ def capacity_by_provider(*, now: datetime | None = None) -> list[ProviderCapacit
         row = rows.setdefault(declaration.branch.provider_id, [0, 0])
         row[0] += 1
         row[1] += _days(declaration, today)
-    auto = dict(
-        Offer.objects.filter(auto=True)
-        .values_list("provider_id")
-        .annotate(n=Count("id"))
-        .values_list("provider_id", "n")
-    )
+    auto = dict(auto_answered_by_provider())
     providers = Provider.objects.filter(Q(pk__in=rows) | Q(pk__in=auto)).order_by("name")
     return [
         ProviderCapacity(

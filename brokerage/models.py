@@ -400,6 +400,9 @@ class Offer(models.Model):
                 condition=Q(responded_by__isnull=False),
                 name="offer_responded_by_set",
             ),
+            # P12's auto-answered offers per provider (the capacity page), without reading every
+            # offer; the fan-out's offers are not auto-answered, so add no entry.
+            models.Index(fields=["provider"], condition=Q(auto=True), name="offer_auto_answered"),
         ]
 
     def __str__(self) -> str:

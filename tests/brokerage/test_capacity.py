@@ -388,3 +388,20 @@ def test_p12_offer_page_says_it_was_answered_automatically(client, alice, market
     client.force_login(alice)
     page = client.get(reverse("brokerage:offer", kwargs={"pk": offer.pk})).content.decode()
     assert "Answered automatically: no capacity declared" in page
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_P12_auto_answered_counts_read_the_partial_index_not_every_offer():
+    """The capacity page's offers auto-answered per provider come from the partial index of
+    auto-answered offers (offer_auto_answered): with sequential scans priced out, PostgreSQL's
+    plan reads that index, so the count never scans the national market's offers."""
+    from django.db import connection
+
+    from brokerage.capacity import auto_answered_by_provider
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = auto_answered_by_provider().explain()
+        cursor.execute("SET LOCAL enable_seqscan = on")
+    assert "offer_auto_answered" in plan, plan
