@@ -29,7 +29,6 @@ def _navigator_panels() -> list[dict]:
         uncovered=Count("pk", filter=Q(status=PackageStatus.QUEUED, uncovered_at__isnull=False)),
         to_award=Count("pk", filter=Q(Exists(made), status=PackageStatus.OFFERED)),
     )
-    to_award = counts["to_award"]
     packages = reverse("brokerage:packages")
     return [
         {
@@ -44,7 +43,7 @@ def _navigator_panels() -> list[dict]:
             "warning": counts["uncovered"] > 0,
         },
         {
-            "count": to_award,
+            "count": counts["to_award"],
             "text": "with offers made, ready to award",
             "url": f"{packages}?status=offered",
         },

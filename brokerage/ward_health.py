@@ -112,7 +112,7 @@ def _offer_counts(prefix: str = "") -> dict:
     whose challenge was upheld (K10), as K1 does; `sent` counts every offer sent."""
     response = f"{prefix}placement_response__in"
     key = f"{prefix}id" if prefix else "id"
-    kept = ~Exclusion.of_offer(key if prefix else "pk")
+    kept = ~Exclusion.of_offer(key)
     return {
         "sent": Count(key),
         "counted": Count(key, filter=Q(kept, **{response: COUNTED})),

@@ -53,9 +53,6 @@ Q1 = Quarter.parse("2026-27-Q1")
 Q2 = Quarter.parse("2026-27-Q2")
 
 
-# How often the machine's runs challenged, upheld and rejected (the test fails if they never did).
-
-
 def figures(rows):
     """Every K1/K4 figure of the rows, K10's exclusions included."""
     return sorted(
