@@ -19,8 +19,15 @@ state before to their state after (`shift`):
 Each shift is one upsert (`INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`) of the rows
 it moves, in key order so two transactions never wait on each other in a circle; inside
 `deferred()` (a service that settles offers in several steps) the shifts add up and are written
-once at the end. A new offer, open and unanswered, counts nothing, so the distribution's INSERT
-moves no count.
+once at the end. A new offer, open and unanswered, counts nothing in K1, so the distribution's INSERT
+moves no response count.
+
+K12's market gaps (`GapCount`) are kept per package and financial quarter by the same shifts (the
+offer's state carries its package and decline reason): every offer sent counts in `offers`, an
+Unable to Accept in `declined` and its reason's column, an Offer Made in `made`. Unlike K1 a new
+offer does count there, so every INSERT of offers counts them too: `record_offered` from the
+INSERT's RETURNING (widening, reallocation batches, SQLite), or, for the distribution on
+PostgreSQL, an upsert in the same statement as the offers and their e-mails.
 
 K11, the median hours to first answer of the answered offers K1 counts, cannot be added up from
 counts, so it is kept two ways (README "K11 from kept medians"):
@@ -51,7 +58,15 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Count, Expression, F, Func, IntegerField, Q, Value
 from django.db.models.functions import Coalesce, TruncDate
 
-from .models import AnswerTimeCount, Offer, Outcome, PlacementResponse, ResponseCount
+from .models import (
+    AnswerTimeCount,
+    DeclineReason,
+    GapCount,
+    Offer,
+    Outcome,
+    PlacementResponse,
+    ResponseCount,
+)
 
 LONDON = ZoneInfo("Europe/London")
 COUNTED_RESPONSES = (
@@ -69,13 +84,17 @@ STATE_FIELDS = (
     "placement_response",
     "outcome",
     "counted_answered_at",
+    "package_id",  # K12's gaps: the package's, by quarter
+    "reason",
 )
 MICROSECONDS_A_MINUTE = 60_000_000
 UPSERT_ROWS = 2000  # 26,000 parameters: under SQLite's 32,766 a statement
 # A quarter stays open to change for K10's challenges (28 days after its end) and the last
 # deadlines of its offers; after that a rebuild leaves it as it is (closed quarters never change).
 CLOSED_AFTER_DAYS = 35
-State = tuple  # (provider_id, sent_at, urgent, placement_response, outcome, answered_at, excluded)
+# (provider_id, sent_at, urgent, placement_response, outcome, answered_at, package_id, reason,
+# excluded)
+State = tuple
 Key = tuple[str, date, int]  # (grain, start, provider_id)
 
 _local = threading.local()
@@ -158,7 +177,7 @@ def columns(state: State) -> list[str]:
     """The counts one offer in `state` adds to (none while open and unanswered, or closed before
     response): K1's responded / no response, K4's offer made / awarded, or, left out after an
     upheld challenge (K10), `excluded` alone; each also `urgent_`."""
-    _, _, urgent, response, outcome, _, excluded = state
+    _, _, urgent, response, outcome, *_, excluded = state
     if response not in COUNTED_RESPONSES:
         return []
     if excluded:
@@ -170,6 +189,21 @@ def columns(state: State) -> list[str]:
     else:  # No Response
         names = ["no_response"]
     return names + [f"urgent_{n}" for n in names] if urgent else names
+
+
+def gap_columns(state: State) -> list[str]:
+    """K12: the gap counts one offer in `state` adds to: every offer counts in `offers`; an Unable
+    to Accept in `declined` and its reason's (if it gives one); an Offer Made in `made`. K10's
+    exclusion does not change them (the market's gaps count every offer sent)."""
+    response, reason = state[3], state[7]
+    if response == PlacementResponse.UNABLE_TO_ACCEPT:
+        return ["offers", "declined"] + ([f"declined_{reason}"] if reason in REASONS else [])
+    if response == PlacementResponse.OFFER_MADE:
+        return ["offers", "made"]
+    return ["offers"]
+
+
+REASONS = frozenset(DeclineReason.values)
 
 
 def keys(state: State) -> tuple[Key, Key, Key]:
@@ -186,7 +220,7 @@ def keys(state: State) -> tuple[Key, Key, Key]:
 def answer_micros(state: State) -> int | None:
     """K11: the microseconds from sent to first answer of an offer in `state` that K1 counts as
     answered (Offer Made or Unable to Accept, not left out by K10), else None."""
-    _, sent_at, _, response, _, answered_at, excluded = state
+    _, sent_at, _, response, _, answered_at, *_, excluded = state
     if response not in ANSWERED or excluded or answered_at is None:
         return None
     return answer_micros_between(sent_at, answered_at)
@@ -208,10 +242,14 @@ class Moves:
 
     def __init__(self):
         self.counts: dict[Key, Counter] = defaultdict(Counter)
+        self.gaps: dict[tuple[date, int], Counter] = defaultdict(Counter)  # (quarter, package)
         self.times: Counter = Counter()
         self.answers: Counter = Counter()
 
     def add(self, sign: int, state: State) -> None:
+        gap = self.gaps[(quarter_start(local_day(state[1])), state[6])]
+        for name in gap_columns(state):
+            gap[name] += sign
         names = columns(state)
         if not names:
             return
@@ -230,18 +268,25 @@ class Moves:
     def update(self, other: Moves) -> None:
         for key, counter in other.counts.items():
             self.counts[key].update(counter)
+        for key, counter in other.gaps.items():
+            self.gaps[key].update(counter)
         self.times.update(other.times)
         self.answers.update(other.answers)
 
     def changed_counts(self) -> dict[Key, Counter]:
         return {k: c for k, c in self.counts.items() if any(c.values())}
 
+    def changed_gaps(self) -> dict[tuple[date, int], Counter]:
+        return {k: c for k, c in self.gaps.items() if any(c.values())}
+
     def stale(self) -> set[tuple[int, date]]:
         """The (provider, quarter start) whose answered offers changed."""
         return {(provider, start) for (provider, start, *_), n in self.answers.items() if n}
 
     def __bool__(self) -> bool:
-        return bool(self.changed_counts() or any(self.times.values()) or self.stale())
+        return bool(
+            self.changed_counts() or self.changed_gaps() or any(self.times.values()) or self.stale()
+        )
 
 
 def moves(before: Iterable[State], after: Iterable[State]) -> Moves:
@@ -256,7 +301,11 @@ def moves(before: Iterable[State], after: Iterable[State]) -> Moves:
 
 def shift(before: Iterable[State], after: Iterable[State]) -> None:
     """Move the counts from `before` to `after` (now, or at the end of `deferred()`)."""
-    delta = moves(before, after)
+    _apply(moves(before, after))
+
+
+def _apply(delta: Moves) -> None:
+    """Write `delta` now, or add it to the pending shifts inside `deferred()`."""
     if not delta:
         return
     pending = getattr(_local, "pending", None)
@@ -290,6 +339,7 @@ def _write(delta: Moves) -> None:
     with transaction.atomic():
         counted = delta.changed_counts()
         _write_counts(counted)
+        _write_gaps(delta.changed_gaps())
         _write_times({k: n for k, n in delta.times.items() if n})
         stale = delta.stale()
         if stale:
@@ -327,26 +377,48 @@ def _write_times(delta: dict[tuple, int]) -> None:
         cursor.execute(sql, params)
 
 
+def _write_gaps(delta: dict[tuple[date, int], Counter]) -> None:
+    """Upsert the packages' gap counts (K12), keyed (quarter start, package)."""
+    _upsert(GapCount, ("start", "package_id"), GapCount.COLUMNS, delta)
+
+
+def record_offered(package_ids: Iterable[int], sent_at: datetime) -> None:
+    """K12: offers just inserted (one `package_id` each, as an INSERT's RETURNING gives them),
+    open and unanswered, all sent at `sent_at`: each counts in its package's `offers` for the
+    quarter (now, or at the end of `deferred()`)."""
+    start = quarter_start(local_day(sent_at))
+    delta = Moves()
+    for package_id, n in Counter(package_ids).items():
+        delta.gaps[(start, package_id)]["offers"] += n
+    _apply(delta)
+
+
 def _write_counts(delta: dict[Key, Counter]) -> None:
+    _upsert(ResponseCount, ("grain", "start", "provider_id"), ResponseCount.COLUMNS, delta)
+
+
+def _upsert(model, keys: tuple[str, ...], names: tuple[str, ...], delta: dict[tuple, Counter]):
+    """Add each of `delta`'s counters to `model`'s row with those `keys` (its unique constraint),
+    inserting the rows missing: in key order, so two transactions never wait on each other in a
+    circle, UPSERT_ROWS a statement (a bulk load's shift, say the demo's history, has more rows
+    than SQLite takes parameters in one statement)."""
     if not delta:
         return
-    table = ResponseCount._meta.db_table
-    names = ResponseCount.COLUMNS
     q = connection.ops.quote_name
-    placeholders = ", ".join(["%s"] * (3 + len(names)))
-    updates = ", ".join(f"{q(n)} = {q(table)}.{q(n)} + excluded.{q(n)}" for n in names)
-    target = ", ".join(q(n) for n in names)
+    table = q(model._meta.db_table)
+    placeholders = ", ".join(["%s"] * (len(keys) + len(names)))
+    updates = ", ".join(f"{q(n)} = {table}.{q(n)} + excluded.{q(n)}" for n in names)
+    target = ", ".join(q(n) for n in (*keys, *names))
+    conflict = ", ".join(q(k) for k in keys)
     rows = sorted(delta.items())
     with transaction.atomic(), connection.cursor() as cursor:
-        # In key order, UPSERT_ROWS a statement (a bulk load's shift, say the demo's history, has
-        # more rows than SQLite takes parameters in one statement).
         for at in range(0, len(rows), UPSERT_ROWS):
             values, params = [], []
-            for (grain, start, provider_id), counter in rows[at : at + UPSERT_ROWS]:
+            for key, counter in rows[at : at + UPSERT_ROWS]:
                 values.append(f"({placeholders})")
-                params += [provider_id, grain, start, *(counter.get(n, 0) for n in names)]
-            sql = f"INSERT INTO {q(table)} (provider_id, grain, start, {target}) VALUES {', '.join(values)} "  # noqa: S608 - names from the model, values are parameters
-            sql += f"ON CONFLICT (grain, start, provider_id) DO UPDATE SET {updates}"
+                params += [*key, *(counter.get(n, 0) for n in names)]
+            sql = f"INSERT INTO {table} ({target}) VALUES {', '.join(values)} "  # noqa: S608 - names from the model, values are parameters
+            sql += f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
             cursor.execute(sql, params)
 
 
@@ -413,7 +485,9 @@ def changed(state: State, changes: dict) -> State:
     """`state` after an UPDATE that sets `changes` (placement_response, outcome, and K11's first
     answer: `first_responded_at`, or `responded_at` on an offer not answered before; the rest of
     an offer's state, K10's exclusion included, never changes by one)."""
-    provider_id, sent_at, urgent, response, outcome, answered_at, excluded = state
+    provider_id, sent_at, urgent, response, outcome, answered_at, package_id, reason, excluded = (
+        state
+    )
     if changes.get("first_responded_at") is not None:
         answered_at = changes["first_responded_at"]
     elif answered_at is None and "responded_at" in changes:
@@ -425,6 +499,8 @@ def changed(state: State, changes: dict) -> State:
         changes.get("placement_response", response),
         changes.get("outcome", outcome),
         answered_at,
+        package_id,
+        changes.get("reason", reason),
         excluded,
     )
 
@@ -655,7 +731,7 @@ def rebuild(*, as_of: datetime | None = None, everything: bool = False) -> tuple
     q = connection.ops.quote_name
     names = ResponseCount.COLUMNS
     with transaction.atomic():
-        for model in (ResponseCount, AnswerTimeCount):
+        for model in (ResponseCount, AnswerTimeCount, GapCount):
             existing = model.objects.all()
             if since:
                 existing = existing.filter(start__gte=since)
@@ -680,6 +756,7 @@ def rebuild(*, as_of: datetime | None = None, everything: bool = False) -> tuple
                 cursor.execute(by_grain, [grain, ResponseCount.DAY] + ([since] if since else []))
                 written += max(cursor.rowcount, 0)
             written += _rebuild_times(cursor, since)
+            written += _rebuild_gaps(cursor, since)
         _rebuild_medians(since)
     return since, written
 
@@ -726,6 +803,70 @@ def _rebuild_times(cursor, since: date | None) -> int:
         by_quarter, [ResponseCount.QUARTER, ResponseCount.DAY] + ([since] if since else [])
     )
     return written + max(cursor.rowcount, 0)
+
+
+def _rebuild_gaps(cursor, since: date | None) -> int:
+    """K12: the packages' gap counts per quarter with one INSERT ... SELECT over the offers grouped
+    by package and day. Returns the rows written."""
+    table = connection.ops.quote_name(GapCount._meta.db_table)
+    sql, params = _gaps_grouped(since).query.sql_with_params()
+    quarter = _quarter_sql()
+    names = ", ".join(GapCount.COLUMNS)
+    sums = ", ".join(f"SUM({n})" for n in GapCount.COLUMNS)
+    cursor.execute(
+        f"INSERT INTO {table} (package_id, start, {names}) "  # noqa: S608 - names ours
+        f"SELECT package_id, {quarter}, {sums} FROM ({sql}) grouped "
+        f"GROUP BY package_id, {quarter}",
+        params,
+    )
+    return max(cursor.rowcount, 0)
+
+
+def _gaps_grouped(since: date | None):
+    """K12: every offer's counts per package and Europe/London day sent (one grouped query)."""
+    declined = Q(placement_response=PlacementResponse.UNABLE_TO_ACCEPT)
+    counted = {
+        "offers": Count("id"),
+        "declined": Count("id", filter=declined),
+        "made": Count("id", filter=Q(placement_response=PlacementResponse.OFFER_MADE)),
+    }
+    counted |= {
+        f"declined_{code}": Count("id", filter=declined & Q(reason=code))
+        for code in DeclineReason.values
+    }
+    offers = Offer.objects.all()
+    if since:
+        offers = offers.filter(sent_at__gte=local_midnight(since))
+    return (
+        offers.annotate(start=TruncDate("sent_at", tzinfo=LONDON))
+        .order_by()
+        .values("package_id", "start")
+        .annotate(**counted)
+    )
+
+
+def recount_gaps(since: date | None = None) -> dict[tuple[date, int], dict[str, int]]:
+    """K12's gap counts worked out from the offers, keyed (quarter start, package)."""
+    out: dict[tuple[date, int], dict[str, int]] = {}
+    for row in _gaps_grouped(since):
+        key = (quarter_start(as_date(row.pop("start"))), row.pop("package_id"))
+        total = out.setdefault(key, dict.fromkeys(GapCount.COLUMNS, 0))
+        for name in GapCount.COLUMNS:
+            total[name] += row[name]
+    return out
+
+
+def stored_gaps(since: date | None = None) -> dict[tuple[date, int], dict[str, int]]:
+    """K12's gap counts as the table holds them (rows of all zeros left out)."""
+    rows = GapCount.objects.all()
+    if since:
+        rows = rows.filter(start__gte=since)
+    out = {}
+    for row in rows.values("start", "package_id", *GapCount.COLUMNS):
+        key = (row.pop("start"), row.pop("package_id"))
+        if any(row.values()):
+            out[key] = row
+    return out
 
 
 def _rebuild_medians(since: date | None) -> None:

@@ -39,6 +39,7 @@ from .models import (
     CapacityDeclaration,
     DeclineReason,
     DistributionRun,
+    GapCount,
     Offer,
     Outcome,
     Package,
@@ -99,12 +100,15 @@ def deadlines(sent_at: datetime) -> tuple[datetime, datetime]:
 
 def insert_offers(package_ids: list[int], sent_at: datetime, **options) -> int:
     """One INSERT ... SELECT offering `package_ids` in each package's current round to every
-    branch that P4 allows (`_offers_insert` says which, and its `options`). Returns the number of
-    offers created."""
+    branch that P4 allows (`_offers_insert` says which, and its `options`), each counted in its
+    package's gaps for the quarter (K12, `counts.record_offered`). Returns the number of offers
+    created."""
     sql, params = _offers_insert(package_ids, sent_at, **options)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
+        cursor.execute(f"{sql} RETURNING package_id", params)
+        created = [package_id for (package_id,) in cursor.fetchall()]
+    counts.record_offered(created, sent_at)
+    return len(created)
 
 
 def _offers_insert(
@@ -173,8 +177,10 @@ def insert_offers_and_emails(package_ids: list[int], sent_at: datetime) -> tuple
     RETURNING feeds one INSERT of their outbox rows, each package's e-mail rendered once
     (`offer_emails_by_package`) with its branch's name and the offer's link put in by the
     database; the offers are new, so none has an e-mail yet and the outbox's INSERT needs no
-    ON CONFLICT (its unique (object, kind) still holds). Elsewhere (SQLite) the offers' INSERT and then `notify_offers`. Returns (offers
-    created, e-mail ids recorded); the e-mails go to a worker after commit."""
+    ON CONFLICT (its unique (object, kind) still holds); the same statement counts the offers in
+    their packages' gaps for the quarter (K12). Elsewhere (SQLite) the offers' INSERT and then
+    `notify_offers`. Returns (offers created, e-mail ids recorded); the e-mails go to a worker
+    after commit."""
     if connection.vendor != "postgresql":
         created = insert_offers(package_ids, sent_at)
         new_offers = Offer.objects.filter(package_id__in=package_ids, sent_at=sent_at)
@@ -198,6 +204,11 @@ def insert_offers_and_emails(package_ids: list[int], sent_at: datetime) -> tuple
             JOIN {Branch._meta.db_table} b ON b.id = n.branch_id
             JOIN rendered r ON r.package_id = n.package_id
             RETURNING id
+        ), gaps AS (
+            INSERT INTO {GapCount._meta.db_table} (start, package_id, offers)
+            SELECT %s, package_id, count(*) FROM new GROUP BY package_id ORDER BY package_id
+            ON CONFLICT (start, package_id)
+            DO UPDATE SET offers = {GapCount._meta.db_table}.offers + excluded.offers
         )
         SELECT (SELECT count(*) FROM new), (SELECT array_agg(id ORDER BY id) FROM emails)
     """  # noqa: S608 - table names come from the models, values are parameters
@@ -212,6 +223,7 @@ def insert_offers_and_emails(package_ids: list[int], sent_at: datetime) -> tuple
         BRANCH_MARK,
         NotificationState.PENDING,
         connection.ops.adapt_datetimefield_value(timezone.now()),
+        counts.quarter_start(counts.local_day(sent_at)),  # K12: the new offers' quarter
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -246,7 +258,11 @@ def auto_answer_declared(package_ids: list[int], as_of: datetime, actor: User | 
     )
     # Offers inserted in this transaction, unanswered until now: K1 counts them as answers.
     before = [row[1:] for row in rows]
-    change = {"placement_response": PlacementResponse.UNABLE_TO_ACCEPT, "first_responded_at": as_of}
+    change = {
+        "placement_response": PlacementResponse.UNABLE_TO_ACCEPT,
+        "reason": DeclineReason.NO_CAPACITY,  # K12's gaps count it by its reason
+        "first_responded_at": as_of,
+    }
     counts.shift(before, [counts.changed(state, change) for state in before])
     audit_bulk(
         actor=actor,

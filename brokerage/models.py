@@ -453,6 +453,8 @@ class Offer(models.Model):
             self.placement_response,
             self.outcome,
             self.first_responded_at or self.responded_at,  # K11: the first answer's time
+            self.package_id,  # K12: whose gaps it counts in
+            self.reason,
         )
 
 
@@ -769,6 +771,43 @@ class ResponseCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_id} {self.grain} {self.start}"
+
+
+class GapCount(models.Model):
+    """K12 market gaps (issue 13): each package's offers sent in a financial quarter (by the
+    Europe/London day of `sent_at`, as K1 counts them), those of them declined (Unable to Accept,
+    P12's automatic answers among them) in all and by reason, and those with an Offer Made, kept
+    current in the same transaction as every write that moves one (`brokerage/counts.py`), so the
+    quarter's gaps by district, ward or service level read one row per package offered instead of
+    every offer. The package got no Offer Made in the quarter when `made` is 0. Rebuilt from the
+    offers by `manage.py rebuild_kpi_summary`."""
+
+    REASON_COLUMNS = tuple(f"declined_{code}" for code in DeclineReason.values)
+    COLUMNS = ("offers", "declined", "made", *REASON_COLUMNS)
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="+")
+    start = models.DateField(help_text="The financial quarter's first day (Europe/London).")
+    offers = models.IntegerField(default=0, db_default=0)
+    declined = models.IntegerField(default=0, db_default=0)  # Unable to Accept, any reason
+    made = models.IntegerField(default=0, db_default=0)  # Offer Made
+    declined_no_capacity = models.IntegerField(default=0, db_default=0)
+    declined_call_times = models.IntegerField(default=0, db_default=0)
+    declined_carer_gender = models.IntegerField(default=0, db_default=0)
+    declined_out_of_area = models.IntegerField(default=0, db_default=0)
+    declined_needs = models.IntegerField(default=0, db_default=0)
+    declined_other = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["start", "package"],
+                name="one_gap_count_per_package_quarter",
+                violation_error_message="This package's offers are already counted this quarter.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package_id} {self.start}"
 
 
 class AnswerTimeCount(models.Model):

@@ -6,16 +6,17 @@ chart, table and CSV and `GET /kpi/decline-reasons/`.
 Offers are counted by the quarter of their `sent_at` (Europe/London), as K1 counts them; a decline
 is an Unable to Accept (the P12 automatic "no capacity" answer among them); a package counts in
 the quarter it was offered in, and got no Offer Made when none of its offers sent in that quarter
-is one (still open, expired, declined, withdrawn alike). Two grouped queries whatever the volume.
+is one (still open, expired, declined, withdrawn alike). Read from the packages' kept gap counts
+(`brokerage.models.GapCount`, moved with every offer written): one grouped query whatever the volume.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q, Sum
 
-from brokerage.models import DeclineReason, Offer, Package, PlacementResponse, ServiceLevel
+from brokerage.models import DeclineReason, GapCount, ServiceLevel
 from core.errors import InvalidInput
 
 from .quarters import Quarter
@@ -27,7 +28,6 @@ GAP_KEYS = {
     "service_level": "service_level",
 }
 GAP_LABELS = {"district": "District", "ward": "Ward", "service_level": "Service level"}
-DECLINED = Q(placement_response=PlacementResponse.UNABLE_TO_ACCEPT)
 
 
 @dataclass
@@ -88,35 +88,26 @@ def parse_gap_query(quarter: str | None, by: str | None) -> tuple[Quarter, str]:
 
 def market_gaps(quarter: Quarter, by: str) -> list[GapRow]:
     """One row per district, ward or service level (`by`) with offers or packages offered in
-    `quarter`, by label. Two queries: the offers and their reasons, then the packages."""
+    `quarter`, by label. One grouped read of the packages' kept gap counts for the quarter
+    (`GapCount`, issue 13): a row per package offered, never the offers."""
     key = GAP_KEYS[by]
-    in_quarter = Q(sent_at__gte=quarter.start_at, sent_at__lt=quarter.end_at)
     label = ["ward__name"] if by == "ward" else []
-    reason_counts = {
-        f"reason_{code}": Count("id", filter=DECLINED & Q(reason=code))
-        for code in DeclineReason.values
-    }
-    offers = (
-        Offer.objects.filter(in_quarter)
+    sums = {name: Sum(name) for name in ("offers", "declined", *GapCount.REASON_COLUMNS)}
+    grouped = (
+        GapCount.objects.filter(start=quarter.start_date, offers__gt=0)
         .order_by()
         .values(f"package__{key}", *(f"package__{name}" for name in label))
-        .annotate(offers=Count("id"), declined=Count("id", filter=DECLINED), **reason_counts)
+        .annotate(
+            **sums,
+            packages=Count("id"),
+            no_offer_made=Count("id", filter=Q(made=0)),
+        )
     )
     rows: dict[str, GapRow] = {}
-    for row in offers:
+    for row in grouped:
         gap = _row(rows, by, row[f"package__{key}"], row.get("package__ward__name"))
         gap.offers, gap.declined = row["offers"], row["declined"]
-        gap.reasons = {code: row[f"reason_{code}"] for code in DeclineReason.values}
-    offered = Offer.objects.filter(in_quarter, package=OuterRef("pk"))
-    packages = (
-        Package.objects.filter(Exists(offered))
-        .annotate(made=Exists(offered.filter(placement_response=PlacementResponse.OFFER_MADE)))
-        .order_by()
-        .values(key, *label)
-        .annotate(packages=Count("id"), no_offer_made=Count("id", filter=Q(made=False)))
-    )
-    for row in packages:
-        gap = _row(rows, by, row[key], row.get("ward__name"))
+        gap.reasons = {code: row[f"declined_{code}"] for code in DeclineReason.values}
         gap.packages, gap.no_offer_made = row["packages"], row["no_offer_made"]
     return sorted(rows.values(), key=lambda r: (r.label.lower(), r.key))
 

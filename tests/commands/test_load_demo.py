@@ -371,9 +371,12 @@ def test_demo_has_branches_with_no_capacity_now_and_a_history_of_declarations(de
 
 def test_demo_kept_response_counts_equal_a_recount(demo_output):
     """Issue 13: every way the demo writes offers (services, the history's bulk_create, P12's
-    automatic answers, K10's upheld challenges) leaves the kept response counts equal to a recount."""
+    automatic answers, K10's upheld challenges) leaves the kept response counts, and K12's kept
+    market gaps, equal to a recount."""
     from brokerage import counts
-    from brokerage.models import ResponseCount
+    from brokerage.models import GapCount, ResponseCount
 
     assert ResponseCount.objects.filter(excluded__gt=0).exists()  # the demo upholds challenges
     assert counts.stored() == counts.recount()
+    assert GapCount.objects.filter(declined__gt=0, made=0).exists()  # gaps the demo shows
+    assert counts.stored_gaps() == counts.recount_gaps()

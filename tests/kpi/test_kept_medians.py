@@ -194,9 +194,10 @@ def _grow(make_offer, n):
 
 
 # The queries of each K1 page (session, user, settings, the kept counts and medians, the answer
-# times, ...): pinned, and the same for 2 providers as for 12 (issue 13).
+# times, ...): pinned, and the same for 2 providers as for 12 (issue 13). The dashboard's K12
+# market gaps are one read of the kept gap counts (it was two of the offers).
 PAGES = {
-    "/kpi/dashboard/": ("carl", 17),
+    "/kpi/dashboard/": ("carl", 16),
     "/kpi/risk/": ("carl", 17),
     "/kpi/my/": ("olivia", 17),
 }

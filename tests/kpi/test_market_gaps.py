@@ -6,15 +6,28 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from unittest import mock
 
 import pytest
 
-from brokerage.models import Offer
+from brokerage import counts
+from brokerage.capacity import capacity_declare
+from brokerage.distribution import distribute_packages
+from brokerage.models import DeclineReason, GapCount, Offer
+from brokerage.services import offer_respond
+from brokerage.services.widen import package_widen
 from kpi.market_gaps import market_gaps
 from kpi.quarters import Quarter
-from tests.factories import BranchFactory, PackageFactory, ProviderFactory, WardFactory
+from providers.models import Role
+from tests.factories import (
+    BranchFactory,
+    CoverageFactory,
+    PackageFactory,
+    ProviderFactory,
+    UserFactory,
+    WardFactory,
+)
 
 from .conftest import at
 
@@ -151,14 +164,19 @@ def test_k12_every_council_role_reads_it(api_as, nina, rita, gaps):
         assert _get(api_as(user), "?quarter=2026-27-Q1&by=ward").status_code == 200
 
 
-def test_k12_is_two_queries_whatever_the_volume(gaps, django_assert_num_queries, ward):
-    with django_assert_num_queries(2):
+def test_k12_is_one_query_of_the_kept_gaps_whatever_the_volume(
+    gaps, django_assert_num_queries, ward
+):
+    """Issue 13: one grouped read of the packages' kept gap counts, never the offers."""
+    with django_assert_num_queries(1) as read:
         market_gaps(Q1, "ward")
+    assert GapCount._meta.db_table in read.captured_queries[0]["sql"]
+    assert f'FROM "{Offer._meta.db_table}"' not in read.captured_queries[0]["sql"]
     for i in range(15):
         branch = BranchFactory(provider=ProviderFactory())
         other = WardFactory(district=f"District {i}")
         _offer(PackageFactory(ward=other), branch, "unable_to_accept", "out_of_area")
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         assert len(market_gaps(Q1, "ward")) == 18
 
 
@@ -244,3 +262,55 @@ def test_k12_dashboard_query_count_does_not_grow(
         _offer(PackageFactory(ward=other), branch, "unable_to_accept", "out_of_area")
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_k12_gaps_move_with_every_way_offers_are_written(nina):
+    """Issue 13: the distribution's INSERT (with its P12 automatic answers), an answer and a
+    widening (L5) each move the package's kept gap counts in the same transaction, and the
+    market's gaps read from them count what the offers count."""
+    near, far = WardFactory(district="Preston"), WardFactory(district="Chorley")
+    branches = []
+    for area in (near, near, far):
+        branch = BranchFactory(provider=ProviderFactory())
+        CoverageFactory(branch=branch, ward=area, started_at=at(2020, 1, 1, 0))
+        branches.append(branch)
+    capacity_declare(
+        actor=UserFactory(
+            role=Role.PROVIDER_BRANCH, provider=branches[1].provider, branch=branches[1]
+        ),
+        branch=branches[1],
+        until=date(2026, 5, 6),
+        note="Full until Wednesday",
+        now=SENT - timedelta(hours=1),
+    )
+    package = PackageFactory(ward=near, status="queued", service_level="homecare_single")
+    distribute_packages(as_of=SENT)
+    assert counts.stored_gaps() == counts.recount_gaps()
+    kept = GapCount.objects.get(package=package, start=Q1.start_date)
+    assert (kept.offers, kept.declined, kept.declined_no_capacity) == (2, 1, 1)  # P12's answer
+    offer = Offer.objects.get(package=package, branch=branches[0])
+    offer_respond(
+        actor=nina, offer=offer, response="unable_to_accept", reason="call_times", now=SENT
+    )
+    package_widen(actor=nina, package=package, wards=[far], now=SENT + timedelta(hours=1))
+    assert counts.stored_gaps() == counts.recount_gaps()
+    (row,) = market_gaps(Q1, "service_level")
+    assert (row.offers, row.declined, row.packages, row.no_offer_made) == (3, 2, 1, 1)
+    assert {k: n for k, n in row.reasons.items() if n} == {"no_capacity": 1, "call_times": 1}
+    widened = Offer.objects.get(package=package, branch=branches[2])
+    offer_respond(
+        actor=nina,
+        offer=widened,
+        response="offer_made",
+        start_date=date(2026, 5, 12),
+        now=SENT + timedelta(hours=2),
+    )
+    (row,) = market_gaps(Q1, "service_level")
+    assert (row.packages, row.no_offer_made) == (1, 0)
+    assert counts.stored_gaps() == counts.recount_gaps()
+
+
+def test_k12_every_decline_reason_has_a_kept_column():
+    """A decline reason added without its GapCount column would not be counted (K12)."""
+    fields = {f.name for f in GapCount._meta.get_fields()}
+    assert {f"declined_{code}" for code in DeclineReason.values} <= fields

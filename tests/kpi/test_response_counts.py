@@ -27,7 +27,15 @@ from hypothesis.stateful import (
 from brokerage import counts
 from brokerage.capacity import capacity_declare
 from brokerage.distribution import distribute_packages
-from brokerage.models import Offer, Outcome, Package, PackageStatus, PlacementResponse
+from brokerage.models import (
+    DeclineReason,
+    GapCount,
+    Offer,
+    Outcome,
+    Package,
+    PackageStatus,
+    PlacementResponse,
+)
 from brokerage.models import ResponseCount as Kept
 from brokerage.services import offer_respond, offers_close_expired, package_award, package_withdraw
 from core.models import PortalSettings
@@ -155,12 +163,13 @@ class ResponseCountsMachine(RuleBasedStateMachine):
             return
         offer = data.draw(st.sampled_from(open_offers))
         made = data.draw(st.booleans())
+        reason = data.draw(st.sampled_from(DeclineReason.values))
         offer_respond(
             actor=self.navigator,
             offer=offer,
             response="offer_made" if made else "unable_to_accept",
             start_date=self.now.astimezone(LONDON).date() + timedelta(days=2) if made else None,
-            reason="" if made else "no_capacity",
+            reason="" if made else reason,
             now=self.now,
         )
 
@@ -230,6 +239,13 @@ class ResponseCountsMachine(RuleBasedStateMachine):
     @invariant()
     def kept_counts_equal_a_recount(self):
         assert counts.stored() == counts.recount()
+
+    @invariant()
+    def kept_market_gaps_equal_a_recount(self):
+        """K12 (issue 13): each package's kept gap counts for the quarter (offers, declined and by
+        reason, Offer Made) equal a recount of the offers, so the market's gaps read from them
+        count what the offers count."""
+        assert counts.stored_gaps() == counts.recount_gaps()
 
     @invariant()
     def kept_medians_and_answer_times_equal_a_recount(self):
@@ -384,17 +400,21 @@ def test_rebuild_restores_open_quarters_and_leaves_closed_ones(make_offer, branc
     call_command("rebuild_kpi_summary", "--as-of", "2026-08-01T12:00")  # Q1 still open then
     q1 = Kept.objects.get(grain="quarter", start=Q1.start_date)
     assert (q1.responded, q1.no_response) == (0, 1)
+    assert GapCount.objects.get(start=Q1.start_date).made == 0  # K12 recounted too
     Kept.objects.all().delete()
+    GapCount.objects.all().delete()
     call_command("rebuild_kpi_summary", "--all")
-    # Each offer's day, week and quarter.
+    # Each offer's day, week and quarter; each package's quarter (K12).
     assert counts.stored() == counts.recount() and Kept.objects.count() == 6
+    assert counts.stored_gaps() == counts.recount_gaps() and GapCount.objects.count() == 2
 
 
 def test_the_rebuild_command_says_what_it_did(make_offer, branch_a1, capsys):
     make_offer(branch_a1, at(2026, 5, 5, 11), "offer_made")
     call_command("rebuild_kpi_summary", "--as-of", "2026-06-01T12:00")
     out = capsys.readouterr().out
-    assert "offers sent from 1 April 2026: 3 rows" in out  # its day, week and quarter
+    # its day, week and quarter, and its package's market gaps for the quarter (K12)
+    assert "offers sent from 1 April 2026: 4 rows" in out
 
 
 def test_a_bad_moment_is_refused(db):
@@ -433,6 +453,7 @@ def test_bulk_created_offers_are_counted_when_recorded(make_offer, branch_a1, wa
     )
     counts.record_created(offers)
     assert counts.stored() == counts.recount()
+    assert counts.stored_gaps() == counts.recount_gaps() != {}  # K12
 
 
 def test_an_upheld_challenge_moves_its_offer_to_excluded_in_the_same_transaction(

@@ -1,5 +1,5 @@
-"""`manage.py rebuild_kpi_summary [--as-of T] [--all]`: recount the kept response counts (issue 13)
-and the weekly hours each provider holds (L1 market share, issue 10)."""
+"""`manage.py rebuild_kpi_summary [--as-of T] [--all]`: recount the kept response counts and K12's
+market gaps (issue 13) and the weekly hours each provider holds (L1 market share, issue 10)."""
 
 from django.db import transaction
 
@@ -11,7 +11,8 @@ from core.management.as_of import AsOfCommand
 class Command(AsOfCommand):
     help = (
         "Recounts the kept K1/K4 response counts (brokerage ResponseCount), K11's medians per "
-        "provider and quarter and the market's answer times (AnswerTimeCount) from the offers, for "
+        "provider and quarter, the market's answer times (AnswerTimeCount) and K12's market gaps "
+        "per package and quarter (GapCount) from the offers, for "
         "every quarter not closed at --as-of (default now; closed: ended over 35 days before, "
         "never changed), or every quarter with --all; and the weekly hours each provider holds "
         "(brokerage ProviderHours, L1) from the awards. Safe to repeat; one transaction."
@@ -34,6 +35,7 @@ class Command(AsOfCommand):
             held = holdings.rebuild()
         scope = "every quarter" if since is None else f"offers sent from {since:%-d %B %Y}"
         return (
-            f"Response counts and K11's medians and answer times rebuilt for {scope}: {rows} rows; "
+            f"Response counts, K11's medians and answer times and K12's market gaps rebuilt for "
+            f"{scope}: {rows} rows; "
             f"hours held by {held} providers."
         )
