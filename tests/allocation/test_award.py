@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from rest_framework.serializers import ModelSerializer
 
 from allocation.rates import refresh_rolling_rates
 from allocation.services import award
+from brokerage.api import OfferSerializer
+from brokerage.models import Offer
+from brokerage.selectors import offer_queryset
 from brokerage.services import InvalidResponse
 from core.models import AuditEvent
 from tests.allocation.conftest import NOW
@@ -158,3 +162,22 @@ def test_L6_offer_page_shows_rank_parts_and_the_reason_never_the_winner(
     assert header.split(",")[-3:] == ["round", "rank", "of"]
     row = next(r for r in rows if r.startswith(f"{p.pk},"))
     assert row.split(",")[-3:] == ["1", "2", "3"]
+
+
+def test_offers_api_builds_each_offer_as_its_declared_fields_would(ranked_market, nina):
+    """OfferSerializer builds an offer in one pass (issue 13); DRF's field-by-field walk of the
+    declared fields gives the same, for offers answered, declined, unanswered, awarded and not."""
+    award(actor=nina, package=ranked_market["package"], offer=ranked_market["offers"]["Q"], now=NOW)
+    Offer.objects.filter(pk=ranked_market["offers"]["P"].pk).update(
+        viewed_at=NOW, note="Two carers from May", feedback="Thank you"
+    )
+    offers = list(offer_queryset(nina))
+    assert {o.outcome for o in offers} >= {"awarded", "not_awarded"}
+    assert any(o.reason for o in offers) and any(o.responded_at is None for o in offers)
+    for offer in offers:
+        built = OfferSerializer(offer).data
+        declared = ModelSerializer.to_representation(OfferSerializer(), offer)
+        assert list(built) == list(declared) and built == declared
+        assert list(built["package"]) == list(declared["package"])
+    assert any(OfferSerializer(o).data["person"] for o in offers)
+    assert any(OfferSerializer(o).data["standing"] for o in offers)
