@@ -20,6 +20,12 @@ from providers.models import Branch, Provider, held_by_branch
 from wards.models import Ward
 
 
+def district_of(postcode: str) -> str:
+    """A postcode's outward code (PR1 of PR1 4AB), all a provider sees before award (A3)."""
+    compact = "".join(postcode.upper().split())
+    return compact[:-3] if len(compact) > 3 else ""
+
+
 class ServiceLevel(models.TextChoices):
     HOMECARE_SINGLE = "homecare_single", "Homecare – Single Carer"
     HOMECARE_TWO = "homecare_two", "Homecare – Two Carer"
@@ -234,8 +240,7 @@ class Package(models.Model):
     @property
     def postcode_district(self) -> str:
         """The outward code (e.g. PR1 from PR1 4AB), all a provider sees before award (A3)."""
-        compact = "".join(self.postcode.upper().split())
-        return compact[:-3] if len(compact) > 3 else ""
+        return district_of(self.postcode)
 
     @property
     def awarded_offer(self) -> Offer | None:

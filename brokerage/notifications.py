@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.listing import formatted_once, link_for
 from notifications.models import Notification, NotificationKind, NotificationState
 from notifications.outbox import Outgoing, notifications_enqueue
 
@@ -177,8 +178,8 @@ def notify_batch_branches(batch) -> list[int]:
     rows = BatchBranch.objects.filter(batch=batch, branch_id__in=by_branch).select_related("branch")
     base = settings.PORTAL_BASE_URL.rstrip("/")
     link = base + reverse("brokerage:batch", args=[batch.pk])
-    offer_link = _offer_link(base)
-    answer_by = _formatted_once(lambda d: f"{d:%H:%M, %A %-d %B %Y}")
+    offer_link = link_for("brokerage:offer", base)
+    answer_by = formatted_once(lambda d: f"{d:%H:%M, %A %-d %B %Y}")
     messages = []
     for row in rows:
         mine = by_branch[row.branch_id]
@@ -206,22 +207,3 @@ def notify_batch_branches(batch) -> list[int]:
             )
         )
     return notifications_enqueue(messages)
-
-
-def _offer_link(base: str):
-    """`pk -> the offer page's full URL`, reversing the route once (a sentinel id filled in)."""
-    sentinel = 987654321
-    before, after = reverse("brokerage:offer", args=[sentinel]).split(str(sentinel))
-    return lambda pk: f"{base}{before}{pk}{after}"
-
-
-def _formatted_once(fmt):
-    """`moment -> fmt(its Europe/London time)`, each distinct moment formatted once."""
-    done: dict[datetime, str] = {}
-
-    def formatted(moment: datetime) -> str:
-        if moment not in done:
-            done[moment] = fmt(timezone.localtime(moment))
-        return done[moment]
-
-    return formatted

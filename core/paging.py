@@ -12,6 +12,7 @@ would have to scan millions of rows for. `page_links` gives the few page links a
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import cached_property
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
@@ -29,11 +30,18 @@ class BoundedPaginator(Paginator):
     `capped` true; the page itself never needs the count (the same queries however long the
     list, so a page's query count is pinned whatever the data). Past the end of a list it shows the last page when the
     count is known, else the first (a typed page number far past the end costs no count); a page
-    number that is not one, or below 1, shows the first."""
+    number that is not one, or below 1, shows the first.
 
-    def __init__(self, object_list, per_page: int, cap: int | None = None) -> None:
+    With `values`, a queryset's page is read as dicts of those fields (`QuerySet.values`), for a
+    list that shows a few fields of many rows; the count still reads the list's keys alone (the
+    joins those fields need would otherwise stay in it)."""
+
+    def __init__(
+        self, object_list, per_page: int, cap: int | None = None, *, values: Sequence[str] = ()
+    ) -> None:
         super().__init__(object_list, per_page)
         self.cap = COUNT_CAP if cap is None else cap
+        self.values = tuple(values)
 
     @cached_property
     def count(self) -> int:
@@ -72,7 +80,8 @@ class BoundedPaginator(Paginator):
         if given is not None and given <= self.cap and bottom >= given:
             rows = []  # nothing there: no need to ask
         else:
-            rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+            rows = self.object_list[bottom : bottom + self.per_page + 1]
+            rows = list(rows.values(*self.values) if self.values else rows)
         more = len(rows) > self.per_page
         rows = rows[: self.per_page]
         if not rows and number > 1:

@@ -7,11 +7,16 @@ draws them on every row (issue 13), and the include templates of the same names 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from django import template
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
+
+from brokerage.models import Outcome, PackageStatus, PlacementResponse
 
 register = template.Library()
 
@@ -32,34 +37,58 @@ def _tag(colour: str, label) -> SafeString:
     return format_html('<strong class="govuk-tag govuk-tag--{}">{}</strong>', colour, label)
 
 
+def _tags(choices, colours: dict[str, str]) -> dict[str, SafeString]:
+    """Each choice's tag, made once: a list draws the same few on every row."""
+    return {value: _tag(colours.get(value, "grey"), label) for value, label in choices}
+
+
+STATUS_TAGS = _tags(PackageStatus.choices, STATUS_COLOURS)
+RESPONSE_TAGS = _tags(PlacementResponse.choices, RESPONSE_COLOURS) | {
+    None: _tag("yellow", "Awaiting answer"),
+    "": _tag("yellow", "Awaiting answer"),
+}
+OUTCOME_TAGS = _tags(Outcome.choices, OUTCOME_COLOURS)
+
+
 @register.filter
 def package_status_tag(package) -> SafeString:
     """The package's status as a tag (Draft grey, Queued blue, …)."""
-    return _tag(STATUS_COLOURS.get(package.status, "grey"), package.get_status_display())
+    return STATUS_TAGS[package.status]
 
 
 @register.filter
 def response_tag(offer) -> SafeString:
     """The placement response (P9) as a tag; no answer yet reads "Awaiting answer"."""
-    if not offer.placement_response:
-        return _tag("yellow", "Awaiting answer")
-    colour = RESPONSE_COLOURS.get(offer.placement_response, "grey")
-    return _tag(colour, offer.get_placement_response_display())
+    return RESPONSE_TAGS[offer.placement_response]
 
 
 @register.filter
 def outcome_tag(offer) -> SafeString:
     """The offer's outcome as a tag."""
-    return _tag(OUTCOME_COLOURS.get(offer.outcome, "grey"), offer.get_outcome_display())
+    return OUTCOME_TAGS[offer.outcome]
 
 
 @register.filter
 def deadline_cell(offer) -> SafeString:
     """The deadline (London time) and, while the offer is open, the time left (`time_left`) and a
     "Deadline soon" tag (`deadline_soon`), both marked by the view."""
-    when = date_format(localtime(offer.deadline), "H:i, j M Y")
-    if offer.outcome != "open":
+    return deadline_html(
+        offer.deadline,
+        is_open=offer.outcome == "open",
+        left=getattr(offer, "time_left", ""),
+        soon=getattr(offer, "deadline_soon", False),
+    )
+
+
+def deadline_html(
+    deadline: datetime, *, is_open: bool, left: str, soon: bool, day: Callable | None = None
+) -> SafeString:
+    """`deadline_cell` from its values; `day` (`core.listing.day_labels`) saves a list
+    formatting the same day again."""
+    local = localtime(deadline)
+    when = f"{local:%H:%M}, {day(local) if day else date_format(local, 'j M Y')}"
+    if not is_open:
         return format_html("{}", when)
-    soon = DEADLINE_SOON if getattr(offer, "deadline_soon", False) else ""
-    left = getattr(offer, "time_left", "")
-    return format_html('{}<br><span class="govuk-body-s">{}</span>{}', when, left, soon)
+    return format_html(
+        '{}<br><span class="govuk-body-s">{}</span>{}', when, left, DEADLINE_SOON if soon else ""
+    )

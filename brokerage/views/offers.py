@@ -37,6 +37,7 @@ from .common import (
     PAGE_SIZE,
     _mark_deadlines,
 )
+from .rows import OFFER_ROW, offer_rows, with_deadline_cells
 
 # --- Providers: inbox, offer page, history ---------------------------------------------------
 
@@ -71,8 +72,8 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
     )
     waiting = _page(waiting_rows, counts["waiting"], request.GET.get("page"))
     answered = _page(answered_rows, counts["answered"], request.GET.get("answered_page"))
-    waiting.object_list = _mark_deadlines(waiting.object_list, now, warning)
-    answered.object_list = _mark_deadlines(answered.object_list, now, warning)
+    for page in (waiting, answered):
+        page.object_list = with_deadline_cells(offer_rows(page.object_list), now, warning)
     # L4: a reallocation batch's offers are shown together too, one line per batch with its
     # offers waiting (one grouped query over the offers in batches alone, when there are any).
     batches = (
@@ -96,13 +97,21 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
             "branches": _branch_choices(request.user),
             "notifications_branch": request.user.branch,
             "batches": batches,
+            **_columns(request.user),
         },
     )
 
 
+def _columns(user) -> dict[str, bool]:
+    """Whether an offer list shows each row's branch (not to a branch user, who has one) and its
+    provider (to the council alone), asked once rather than on every row."""
+    return {"show_branch": not user.branch, "show_provider": user.is_council}
+
+
 def _page(rows, count: int, number):
-    """A page of `rows` whose bounded count is already known (one query gives the inbox's)."""
-    paginator = BoundedPaginator(rows, PAGE_SIZE)
+    """A page of `rows` (read as `OFFER_ROW`) whose bounded count is already known (one query
+    gives the inbox's)."""
+    paginator = BoundedPaginator(rows, PAGE_SIZE, values=OFFER_ROW)
     paginator.count = count
     return paginator.get_page(number)
 
@@ -181,7 +190,9 @@ def offer_history(request: HttpRequest) -> HttpResponse:
     problem = _filter_problem(filterset)
     # Never a count of every offer (issue 13): one row more than the page tells whether another
     # follows, and the count stops past COUNT_CAP ("More than 1,000 offers"); the CSV has them all.
-    page = BoundedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = BoundedPaginator(filterset.qs, PAGE_SIZE, values=OFFER_ROW)
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = offer_rows(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -193,6 +204,7 @@ def offer_history(request: HttpRequest) -> HttpResponse:
             "page": page,
             "branches": _branch_choices(request.user),
             "query": query.urlencode(),
+            **_columns(request.user),
         },
     )
 

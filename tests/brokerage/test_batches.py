@@ -241,6 +241,10 @@ def test_L4_pages_create_send_progress_and_branch_view(
     assert "MOVE-3" not in view
     inbox = client.get("/offers/").content.decode()
     assert f"Reallocation batch {pr1.pk} in PR1" in inbox
+    assert (
+        f'href="/batches/{pr1.pk}/">Batch {pr1.pk}<span class="govuk-visually-hidden"> for MOVE-1'
+        in inbox
+    )
     assert _count_queries(client, f"/batches/{pr1.pk}/") == _count_queries(
         client, f"/batches/{extra.pk}/"
     )

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from core import paging
 from core.paging import BoundedPaginator, bounded_counts, page_links, shown_count
-from tests.factories import WardFactory
+from providers.models import Branch
+from tests.factories import BranchFactory, ProviderFactory, WardFactory
 from wards.models import Ward
 
 
@@ -72,6 +73,22 @@ def test_a_queryset_page_is_one_query_and_its_count_one_bounded_query():
     with CaptureQueriesContext(connection) as ctx:
         assert paginator.capped and paginator.count == 13
     assert len(ctx) == 1 and "LIMIT 13" in ctx.captured_queries[0]["sql"]
+
+
+@pytest.mark.django_db
+def test_a_page_read_as_values_counts_the_keys_without_their_joins():
+    provider = ProviderFactory(name="Amber Homecare")
+    for i in range(12):
+        BranchFactory(provider=provider, ref=f"B{i:02d}")
+    rows = Branch.objects.filter(provider=provider).order_by("ref")
+    paginator = BoundedPaginator(rows, 5, values=("ref", "provider__name"))
+    page = paginator.get_page(2)
+    assert list(page) == [
+        {"ref": f"B{i:02d}", "provider__name": "Amber Homecare"} for i in range(5, 10)
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        assert paginator.count == 12
+    assert "JOIN" not in ctx.captured_queries[0]["sql"]
 
 
 @pytest.mark.django_db

@@ -1,0 +1,30 @@
+"""`core.listing`: a list's links and days made once, the same as reverse() and the date filter."""
+
+from datetime import UTC, date, datetime
+
+from django.template import Context, Template
+from django.urls import reverse
+
+from core.listing import day_labels, link_for
+
+
+def test_link_for_fills_each_id_into_the_route_reversed_once():
+    link = link_for("brokerage:offer")
+    assert [link(pk) for pk in (1, 98765)] == [
+        reverse("brokerage:offer", args=[1]),
+        reverse("brokerage:offer", args=[98765]),
+    ]
+    assert link_for("brokerage:batch", "https://portal.example")(7) == (
+        "https://portal.example" + reverse("brokerage:batch", args=[7])
+    )
+
+
+def test_day_labels_read_as_the_date_filter_does_in_london_time():
+    label = day_labels()
+    late_summer_evening = datetime(2026, 6, 1, 23, 30, tzinfo=UTC)  # 00:30 on 2 June in London
+    late_winter_evening = datetime(2026, 1, 5, 23, 30, tzinfo=UTC)
+    template = Template('{{ d|date:"j M Y" }}')
+    for day in (late_summer_evening, late_winter_evening, date(2026, 3, 9)):
+        assert label(day) == template.render(Context({"d": day}))
+    assert label(late_summer_evening) == "2 Jun 2026"
+    assert label(None) == ""
