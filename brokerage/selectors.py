@@ -177,12 +177,13 @@ def with_holder(packages: QuerySet[Package]) -> QuerySet[Package]:
     )
 
 
-def with_offer_counts(packages: list[Package]) -> list[Package]:
-    """Give each package `offers_sent` and `offers_made` from one grouped query over these
-    packages' offers alone (a page's worth), never over the whole offers table (issue 13)."""
+def with_offer_counts(packages: list[dict]) -> list[dict]:
+    """Give each package (a dict with its `id`) `offers_sent` and `offers_made` from one grouped
+    query over these packages' offers alone (a page's worth), never over the whole offers table
+    (issue 13)."""
     counts = {
         row["package_id"]: row
-        for row in Offer.objects.filter(package__in=[p.pk for p in packages])
+        for row in Offer.objects.filter(package__in=[p["id"] for p in packages])
         .order_by()
         .values("package_id")
         .annotate(
@@ -191,7 +192,7 @@ def with_offer_counts(packages: list[Package]) -> list[Package]:
         )
     }
     for package in packages:
-        row = counts.get(package.pk, {})
-        package.offers_sent = row.get("sent", 0)
-        package.offers_made = row.get("made", 0)
+        row = counts.get(package["id"], {})
+        package["offers_sent"] = row.get("sent", 0)
+        package["offers_made"] = row.get("made", 0)
     return packages

@@ -119,14 +119,20 @@ def with_deadline_cells(rows: list[dict], now: datetime, warning: int) -> list[d
 
 def package_rows(packages: list[dict]) -> list[dict]:
     """Each package (values of `PACKAGE_ROW`, with `offers_sent` and `offers_made`) with its
-    cells ready: `url`, `service_level`, `hours_a_week`, `start` and `status_tag`."""
+    cells ready: `url`, `ward_name`, `ward_code`, `district` (the ward's), `service_level`,
+    `hours_a_week`, `start`, `status_tag` and `offers` ('3 of 10', or '–' before any is sent;
+    a number as the template would write it, with no thousands separator)."""
     link, day = link_for("brokerage:package"), day_labels()
     for p in packages:
         p["url"] = link(p["id"])
+        p["ward_name"], p["ward_code"] = p["ward__name"], p["ward__code"]
+        p["district"] = p["ward__district"]
         p["service_level"] = _label(SERVICE_LEVELS, p["service_level"])
         p["hours_a_week"] = floatformat(p["hours_per_week"], "-2")
         p["start"] = day(p["start_date"])
         p["status_tag"] = STATUS_TAGS[p["status"]]
+        sent = p["offers_sent"]
+        p["offers"] = f"{p['offers_made']} of {sent}" if sent else "–"
     return packages
 
 
