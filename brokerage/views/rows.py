@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 
 from django.template.defaultfilters import floatformat
 
@@ -70,6 +71,7 @@ def offer_rows(offers: Iterable[dict]) -> list[dict]:
     and `outcome_tag`; `urgent`, `batch_id`, `placement_response` and `outcome` as read."""
     offer_link, batch_link = link_for("brokerage:offer"), link_for("brokerage:batch")
     day = day_labels()
+    hours, hours_a_week = cache(wording.hours), cache(_hours_a_week)  # a few amounts repeat
     return [
         {
             "id": o["id"],
@@ -82,8 +84,8 @@ def offer_rows(offers: Iterable[dict]) -> list[dict]:
             "ward_code": o["package__ward__code"],
             "district": district_of(o["package__postcode"]),
             "service_level": _label(SERVICE_LEVELS, o["package__service_level"]),
-            "hours": wording.hours(o["package__hours_per_week"]),
-            "hours_a_week": floatformat(o["package__hours_per_week"], "-2"),
+            "hours": hours(o["package__hours_per_week"]),
+            "hours_a_week": hours_a_week(o["package__hours_per_week"]),
             "branch": o["branch__name"],
             "provider": o["provider__name"],
             "sent": day(o["sent_at"]),
@@ -122,18 +124,23 @@ def package_rows(packages: list[dict]) -> list[dict]:
     cells ready: `url`, `ward_name`, `ward_code`, `district` (the ward's), `service_level`,
     `hours_a_week`, `start`, `status_tag` and `offers` ('3 of 10', or '–' before any is sent;
     a number as the template would write it, with no thousands separator)."""
-    link, day = link_for("brokerage:package"), day_labels()
+    link, day, hours_a_week = link_for("brokerage:package"), day_labels(), cache(_hours_a_week)
     for p in packages:
         p["url"] = link(p["id"])
         p["ward_name"], p["ward_code"] = p["ward__name"], p["ward__code"]
         p["district"] = p["ward__district"]
         p["service_level"] = _label(SERVICE_LEVELS, p["service_level"])
-        p["hours_a_week"] = floatformat(p["hours_per_week"], "-2")
+        p["hours_a_week"] = hours_a_week(p["hours_per_week"])
         p["start"] = day(p["start_date"])
         p["status_tag"] = STATUS_TAGS[p["status"]]
         sent = p["offers_sent"]
         p["offers"] = f"{p['offers_made']} of {sent}" if sent else "–"
     return packages
+
+
+def _hours_a_week(hours) -> str:
+    """As `{{ hours|floatformat:"-2" }}` writes them: '4.5', '10', '7.25'."""
+    return floatformat(hours, "-2")
 
 
 def _label(labels: dict[str, str], value: str) -> str:
