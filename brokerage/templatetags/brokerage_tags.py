@@ -86,7 +86,7 @@ def deadline_html(
     """`deadline_cell` from its values; `day` (`core.listing.day_labels`) saves a list
     formatting the same day again."""
     local = localtime(deadline)
-    when = f"{local:%H:%M}, {day(local) if day else date_format(local, 'j M Y')}"
+    when = f"{local:%H:%M}, {day(local.date()) if day else date_format(local, 'j M Y')}"
     if not is_open:
         return format_html("{}", when)
     return format_html(
