@@ -170,6 +170,7 @@ class ResponseCountsMachine(RuleBasedStateMachine):
             response="offer_made" if made else "unable_to_accept",
             start_date=self.now.astimezone(LONDON).date() + timedelta(days=2) if made else None,
             reason="" if made else reason,
+            note="Cannot staff it" if reason == "other" else "",
             now=self.now,
         )
 
