@@ -36,12 +36,13 @@ def day_labels(fmt: str = "j M Y") -> Callable[[date | datetime | None], str]:
     """`day -> what the template filter {{ day|date:fmt }} writes` for a format of the day alone
     (no time): a moment is read in Europe/London time, None is ''. Each day formatted once."""
     done: dict[date, str] = {}
+    zone = timezone.get_current_timezone()  # once, not once a row
 
     def label(day: date | datetime | None) -> str:
         if day is None:
             return ""
         if isinstance(day, datetime):
-            day = timezone.localtime(day).date()
+            day = day.astimezone(zone).date()
         if day not in done:
             done[day] = date_format(day, fmt)
         return done[day]

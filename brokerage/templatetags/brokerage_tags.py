@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from html import escape
 
 from django import template
 from django.utils.dateformat import format as date_format
@@ -73,7 +74,7 @@ def deadline_cell(offer) -> SafeString:
     """The deadline (London time) and, while the offer is open, the time left (`time_left`) and a
     "Deadline soon" tag (`deadline_soon`), both marked by the view."""
     return deadline_html(
-        offer.deadline,
+        localtime(offer.deadline),
         is_open=offer.outcome == "open",
         left=getattr(offer, "time_left", ""),
         soon=getattr(offer, "deadline_soon", False),
@@ -81,14 +82,13 @@ def deadline_cell(offer) -> SafeString:
 
 
 def deadline_html(
-    deadline: datetime, *, is_open: bool, left: str, soon: bool, day: Callable | None = None
+    local: datetime, *, is_open: bool, left: str, soon: bool, day: Callable | None = None
 ) -> SafeString:
-    """`deadline_cell` from its values; `day` (`core.listing.day_labels`) saves a list
-    formatting the same day again."""
-    local = localtime(deadline)
-    when = f"{local:%H:%M}, {day(local.date()) if day else date_format(local, 'j M Y')}"
+    """`deadline_cell` from its values, the deadline given in London time; `day`
+    (`core.listing.day_labels`) saves a list formatting the same day again. Escaped as
+    `format_html` would, by `html.escape` itself (a list draws one a row)."""
+    when = escape(f"{local:%H:%M}, {day(local.date()) if day else date_format(local, 'j M Y')}")
     if not is_open:
-        return format_html("{}", when)
-    return format_html(
-        '{}<br><span class="govuk-body-s">{}</span>{}', when, left, DEADLINE_SOON if soon else ""
-    )
+        return mark_safe(when)  # noqa: S308 - escaped above
+    soon_tag = DEADLINE_SOON if soon else ""
+    return mark_safe(f'{when}<br><span class="govuk-body-s">{escape(left)}</span>{soon_tag}')  # noqa: S308 - both escaped

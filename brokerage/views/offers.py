@@ -37,7 +37,7 @@ from .common import (
     PAGE_SIZE,
     _mark_deadlines,
 )
-from .rows import OFFER_ROW, offer_rows, with_deadline_cells
+from .rows import HISTORY_ROW, OFFER_ROW, offer_rows, with_deadline_cells
 
 # --- Providers: inbox, offer page, history ---------------------------------------------------
 
@@ -190,7 +190,7 @@ def offer_history(request: HttpRequest) -> HttpResponse:
     problem = _filter_problem(filterset)
     # Never a count of every offer (issue 13): one row more than the page tells whether another
     # follows, and the count stops past COUNT_CAP ("More than 1,000 offers"); the CSV has them all.
-    paginator = BoundedPaginator(filterset.qs, PAGE_SIZE, values=OFFER_ROW)
+    paginator = BoundedPaginator(filterset.qs, PAGE_SIZE, values=HISTORY_ROW)
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = offer_rows(page.object_list)
     query = request.GET.copy()

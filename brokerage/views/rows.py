@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import cache
 
 from django.template.defaultfilters import floatformat
+from django.utils import timezone
 
 from core.listing import day_labels, link_for
 
@@ -28,7 +29,8 @@ from .common import time_left
 SERVICE_LEVELS = dict(ServiceLevel.choices)
 REASONS = dict(DeclineReason.choices)
 
-# What an offer's row shows, through its package, ward, branch and provider.
+# What an offer's row shows, through its package, ward and branch; the history adds the provider
+# (`HISTORY_ROW`), which it shows the council.
 OFFER_ROW = (
     "id",
     "urgent",
@@ -46,8 +48,8 @@ OFFER_ROW = (
     "package__ward__name",
     "package__ward__code",
     "branch__name",
-    "provider__name",
 )
+HISTORY_ROW = (*OFFER_ROW, "provider__name")
 
 PACKAGE_ROW = (
     "id",
@@ -65,7 +67,7 @@ PACKAGE_ROW = (
 
 
 def offer_rows(offers: Iterable[dict]) -> list[dict]:
-    """Each offer (values of `OFFER_ROW`) with its cells ready: `url`, `batch_url`, `reference`,
+    """Each offer (values of `OFFER_ROW` or `HISTORY_ROW`) with its cells ready: `url`, `batch_url`, `reference`,
     `ward_name`, `ward_code`, `district`, `service_level`, `hours` ('4.5 hours'), `hours_a_week`
     ('4.5'), `branch`, `provider`, `sent`, `start` (the offered start), `reason`, `response_tag`
     and `outcome_tag`; `urgent`, `batch_id`, `placement_response` and `outcome` as read."""
@@ -87,7 +89,7 @@ def offer_rows(offers: Iterable[dict]) -> list[dict]:
             "hours": hours(o["package__hours_per_week"]),
             "hours_a_week": hours_a_week(o["package__hours_per_week"]),
             "branch": o["branch__name"],
-            "provider": o["provider__name"],
+            "provider": o.get("provider__name", ""),
             "sent": day(o["sent_at"]),
             "deadline": o["deadline"],
             "placement_response": o["placement_response"],
@@ -104,13 +106,13 @@ def offer_rows(offers: Iterable[dict]) -> list[dict]:
 def with_deadline_cells(rows: list[dict], now: datetime, warning: int) -> list[dict]:
     """Give each offer row `deadline_cell` (as `brokerage_tags.deadline_cell` writes it, "Deadline
     soon" under `warning` seconds left) and `answerable` (open, its deadline not passed)."""
-    day = day_labels()
+    day, zone = day_labels(), timezone.get_current_timezone()
     for row in rows:
         remaining = (row["deadline"] - now).total_seconds()
         is_open = row["outcome"] == "open"
         row["answerable"] = is_open and remaining > 0
         row["deadline_cell"] = deadline_html(
-            row["deadline"],
+            row["deadline"].astimezone(zone),
             is_open=is_open,
             left=time_left(row["deadline"], now),
             soon=0 < remaining < warning,

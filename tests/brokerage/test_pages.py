@@ -681,6 +681,19 @@ def test_history_shows_placement_response_and_outcome(
     assert "Offer Made" in body and "Open" in body
 
 
+def test_history_shows_the_council_each_offers_branch_and_provider_and_a_branch_user_neither(
+    client, nina, alice, live_a1
+):
+    provider_line = f'<br><span class="govuk-body-s">{live_a1.provider.name}</span></td>'
+    as_user(client, nina)
+    body = client.get(reverse("brokerage:history")).content.decode()
+    assert ">Branch</th>" in body and provider_line in body
+    assert f'<td class="govuk-table__cell">{live_a1.branch.name}<br>' in body
+    as_user(client, alice)
+    body = client.get(reverse("brokerage:history")).content.decode()
+    assert ">Branch</th>" not in body and provider_line not in body
+
+
 def test_history_filters_by_placement_response(client, alice, live_a1, offer_a1):
     make_offer(live_a1, alice)
     as_user(client, alice)
