@@ -51,22 +51,28 @@ RESPONSE_TAGS = _tags(PlacementResponse.choices, RESPONSE_COLOURS) | {
 OUTCOME_TAGS = _tags(Outcome.choices, OUTCOME_COLOURS)
 
 
+def tag_of(tags: dict[str, SafeString], value) -> SafeString:
+    """The tag made for `value`; a value that is no choice reads as itself, grey (as
+    `get_<field>_display()` gives it)."""
+    return tags.get(value) or _tag("grey", value)
+
+
 @register.filter
 def package_status_tag(package) -> SafeString:
     """The package's status as a tag (Draft grey, Queued blue, …)."""
-    return STATUS_TAGS[package.status]
+    return tag_of(STATUS_TAGS, package.status)
 
 
 @register.filter
 def response_tag(offer) -> SafeString:
     """The placement response (P9) as a tag; no answer yet reads "Awaiting answer"."""
-    return RESPONSE_TAGS[offer.placement_response]
+    return tag_of(RESPONSE_TAGS, offer.placement_response)
 
 
 @register.filter
 def outcome_tag(offer) -> SafeString:
     """The offer's outcome as a tag."""
-    return OUTCOME_TAGS[offer.outcome]
+    return tag_of(OUTCOME_TAGS, offer.outcome)
 
 
 @register.filter

@@ -23,6 +23,7 @@ from ..templatetags.brokerage_tags import (
     RESPONSE_TAGS,
     STATUS_TAGS,
     deadline_html,
+    tag_of,
 )
 from .common import time_left
 
@@ -93,11 +94,11 @@ def offer_rows(offers: Iterable[dict]) -> list[dict]:
             "sent": day(o["sent_at"]),
             "deadline": o["deadline"],
             "placement_response": o["placement_response"],
-            "response_tag": RESPONSE_TAGS[o["placement_response"]],
+            "response_tag": tag_of(RESPONSE_TAGS, o["placement_response"]),
             "start": day(o["offered_start_date"]),
             "reason": _label(REASONS, o["reason"]),
             "outcome": o["outcome"],
-            "outcome_tag": OUTCOME_TAGS[o["outcome"]],
+            "outcome_tag": tag_of(OUTCOME_TAGS, o["outcome"]),
         }
         for o in offers
     ]
@@ -134,7 +135,7 @@ def package_rows(packages: list[dict]) -> list[dict]:
         p["service_level"] = _label(SERVICE_LEVELS, p["service_level"])
         p["hours_a_week"] = hours_a_week(p["hours_per_week"])
         p["start"] = day(p["start_date"])
-        p["status_tag"] = STATUS_TAGS[p["status"]]
+        p["status_tag"] = tag_of(STATUS_TAGS, p["status"])
         sent = p["offers_sent"]
         p["offers"] = f"{p['offers_made']} of {sent}" if sent else "–"
     return packages
