@@ -731,7 +731,7 @@ def rebuild(*, as_of: datetime | None = None, everything: bool = False) -> tuple
     q = connection.ops.quote_name
     names = ResponseCount.COLUMNS
     with transaction.atomic():
-        for model in (ResponseCount, AnswerTimeCount, GapCount):
+        for model in (ResponseCount, AnswerTimeCount):
             existing = model.objects.all()
             if since:
                 existing = existing.filter(start__gte=since)
@@ -756,7 +756,6 @@ def rebuild(*, as_of: datetime | None = None, everything: bool = False) -> tuple
                 cursor.execute(by_grain, [grain, ResponseCount.DAY] + ([since] if since else []))
                 written += max(cursor.rowcount, 0)
             written += _rebuild_times(cursor, since)
-            written += _rebuild_gaps(cursor, since)
         _rebuild_medians(since)
     return since, written
 
@@ -805,21 +804,26 @@ def _rebuild_times(cursor, since: date | None) -> int:
     return written + max(cursor.rowcount, 0)
 
 
-def _rebuild_gaps(cursor, since: date | None) -> int:
-    """K12: the packages' gap counts per quarter with one INSERT ... SELECT over the offers grouped
-    by package and day. Returns the rows written."""
+def rebuild_gaps(*, as_of: datetime | None = None, everything: bool = False) -> int:
+    """K12: recount the packages' gap counts from the offers in one transaction, with one INSERT
+    ... SELECT over the offers grouped by package and day, for the quarters `rebuild` recounts
+    (every one with `everything`). Returns the rows written."""
+    since = None if everything else first_open_quarter(as_of or datetime.now(LONDON))
     table = connection.ops.quote_name(GapCount._meta.db_table)
     sql, params = _gaps_grouped(since).query.sql_with_params()
     quarter = _quarter_sql()
     names = ", ".join(GapCount.COLUMNS)
     sums = ", ".join(f"SUM({n})" for n in GapCount.COLUMNS)
-    cursor.execute(
-        f"INSERT INTO {table} (package_id, start, {names}) "  # noqa: S608 - names ours
-        f"SELECT package_id, {quarter}, {sums} FROM ({sql}) grouped "
-        f"GROUP BY package_id, {quarter}",
-        params,
-    )
-    return max(cursor.rowcount, 0)
+    with transaction.atomic(), connection.cursor() as cursor:
+        existing = GapCount.objects.all()
+        (existing.filter(start__gte=since) if since else existing).delete()
+        cursor.execute(
+            f"INSERT INTO {table} (package_id, start, {names}) "  # noqa: S608 - names ours
+            f"SELECT package_id, {quarter}, {sums} FROM ({sql}) grouped "
+            f"GROUP BY package_id, {quarter}",
+            params,
+        )
+        return max(cursor.rowcount, 0)
 
 
 def _gaps_grouped(since: date | None):

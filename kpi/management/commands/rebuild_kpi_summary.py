@@ -4,7 +4,7 @@ market gaps (issue 13) and the weekly hours each provider holds (L1 market share
 from django.db import transaction
 
 from brokerage import holdings
-from brokerage.counts import rebuild
+from brokerage.counts import rebuild, rebuild_gaps
 from core.management.as_of import AsOfCommand
 
 
@@ -32,6 +32,7 @@ class Command(AsOfCommand):
     def run(self, moment) -> str:
         with transaction.atomic():
             since, rows = rebuild(as_of=moment, everything=self.everything)
+            rows += rebuild_gaps(as_of=moment, everything=self.everything)
             held = holdings.rebuild()
         scope = "every quarter" if since is None else f"offers sent from {since:%-d %B %Y}"
         return (
