@@ -6,62 +6,23 @@ models, as an upgraded council's database would hold them."""
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.migrating import latest, migrate, old_package
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("brokerage", "0003_notification_claimed_at"), ("kpi", "0001_initial")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def _latest():
-    executor = MigrationExecutor(connection)
-    return executor.loader.graph.leaf_nodes()
-
-
 def _old_world(apps):
     """A provider with a branch, one offer with a sent and a failed e-mail, and three triggers:
     one e-mailed, one raised an hour ago and not yet sent, one a month ago never sent."""
     now = timezone.now()
-    Ward = apps.get_model("wards", "Ward")
-    Provider = apps.get_model("providers", "Provider")
-    Branch = apps.get_model("providers", "Branch")
-    Package = apps.get_model("brokerage", "Package")
     Offer = apps.get_model("brokerage", "Offer")
     Old = apps.get_model("brokerage", "Notification")
     Trigger = apps.get_model("kpi", "KpiTrigger")
-    ward = Ward.objects.create(code="E05012001", name="Fishwick", district="Preston")
-    provider = Provider.objects.create(
-        ref="PA",
-        name="Amber Homecare Ltd",
-        senior_manager_email="boss@amber.example.org",
-        contact_email="office@amber.example.org",
-        joined_on=date(2024, 1, 1),
-    )
-    branch = Branch.objects.create(
-        provider=provider, ref="A1", name="Preston", notification_email="a1@amber.example.org"
-    )
-    package = Package.objects.create(
-        reference="PKG-OLD-1",
-        ward=ward,
-        postcode="PR1 4AB",
-        service_level="homecare_single",
-        hours_per_week=10,
-        call_pattern="2 calls a day",
-        carer_gender="any",
-        urgency="standard",
-        start_date=date(2026, 12, 1),
-        needs_summary="Personal care",
-        status="offered",
-    )
+    provider, branch, package = old_package(apps, date(2026, 12, 1))
     offer = Offer.objects.create(
         package=package,
         branch=branch,
@@ -116,8 +77,8 @@ def _old_world(apps):
 
 
 def test_existing_offer_and_trigger_emails_move_into_the_outbox():
-    old = _old_world(_migrate(BEFORE))
-    _migrate(_latest())
+    old = _old_world(migrate(BEFORE))
+    migrate(latest())
 
     from notifications.models import Notification
 
