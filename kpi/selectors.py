@@ -45,6 +45,7 @@ from django.utils import timezone
 
 from brokerage.counts import whole_days
 from brokerage.models import Offer, Outcome, PlacementResponse, ResponseCount
+from core import gc
 from core.models import PortalSettings
 from providers.models import Role, User
 
@@ -440,19 +441,39 @@ def _fetch_rows(grouped: QuerySet) -> list[tuple]:
 def _kept_rate_rows(kept: Iterable[tuple], rules: PortalSettings) -> RateRows:
     """RateRows, best rate first, from kept quarter rows read as (NAMED, offers, responded,
     offer_made, awarded, excluded, kept median), leaving out those that count nothing. Thousands
-    of rows a read (issue 13): the thresholds are read once and each rate worked out once."""
+    of rows a read (issue 13): the thresholds are read once, each rate worked out once, and the
+    garbage collector held off while the rows (small, without cycles) are made (`core.gc`)."""
     target, floor = _thresholds(rules)
     keyed = []
-    for provider_id, ref, name, offers, responded, offer_made, awarded, excluded, median in kept:
-        if not (offers or excluded):
-            continue
-        rate = responded / offers if offers else None
-        band = _band(rate, target, floor)
-        provider = ProviderName(provider_id, ref, name)
-        row = RateRow(
-            provider_id, offers, responded, offer_made, awarded, excluded, band, median, provider
-        )
-        keyed.append((-(rate or 0), name, row))
+    with gc.paused():
+        for (
+            provider_id,
+            ref,
+            name,
+            offers,
+            responded,
+            offer_made,
+            awarded,
+            excluded,
+            median,
+        ) in kept:
+            if not (offers or excluded):
+                continue
+            rate = responded / offers if offers else None
+            band = _band(rate, target, floor)
+            provider = ProviderName(provider_id, ref, name)
+            row = RateRow(
+                provider_id,
+                offers,
+                responded,
+                offer_made,
+                awarded,
+                excluded,
+                band,
+                median,
+                provider,
+            )
+            keyed.append((-(rate or 0), name, row))
     keyed.sort(key=lambda k: k[:2])
     return RateRows(k[2] for k in keyed)
 
