@@ -64,6 +64,7 @@ from .models import (
     GapCount,
     Offer,
     Outcome,
+    Package,
     PlacementResponse,
     ResponseCount,
 )
@@ -378,8 +379,15 @@ def _write_times(delta: dict[tuple, int]) -> None:
 
 
 def _write_gaps(delta: dict[tuple[date, int], Counter]) -> None:
-    """Upsert the packages' gap counts (K12), keyed (quarter start, package)."""
-    _upsert(GapCount, ("start", "package_id"), GapCount.COLUMNS, delta)
+    """Upsert the packages' gap counts (K12), keyed (quarter start, package); a row made takes its
+    package's ward and service level."""
+    _upsert(
+        GapCount,
+        ("start", "package_id"),
+        GapCount.COLUMNS,
+        delta,
+        from_package=("ward_id", "service_level"),
+    )
 
 
 def record_offered(package_ids: Iterable[int], sent_at: datetime) -> None:
@@ -397,19 +405,41 @@ def _write_counts(delta: dict[Key, Counter]) -> None:
     _upsert(ResponseCount, ("grain", "start", "provider_id"), ResponseCount.COLUMNS, delta)
 
 
-def _upsert(model, keys: tuple[str, ...], names: tuple[str, ...], delta: dict[tuple, Counter]):
+def _upsert(
+    model,
+    keys: tuple[str, ...],
+    names: tuple[str, ...],
+    delta: dict[tuple, Counter],
+    *,
+    from_package: tuple[str, ...] = (),
+):
     """Add each of `delta`'s counters to `model`'s row with those `keys` (its unique constraint),
-    inserting the rows missing: in key order, so two transactions never wait on each other in a
-    circle, UPSERT_ROWS a statement (a bulk load's shift, say the demo's history, has more rows
-    than SQLite takes parameters in one statement)."""
+    inserting the rows missing (with the `from_package` columns of the package a `package_id` key
+    names): in key order, so two transactions never wait on each other in a circle, UPSERT_ROWS a
+    statement (a bulk load's shift, say the demo's history, has more rows than SQLite takes
+    parameters in one statement)."""
     if not delta:
         return
     q = connection.ops.quote_name
     table = q(model._meta.db_table)
     placeholders = ", ".join(["%s"] * (len(keys) + len(names)))
     updates = ", ".join(f"{q(n)} = {table}.{q(n)} + excluded.{q(n)}" for n in names)
-    target = ", ".join(q(n) for n in (*keys, *names))
+    target = ", ".join(q(n) for n in (*keys, *from_package, *names))
     conflict = ", ".join(q(k) for k in keys)
+    if from_package:
+        # The VALUES' columns are column1, column2, ... (PostgreSQL and SQLite alike); SQLite
+        # needs a WHERE before ON CONFLICT to tell it from a join's ON.
+        given = [f"v.column{i}" for i in range(1, len(keys) + len(names) + 1)]
+        package = f"v.column{keys.index('package_id') + 1}"
+        select = (
+            f"SELECT {', '.join(given[: len(keys)])}, "  # noqa: S608 - names ours
+            f"{', '.join(f'p.{q(c)}' for c in from_package)}, {', '.join(given[len(keys) :])} "
+            f"FROM (VALUES {{values}}) AS v "
+            f"JOIN {q(Package._meta.db_table)} p ON p.id = {package} "
+            f"WHERE 1 = 1 ORDER BY {', '.join(given[: len(keys)])} "
+        )
+    else:
+        select = "VALUES {values} "
     rows = sorted(delta.items())
     with transaction.atomic(), connection.cursor() as cursor:
         for at in range(0, len(rows), UPSERT_ROWS):
@@ -417,7 +447,7 @@ def _upsert(model, keys: tuple[str, ...], names: tuple[str, ...], delta: dict[tu
             for key, counter in rows[at : at + UPSERT_ROWS]:
                 values.append(f"({placeholders})")
                 params += [*key, *(counter.get(n, 0) for n in names)]
-            sql = f"INSERT INTO {table} ({target}) VALUES {', '.join(values)} "  # noqa: S608 - names from the model, values are parameters
+            sql = f"INSERT INTO {table} ({target}) " + select.format(values=", ".join(values))  # noqa: S608 - names from the models, values are parameters
             sql += f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
             cursor.execute(sql, params)
 
@@ -818,9 +848,9 @@ def rebuild_gaps(*, as_of: datetime | None = None, everything: bool = False) -> 
         existing = GapCount.objects.all()
         (existing.filter(start__gte=since) if since else existing).delete()
         cursor.execute(
-            f"INSERT INTO {table} (package_id, start, {names}) "  # noqa: S608 - names ours
-            f"SELECT package_id, {quarter}, {sums} FROM ({sql}) grouped "
-            f"GROUP BY package_id, {quarter}",
+            f"INSERT INTO {table} (package_id, ward_id, service_level, start, {names}) "  # noqa: S608 - names ours
+            f"SELECT package_id, gap_ward_id, gap_service_level, {quarter}, {sums} "
+            f"FROM ({sql}) grouped GROUP BY package_id, gap_ward_id, gap_service_level, {quarter}",
             params,
         )
         return max(cursor.rowcount, 0)
@@ -842,9 +872,14 @@ def _gaps_grouped(since: date | None):
     if since:
         offers = offers.filter(sent_at__gte=local_midnight(since))
     return (
-        offers.annotate(start=TruncDate("sent_at", tzinfo=LONDON))
+        offers.annotate(
+            start=TruncDate("sent_at", tzinfo=LONDON),
+            # Copied onto the gap rows; named, so the rebuild's outer SELECT can name them.
+            gap_ward_id=F("package__ward_id"),
+            gap_service_level=F("package__service_level"),
+        )
         .order_by()
-        .values("package_id", "start")
+        .values("package_id", "gap_ward_id", "gap_service_level", "start")
         .annotate(**counted)
     )
 
@@ -854,7 +889,14 @@ def recount_gaps(since: date | None = None) -> dict[tuple[date, int], dict[str, 
     out: dict[tuple[date, int], dict[str, int]] = {}
     for row in _gaps_grouped(since):
         key = (quarter_start(as_date(row.pop("start"))), row.pop("package_id"))
-        total = out.setdefault(key, dict.fromkeys(GapCount.COLUMNS, 0))
+        total = out.setdefault(
+            key,
+            {
+                "ward_id": row["gap_ward_id"],
+                "service_level": row["gap_service_level"],
+                **dict.fromkeys(GapCount.COLUMNS, 0),
+            },
+        )
         for name in GapCount.COLUMNS:
             total[name] += row[name]
     return out
@@ -866,9 +908,9 @@ def stored_gaps(since: date | None = None) -> dict[tuple[date, int], dict[str, i
     if since:
         rows = rows.filter(start__gte=since)
     out = {}
-    for row in rows.values("start", "package_id", *GapCount.COLUMNS):
+    for row in rows.values("start", "package_id", "ward_id", "service_level", *GapCount.COLUMNS):
         key = (row.pop("start"), row.pop("package_id"))
-        if any(row.values()):
+        if any(row[name] for name in GapCount.COLUMNS):
             out[key] = row
     return out
 

@@ -205,8 +205,10 @@ def insert_offers_and_emails(package_ids: list[int], sent_at: datetime) -> tuple
             JOIN rendered r ON r.package_id = n.package_id
             RETURNING id
         ), gaps AS (
-            INSERT INTO {GapCount._meta.db_table} (start, package_id, offers)
-            SELECT %s, package_id, count(*) FROM new GROUP BY package_id ORDER BY package_id
+            INSERT INTO {GapCount._meta.db_table} (start, package_id, ward_id, service_level, offers)
+            SELECT %s, n.package_id, p.ward_id, p.service_level, count(*)
+            FROM new n JOIN {Package._meta.db_table} p ON p.id = n.package_id
+            GROUP BY n.package_id, p.ward_id, p.service_level ORDER BY n.package_id
             ON CONFLICT (start, package_id)
             DO UPDATE SET offers = {GapCount._meta.db_table}.offers + excluded.offers
         )

@@ -784,14 +784,18 @@ class GapCount(models.Model):
     P12's automatic answers among them) in all and by reason, and those with an Offer Made, kept
     current in the same transaction as every write that moves one (`brokerage/counts.py`), so the
     quarter's gaps by district, ward or service level read one row per package offered instead of
-    every offer. The package got no Offer Made in the quarter when `made` is 0. Rebuilt from the
-    offers by `manage.py rebuild_kpi_summary`."""
+    every offer. The package's ward and service level are copied on when its row is made (the
+    package's, fixed once it is offered), so that read joins the wards alone, not the packages.
+    The package got no Offer Made in the quarter when `made` is 0. Rebuilt from the offers by
+    `manage.py rebuild_kpi_summary`."""
 
     REASON_COLUMNS = tuple(f"declined_{code}" for code in DeclineReason.values)
     COLUMNS = ("offers", "declined", "made", *REASON_COLUMNS)
 
     package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="+")
     start = models.DateField(help_text="The financial quarter's first day (Europe/London).")
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="+")  # the package's
+    service_level = models.CharField(max_length=40, choices=ServiceLevel.choices)  # the package's
     offers = models.IntegerField(default=0, db_default=0)
     declined = models.IntegerField(default=0, db_default=0)  # Unable to Accept, any reason
     made = models.IntegerField(default=0, db_default=0)  # Offer Made

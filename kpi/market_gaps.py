@@ -89,14 +89,15 @@ def parse_gap_query(quarter: str | None, by: str | None) -> tuple[Quarter, str]:
 def market_gaps(quarter: Quarter, by: str) -> list[GapRow]:
     """One row per district, ward or service level (`by`) with offers or packages offered in
     `quarter`, by label. One grouped read of the packages' kept gap counts for the quarter
-    (`GapCount`, issue 13): a row per package offered, never the offers."""
+    (`GapCount`, issue 13): a row per package offered, never the offers, joined to the wards
+    alone (each row carries its package's ward and service level)."""
     key = GAP_KEYS[by]
     label = ["ward__name"] if by == "ward" else []
     sums = {name: Sum(name) for name in ("offers", "declined", *GapCount.REASON_COLUMNS)}
     grouped = (
         GapCount.objects.filter(start=quarter.start_date, offers__gt=0)
         .order_by()
-        .values(f"package__{key}", *(f"package__{name}" for name in label))
+        .values(key, *label)
         .annotate(
             **sums,
             packages=Count("id"),
@@ -105,7 +106,7 @@ def market_gaps(quarter: Quarter, by: str) -> list[GapRow]:
     )
     rows: dict[str, GapRow] = {}
     for row in grouped:
-        gap = _row(rows, by, row[f"package__{key}"], row.get("package__ward__name"))
+        gap = _row(rows, by, row[key], row.get("ward__name"))
         gap.offers, gap.declined = row["offers"], row["declined"]
         gap.reasons = {code: row[f"declined_{code}"] for code in DeclineReason.values}
         gap.packages, gap.no_offer_made = row["packages"], row["no_offer_made"]
