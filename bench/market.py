@@ -23,7 +23,7 @@ def build(packages: int, offers: int, out=print) -> dict:
     from django.db import connection
 
     from brokerage import holdings
-    from brokerage.counts import rebuild
+    from brokerage.counts import rebuild, rebuild_gaps
     from providers.models import Branch, Provider
     from wards.models import Ward
 
@@ -132,9 +132,11 @@ def build(packages: int, offers: int, out=print) -> dict:
     built = time.perf_counter() - started
     started = time.perf_counter()
     rebuild(everything=True)
+    rebuild_gaps(everything=True)  # K12's market gaps
     holdings.rebuild()  # the hours each provider holds (L1, issue 10)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE brokerage_responsecount")
+        cursor.execute("ANALYZE brokerage_gapcount")
         cursor.execute("SELECT count(*) FROM brokerage_offer")
         (count,) = cursor.fetchone()
     rebuilt = time.perf_counter() - started

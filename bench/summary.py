@@ -40,7 +40,7 @@ def run() -> list[str]:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from brokerage.models import ResponseCount
+    from brokerage.models import GapCount, ResponseCount
     from core.models import PortalSettings
     from kpi.figures import dashboard
     from kpi.market_gaps import market_gaps
@@ -72,6 +72,7 @@ def run() -> list[str]:
     quarter_ms = best(lambda: market_summary(provider_rates(window)))
     bare_ms = best(bare)
     assert rows.median_hours is not None and any(r.median_hours is not None for r in rows)
+    assert market_gaps(quarter, "ward"), "K12's kept gaps are empty: the build must rebuild them"
     rolling = RateWindow.rolling(now)
     rolling_ms = best(lambda: market_summary(provider_rates(rolling, row_medians=False)))
     # A provider's own rolling 90 days with its median (my KPIs, the risk detail): its offers.
@@ -88,10 +89,11 @@ def run() -> list[str]:
     dashboard_ms = best(whole_dashboard, times=3)
     with CaptureQueriesContext(connection) as queries:
         whole_dashboard()
+    gap_rows = GapCount.objects.filter(start=quarter.start_date).count()
     print(
         f"K1 {quarter} ({len(rows):,} providers, K11 kept): {quarter_ms:.1f} ms (bare read of "
         f"the counts {bare_ms:.1f} ms); rolling 90 days {rolling_ms:.1f} ms (one provider's own "
-        f"with its median {own_ms:.1f} ms); K12 {quarter} by ward {gaps_ms:.1f} ms; dashboard "
+        f"with its median {own_ms:.1f} ms); K12 {quarter} by ward ({gap_rows:,} packages offered) {gaps_ms:.1f} ms; dashboard "
         f"(K12 included) {dashboard_ms:.0f} ms in {len(queries)} queries; {load()}"
     )
     return [
