@@ -57,9 +57,15 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, Expression, F, Func, IntegerField, Q, Value
 from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from providers.models import Provider
 
 from .models import (
     AnswerTimeCount,
+    ClosedQuarterChange,
     DeclineReason,
     GapCount,
     Offer,
@@ -358,6 +364,22 @@ def _write(delta: Moves) -> None:
                     .values_list("pk")
                 )
             keep_medians(stale)
+        note_closed_changes(
+            [key[1] for key in counted]
+            + [start for (_, start, *_), n in delta.times.items() if n]
+            + [start for _, start in stale]
+        )
+
+
+def note_closed_changes(days: Iterable[date], *, now: datetime | None = None) -> None:
+    """Record a change to each closed quarter (`first_open_quarter`) among the quarters of these
+    days (a count's start, a day or a week or a quarter's), in the writer's transaction: the
+    K1 and K11 figures `kpi.closed_quarters` keeps of them are then read again (K12's gaps are
+    not kept there). A quarter still open records nothing (the hot path: every answer)."""
+    first_open = first_open_quarter(now or timezone.now())
+    closed = sorted({s for s in map(quarter_start, map(as_date, days)) if s < first_open})
+    if closed:
+        ClosedQuarterChange.objects.bulk_create([ClosedQuarterChange(start=s) for s in closed])
 
 
 def _write_times(delta: dict[tuple, int]) -> None:
@@ -751,11 +773,15 @@ def stored(since: date | None = None) -> dict[Key, dict[str, int]]:
     return out
 
 
-def rebuild(*, as_of: datetime | None = None, everything: bool = False) -> tuple[date | None, int]:
+def rebuild(
+    *, as_of: datetime | None = None, everything: bool = False, note_change: bool = True
+) -> tuple[date | None, int]:
     """Recount the table from the offers in one transaction: the day rows with one INSERT ...
     SELECT over the offers, the week rows and the quarter rows each with one over the day rows. Every quarter with
     `everything`, else only those not closed at `as_of` (closed quarters never change). Returns
-    (the first day rebuilt, or None for all; the rows written)."""
+    (the first day rebuilt, or None for all; the rows written). A rebuild reaching a quarter
+    closed by the clock records a change to them all (`ClosedQuarterChange`), unless
+    `note_change` is False (a migration before that table's own)."""
     since = None if everything else first_open_quarter(as_of or datetime.now(LONDON))
     table = ResponseCount._meta.db_table
     q = connection.ops.quote_name
@@ -787,6 +813,8 @@ def rebuild(*, as_of: datetime | None = None, everything: bool = False) -> tuple
                 written += max(cursor.rowcount, 0)
             written += _rebuild_times(cursor, since)
         _rebuild_medians(since)
+        if note_change and (since is None or since < first_open_quarter(timezone.now())):
+            ClosedQuarterChange.objects.create(start=None)
     return since, written
 
 
@@ -962,3 +990,11 @@ def _grouped(since: date | None):
         .values("provider_id", "start")
         .annotate(**counts)
     )
+
+
+@receiver(post_save, sender=Provider, dispatch_uid="closed-quarter-provider-saved")
+def _provider_saved(sender, instance: Provider, created: bool, raw: bool = False, **kwargs) -> None:
+    """A provider's reference and name show beside its figures in every quarter: a change to one
+    is a change to the closed quarters kept (a new provider has no figures in them)."""
+    if not created and not raw:
+        ClosedQuarterChange.objects.create(start=None)

@@ -819,6 +819,23 @@ class GapCount(models.Model):
         return f"{self.package_id} {self.start}"
 
 
+class ClosedQuarterChange(models.Model):
+    """A write to the kept counts of a closed quarter (ended more than `counts.CLOSED_AFTER_DAYS`
+    before it), or to something every quarter's figures show (a provider's name, a rebuild): a
+    row each. Closed quarters almost never change (a challenge decided late, a rebuild), so their
+    rate rows are kept in memory by `kpi.closed_quarters` until a row here says otherwise (issue
+    13): one read of this small table, not of every provider's counts. Rows are only added, so
+    their number and newest id tell every change apart, whichever commits first."""
+
+    start = models.DateField(
+        null=True, blank=True, help_text="The quarter's first day; empty for every quarter."
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.start or 'every quarter'} changed {self.at:%Y-%m-%d %H:%M}"
+
+
 class AnswerTimeCount(models.Model):
     """K11 for the whole market (issue 13): how many answered offers K1 counts took each whole
     minute (to the nearest) from being sent to their first answer, per Europe/London day sent

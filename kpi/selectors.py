@@ -49,6 +49,7 @@ from core import gc
 from core.models import PortalSettings
 from providers.models import Role, User
 
+from . import closed_quarters
 from .models import ChallengeStatus
 from .quarters import LONDON, Quarter, local_midnight
 from .response_times import market_median_hours, median_hours
@@ -584,40 +585,54 @@ def rates_by_quarter(
 ) -> dict[str, RateRows]:
     """Provider rows for each quarter, from one read of the kept quarter counts (K8) with their
     kept median hours to answer (K11), narrowed to `provider_id`, and the market's median hours
-    from one small read of the kept answer times; or, given `offers`, one grouped query over them
-    and one more for their medians."""
+    from one small read of the kept answer times; every provider's rows of a closed quarter as
+    `closed_quarters` keeps them while nothing changed them (shared: read them, never change
+    them). Or, given `offers`, one grouped query over them and one more for their medians."""
     rules = rules or PortalSettings.load()
     if not quarters:
         return {}
-    out: dict[str, RateRows] = {str(q): RateRows() for q in quarters}
+    if offers is None and provider_id is None:
+        return closed_quarters.rows_by_quarter(
+            quarters, rules, lambda some: _kept_by_quarter(some, None, rules)
+        )
     if offers is None:
-        # 18,000 rows for the dashboard's six quarters: read as tuples, each quarter named once.
-        code = {q.start_date: str(q) for q in quarters}
-        rows = _fetch_rows(
-            _kept(Q(grain=ResponseCount.QUARTER, start__in=list(code)), provider_id)
-            .values("start", *NAMED)
-            .annotate(**_sums(rules, ResponseCount.QUARTER))
-        )
-        by_start = defaultdict(list)
-        for start, *values in rows:
-            by_start[code.get(start) or code[_as_date(start)]].append(values)
-        for quarter, values in by_start.items():
-            out[quarter] = _kept_rate_rows(values, rules)
-    else:
-        grouped = (
-            counted_offers(offers, rules=rules)
-            .filter(sent_at__gte=quarters[0].start_at, sent_at__lt=quarters[-1].end_at)
-            .annotate(start=TruncQuarter("sent_at", tzinfo=LONDON))
-            .order_by()
-            .values("start", *NAMED)
-            .annotate(**_aggregates())
-        )
-        for row in grouped:
-            quarter = str(Quarter.containing(_as_date(row.pop("start"))))
-            if row["offers"] or row["excluded"]:
-                out.setdefault(quarter, RateRows()).append(_rate_row(row, rules))
+        return _kept_by_quarter(quarters, provider_id, rules)
+    out: dict[str, RateRows] = {str(q): RateRows() for q in quarters}
+    grouped = (
+        counted_offers(offers, rules=rules)
+        .filter(sent_at__gte=quarters[0].start_at, sent_at__lt=quarters[-1].end_at)
+        .annotate(start=TruncQuarter("sent_at", tzinfo=LONDON))
+        .order_by()
+        .values("start", *NAMED)
+        .annotate(**_aggregates())
+    )
+    for row in grouped:
+        quarter = str(Quarter.containing(_as_date(row.pop("start"))))
+        if row["offers"] or row["excluded"]:
+            out.setdefault(quarter, RateRows()).append(_rate_row(row, rules))
     windows = [RateWindow.for_quarter(q) for q in quarters]
     return _with_median_hours(out, windows, offers, provider_id, rules)
+
+
+def _kept_by_quarter(
+    quarters: list[Quarter], provider_id: int | None, rules: PortalSettings
+) -> dict[str, RateRows]:
+    """`rates_by_quarter` from the kept counts: one read of the quarters' rows (18,000 for the
+    dashboard's six quarters, read as tuples, each quarter named once) and the medians."""
+    out: dict[str, RateRows] = {str(q): RateRows() for q in quarters}
+    code = {q.start_date: str(q) for q in quarters}
+    rows = _fetch_rows(
+        _kept(Q(grain=ResponseCount.QUARTER, start__in=list(code)), provider_id)
+        .values("start", *NAMED)
+        .annotate(**_sums(rules, ResponseCount.QUARTER))
+    )
+    by_start = defaultdict(list)
+    for start, *values in rows:
+        by_start[code.get(start) or code[_as_date(start)]].append(values)
+    for quarter, values in by_start.items():
+        out[quarter] = _kept_rate_rows(values, rules)
+    windows = [RateWindow.for_quarter(q) for q in quarters]
+    return _with_median_hours(out, windows, None, provider_id, rules)
 
 
 def _as_date(value):
