@@ -1,5 +1,6 @@
 from django import template
 
+from kpi.dashboard_selectors import BAND_TAGS
 from kpi.response_times import hours_words
 from kpi.selectors import pct as _pct
 from kpi.selectors import pct_threshold
@@ -28,9 +29,7 @@ def threshold(value):
 @register.filter
 def band_tag(band):
     """The GOV.UK tag colour for a risk band."""
-    return {"low": "govuk-tag--green", "medium": "govuk-tag--orange", "high": "govuk-tag--red"}.get(
-        band, "govuk-tag--grey"
-    )
+    return BAND_TAGS.get(band, "govuk-tag--grey")
 
 
 @register.filter

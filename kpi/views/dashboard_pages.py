@@ -15,6 +15,7 @@ from ..dashboard_selectors import (
     dashboard_charts,
     figure_rows,
     market_gaps_section,
+    matrix_rows,
     response_rates_rows,
 )
 from ..figures import dashboard
@@ -45,6 +46,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     context = {
         **data,
         "matrix": matrix,
+        "matrix_rows": matrix_rows(matrix),
         "charts": dashboard_charts(data),
         "gaps": market_gaps_section(quarter, by),
         "gaps_form": gaps_form,
