@@ -119,6 +119,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Sessions end after this much inactivity: each request pushes the expiry on.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
+# ... written at most once a minute when nothing in it changed (issue 13: not a write a page view).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Second factors (issue 14.6): council staff must sign in with one where PORTAL_REQUIRE_MFA is on

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -99,6 +101,24 @@ def test_activity_pushes_the_session_expiry_on(client, nina):
     client.get(reverse("home"))
 
     assert Session.objects.get().expire_date > soon + timedelta(minutes=20)
+
+
+def test_a_session_pushed_on_within_the_minute_is_not_written_again(client, nina):
+    """Issue 13: the idle expiry moves on at most once a minute (accounts.sessions), so a page
+    view is not a write of the session's row; its data changed, it is written at once."""
+    client.force_login(nina)
+    client.get(reverse("home"))
+    stored = Session.objects.get().expire_date
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("home")).status_code == 200
+    assert not [
+        q for q in queries.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]
+    ]
+    assert Session.objects.get().expire_date == stored
+    session = client.session
+    session["seen"] = "yes"
+    session.save()
+    assert Session.objects.get().get_decoded()["seen"] == "yes"
 
 
 @pytest.mark.parametrize("password", ["password123", "12345678901", "short"])
