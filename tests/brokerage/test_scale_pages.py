@@ -133,16 +133,17 @@ def list_pages(market, provider_a):
     }
 
 
-PINNED = {  # each with 3 of them the session's and user's reads and the session's save
-    "queue": 8,  # + the page, its offers' counts, one bounded count of the pager and the statuses
-    "queue by status": 8,
-    "branch inbox": 10,  # + settings, bounded counts, two pages, the user's branch and provider
-    "organisation inbox": 10,  # + branches to filter by, the user's provider
-    "council inbox": 8,
-    "branch history": 9,  # + the page, its bounded count, the user's branch and provider
-    "council history": 7,
-    "branch e-mails": 10,  # + the branch, the page, its bounded count, the user's branch, provider
-    "provider e-mails": 9,
+PINNED = {  # each with 2 of them the session's and user's reads (a session is
+    # written at most once a minute: accounts.sessions)
+    "queue": 5,  # + the page, its offers' counts, one bounded count of the pager and the statuses
+    "queue by status": 5,
+    "branch inbox": 7,  # + settings, bounded counts, two pages, the user's branch and provider
+    "organisation inbox": 7,  # + branches to filter by, the user's provider
+    "council inbox": 5,
+    "branch history": 6,  # + the page, its bounded count, the user's branch and provider
+    "council history": 4,
+    "branch e-mails": 7,  # + the branch, the page, its bounded count, the user's branch, provider
+    "provider e-mails": 6,
 }
 
 
