@@ -302,7 +302,10 @@ def _distribute_batch(
         ids = [pk for pk, _ in claimed]
         created, _ = insert_offers_and_emails(ids, as_of)
         offered = set(
-            Offer.objects.filter(package_id__in=ids).values_list("package_id", flat=True).distinct()
+            Offer.objects.filter(package_id__in=ids)
+            .order_by()  # DISTINCT on the package alone, not on the default ordering's columns too
+            .values_list("package_id", flat=True)
+            .distinct()
         )
         Package.objects.filter(pk__in=offered).update(
             status=PackageStatus.OFFERED, distributed_at=as_of, uncovered_at=None
