@@ -209,7 +209,7 @@ def test_an_offer_whose_provider_is_not_its_branchs_is_refused(queued_package, m
     key, (branch, provider) to the branch's (id, provider), holds it to its branch's provider."""
     from django.db import IntegrityError, connection, transaction
 
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError, match="offer_branch_provider_fk"), transaction.atomic():
         Offer.objects.create(
             package=queued_package,
             branch=market["a1"],
