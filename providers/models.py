@@ -130,7 +130,11 @@ class Branch(models.Model):
             ),
             # What an offer's one foreign key to its branch and provider refers to, on
             # PostgreSQL (brokerage migration 0025): an offer's provider is its branch's.
-            models.UniqueConstraint(fields=["id", "provider"], name="branch_with_provider"),
+            models.UniqueConstraint(
+                fields=["id", "provider"],
+                name="branch_with_provider",
+                violation_error_message="A branch belongs to one provider.",
+            ),
         ]
 
     def __str__(self) -> str:

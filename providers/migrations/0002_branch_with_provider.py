@@ -15,6 +15,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddConstraint(
             model_name='branch',
-            constraint=models.UniqueConstraint(fields=('id', 'provider'), name='branch_with_provider'),
+            constraint=models.UniqueConstraint(fields=('id', 'provider'), name='branch_with_provider', violation_error_message='A branch belongs to one provider.'),
         ),
     ]
