@@ -288,7 +288,7 @@ class Offer(models.Model):
     )
     # Denormalised from the branch so scoping and KPIs need no join; never changes. On PostgreSQL
     # one foreign key, (branch, provider) to the branch's (id, provider), checks both and holds it
-    # to the branch's provider (migration 0025): the fan-out makes one check fewer an offer.
+    # to the branch's provider (migration 0026): the fan-out makes one check fewer an offer.
     provider = models.ForeignKey(
         Provider, on_delete=models.PROTECT, related_name="offers", db_index=False
     )

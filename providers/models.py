@@ -129,7 +129,7 @@ class Branch(models.Model):
                 violation_error_message="This provider already has a branch with that reference.",
             ),
             # What an offer's one foreign key to its branch and provider refers to, on
-            # PostgreSQL (brokerage migration 0025): an offer's provider is its branch's.
+            # PostgreSQL (brokerage migration 0026): an offer's provider is its branch's.
             models.UniqueConstraint(
                 fields=["id", "provider"],
                 name="branch_with_provider",

@@ -37,7 +37,7 @@ def two_foreign_keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("brokerage", "0024_gap_counts"),
+        ("brokerage", "0025_closed_quarter_changes"),
         ("providers", "0002_branch_with_provider"),
     ]
 
