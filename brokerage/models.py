@@ -286,7 +286,9 @@ class Offer(models.Model):
     branch = models.ForeignKey(
         Branch, on_delete=models.PROTECT, related_name="offers", db_index=False
     )
-    # Denormalised from the branch so scoping and KPIs need no join; never changes.
+    # Denormalised from the branch so scoping and KPIs need no join; never changes. On PostgreSQL
+    # one foreign key, (branch, provider) to the branch's (id, provider), checks both and holds it
+    # to the branch's provider (migration 0026): the fan-out makes one check fewer an offer.
     provider = models.ForeignKey(
         Provider, on_delete=models.PROTECT, related_name="offers", db_index=False
     )

@@ -9,8 +9,9 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from threading import Lock
 
 from celery import current_app
 from django.contrib.contenttypes.models import ContentType
@@ -113,6 +114,13 @@ class Handoff:
     # Once the broker refused one chunk, the rest are left to the resend job rather than each
     # waiting on a dead broker (a large distribution has many chunks).
     broker_down: bool = False
+    # The distribution's workers (threads, each committing its own batches) count into one report.
+    lock: Lock = field(default_factory=Lock, repr=False, compare=False)
+
+    def add(self, *, handed: int = 0, waiting: int = 0) -> None:
+        with self.lock:
+            self.handed += handed
+            self.waiting += waiting
 
 
 _report: ContextVar[Handoff | None] = ContextVar("outbox_handoff_report", default=None)
@@ -161,10 +169,10 @@ def _hand_to_worker(chunk: list[int]) -> bool:
         else:
             Notification.objects.filter(pk__in=chunk).update(handed_at=timezone.now())
             if report is not None:
-                report.handed += len(chunk)
+                report.add(handed=len(chunk))
             return True
     if report is not None:
-        report.waiting += len(chunk)
+        report.add(waiting=len(chunk))
     return False
 
 

@@ -127,7 +127,14 @@ class Branch(models.Model):
                 fields=["provider", "ref"],
                 name="branch_ref_unique_per_provider",
                 violation_error_message="This provider already has a branch with that reference.",
-            )
+            ),
+            # What an offer's one foreign key to its branch and provider refers to, on
+            # PostgreSQL (brokerage migration 0026): an offer's provider is its branch's.
+            models.UniqueConstraint(
+                fields=["id", "provider"],
+                name="branch_with_provider",
+                violation_error_message="A branch belongs to one provider.",
+            ),
         ]
 
     def __str__(self) -> str:

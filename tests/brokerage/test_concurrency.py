@@ -7,9 +7,9 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from brokerage import services
+from brokerage import distribution, services
 from brokerage.distribution import distribute_packages
-from brokerage.models import Offer, PlacementResponse
+from brokerage.models import DistributionRun, Offer, Package, PlacementResponse
 from notifications.models import Notification
 from tests.factories import BranchFactory, CoverageFactory, PackageFactory, WardFactory
 
@@ -58,6 +58,66 @@ def test_two_workers_distributing_at_once_create_each_offer_and_email_once():
         {mail.outbox[i].to[0] + mail.outbox[i].subject for i in range(len(mail.outbox))}
     ) == len(mail.outbox)
     assert len(mail.outbox) == expected
+
+
+def test_P5_one_run_shares_its_batches_between_two_workers_and_offers_each_package_once(
+    monkeypatch,
+):
+    """Issue 13, goal 3: a run on PostgreSQL distributes its batches on WORKERS connections at
+    once; each package is offered once to each branch, the uncovered ones are listed in order,
+    and the run's row counts every batch."""
+    monkeypatch.setattr(distribution, "BATCH", 3)
+    ward, nobody_covers = WardFactory(), WardFactory()
+    for branch in [BranchFactory(), BranchFactory()]:
+        CoverageFactory(branch=branch, ward=ward)
+    for _ in range(20):
+        PackageFactory(ward=ward, status="queued")
+    uncovered = [PackageFactory(ward=nobody_covers, status="queued") for _ in range(4)]
+    workers, real = set(), distribution._distribute_batch
+
+    def noting_the_worker(*args):
+        workers.add(threading.get_ident())
+        return real(*args)
+
+    monkeypatch.setattr(distribution, "_distribute_batch", noting_the_worker)
+    result = distribute_packages(as_of=MONDAY_11)
+    assert len(workers) == distribution.WORKERS == 2
+    assert (result.packages, result.offers) == (20, 40)
+    assert result.uncovered == [package.reference for package in uncovered]
+    run = DistributionRun.objects.get(pk=result.run_id)
+    assert (run.state, run.packages, run.offers, run.uncovered) == ("finished", 20, 40, 4)
+    assert Offer.objects.values("package", "branch").distinct().count() == 40
+    assert Notification.objects.count() == 40
+
+
+def test_P5_a_worker_that_fails_stops_the_other_and_the_run_counts_what_was_committed(
+    monkeypatch,
+):
+    """Issue 14.5 with two workers: one batch fails; the other worker stops after its batch, the
+    run is marked interrupted with the batches that committed, and the rest stay queued."""
+    monkeypatch.setattr(distribution, "BATCH", 2)
+    ward = WardFactory()
+    CoverageFactory(branch=BranchFactory(), ward=ward)
+    for _ in range(12):
+        PackageFactory(ward=ward, status="queued")
+    calls, lock, real = [], threading.Lock(), distribution._distribute_batch
+
+    def third_fails(*args):
+        with lock:
+            calls.append(args)
+            if len(calls) == 3:
+                raise RuntimeError("worker lost")
+        return real(*args)
+
+    monkeypatch.setattr(distribution, "_distribute_batch", third_fails)
+    with pytest.raises(RuntimeError):
+        distribute_packages(as_of=MONDAY_11)
+    run = DistributionRun.objects.get()
+    offered = Package.objects.filter(status="offered").count()
+    assert run.state == "interrupted"
+    assert (run.packages, run.offers) == (offered, offered)
+    assert 2 <= offered <= 6  # the batches before the failure and the other worker's last one
+    assert Package.objects.filter(status="queued").count() == 12 - offered
 
 
 def test_twenty_navigators_pressing_award_at_once_award_exactly_one(django_user_model):

@@ -201,3 +201,20 @@ def test_offers_and_their_emails_are_written_in_one_statement(market, ward, make
     assert len(writes) == 1
     assert "INSERT INTO brokerage_offer" in writes[0] and "RETURNING" in writes[0]
     assert not [q for q in queries if 'FROM "brokerage_offer" INNER JOIN' in q["sql"]]
+
+
+@pytest.mark.postgres
+def test_an_offer_whose_provider_is_not_its_branchs_is_refused(queued_package, market):
+    """A1, issue 13 goal 3: an offer's provider scopes who may see it; on PostgreSQL one foreign
+    key, (branch, provider) to the branch's (id, provider), holds it to its branch's provider."""
+    from django.db import IntegrityError, connection, transaction
+
+    with pytest.raises(IntegrityError, match="offer_branch_provider_fk"), transaction.atomic():
+        Offer.objects.create(
+            package=queued_package,
+            branch=market["a1"],
+            provider=market["b1"].provider,
+            sent_at=MONDAY_11,
+            deadline=MONDAY_11 + timedelta(days=3),
+        )
+        connection.check_constraints()  # deferred, like Django's: checked now, not at commit

@@ -203,3 +203,46 @@ def test_an_anonymous_or_inactive_user_sees_no_emails(offer_mail, olivia):
     assert not Notification.objects.visible_to(AnonymousUser()).exists()
     olivia.is_active = False
     assert not Notification.objects.visible_to(olivia).exists()
+
+
+def _recorded(object_id: int, **whom) -> None:
+    """Record an e-mail about `object_id` to `whom` (branch, provider) and check its foreign keys
+    now."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        Notification.objects.create(
+            kind="trigger",
+            content_type=ContentType.objects.get_for_model(Notification),
+            object_id=object_id,
+            to_email="office@example.org",
+            subject="s",
+            body="b",
+            created_at=timezone.now(),
+            **whom,
+        )
+        connection.check_constraints()  # deferred, like Django's: checked now, not at commit
+
+
+@pytest.mark.postgres
+def test_an_email_to_a_branch_must_name_the_branchs_provider(branch_a1, provider_a, provider_b):
+    """A1, issue 13 goal 3: an e-mail is scoped by its provider; on PostgreSQL one foreign key,
+    (branch, provider) to the branch's (id, provider), holds it to its branch's provider."""
+    from django.db import IntegrityError
+
+    _recorded(1, branch=branch_a1, provider=provider_a)
+    with pytest.raises(IntegrityError, match="notification_branch_provider_fk"):
+        _recorded(2, branch=branch_a1, provider=provider_b)
+
+
+@pytest.mark.postgres
+def test_an_email_to_a_provider_alone_must_name_a_provider_that_exists(provider_a):
+    """Issue 13 goal 3: with no branch, `provider_without_branch` carries the provider to its
+    foreign key (an e-mail to a branch leaves it empty)."""
+    from django.db import IntegrityError
+
+    _recorded(1, provider=provider_a)
+    assert Notification.objects.get().provider_without_branch == provider_a.pk
+    with pytest.raises(IntegrityError, match="notification_provider_without_branch_fk"):
+        _recorded(2, provider_id=provider_a.pk + 1000)
