@@ -26,6 +26,11 @@ class BranchAdmin(admin.ModelAdmin):
     list_select_related = ("provider",)
     autocomplete_fields = ("provider",)
 
+    def get_readonly_fields(self, request, obj=None):
+        """A branch's provider is set when it is made: its offers and e-mails carry that provider
+        (A1 scopes by it), and on PostgreSQL a foreign key holds them to it (issue 13)."""
+        return ("provider",) if obj is not None else ()
+
 
 @admin.register(User)
 class PortalUserAdmin(UserAdmin):
