@@ -96,6 +96,11 @@ def dashboard_charts(data: dict) -> dict:
 BAND_TAGS = {"low": "govuk-tag--green", "medium": "govuk-tag--orange", "high": "govuk-tag--red"}
 
 
+def band_tag(band: str | None) -> str:
+    """The GOV.UK tag colour for a risk band (K2); grey with no band."""
+    return BAND_TAGS.get(band, "govuk-tag--grey")
+
+
 def matrix_rows(entries: Iterable[dict]) -> list[dict]:
     """The provider table's rows of one page, each with its link, its name and its cells made
     ready in one pass (issue 13: 50 providers by six quarters took the template most of the
@@ -119,7 +124,7 @@ def _matrix_cell(row: RateRow | None) -> SafeString:
         "no answers" if row.median_hours is None else f"answers in {hours_words(row.median_hours)}"
     )
     html = (
-        f'<strong class="govuk-tag {BAND_TAGS.get(row.band, "govuk-tag--grey")}">'
+        f'<strong class="govuk-tag {band_tag(row.band)}">'
         f"{escape(pct(row.rate))}</strong><br>"
         f'<span class="govuk-body-s kpi-nowrap">{escape(answers)}</span><br>'
         f'<span class="govuk-body-s">offers {escape(pct(row.offer_rate))}</span>'

@@ -1,6 +1,6 @@
 from django import template
 
-from kpi.dashboard_selectors import BAND_TAGS
+from kpi.dashboard_selectors import band_tag as _band_tag
 from kpi.response_times import hours_words
 from kpi.selectors import pct as _pct
 from kpi.selectors import pct_threshold
@@ -29,7 +29,7 @@ def threshold(value):
 @register.filter
 def band_tag(band):
     """The GOV.UK tag colour for a risk band."""
-    return BAND_TAGS.get(band, "govuk-tag--grey")
+    return _band_tag(band)
 
 
 @register.filter
