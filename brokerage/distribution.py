@@ -314,7 +314,10 @@ def _distribute_batch(
             claimed = list(
                 queued.filter(pk__gt=claims.after_pk)
                 .order_by("pk")
-                .select_for_update(skip_locked=True)
+                # A scheduled run passes over a package someone holds; a send-now of named
+                # packages waits for the holder (another run offering it), so when it returns
+                # the package is offered, by this run or by that one.
+                .select_for_update(skip_locked=package_ids is None)
                 .values_list("pk", "reference")[:BATCH]
             )
             if claimed:

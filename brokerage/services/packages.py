@@ -102,7 +102,15 @@ def package_send_now(
                 actor=actor,
                 queued_at=now,
             )
-    return distribute_packages(as_of=now, source="send_now", package_ids=[package.pk], actor=actor)
+    result = distribute_packages(
+        as_of=now, source="send_now", package_ids=[package.pk], actor=actor
+    )
+    if not result.packages:
+        # A scheduled run claimed it first and offered it: say what that run sent.
+        package.refresh_from_db(fields=["status", "distributed_at"])
+        if package.status == PackageStatus.OFFERED:
+            result.offers = package.offers.filter(sent_at=package.distributed_at).count()
+    return result
 
 
 @transaction.atomic

@@ -203,3 +203,47 @@ def test_L5_widening_to_two_wards_one_branch_covers_offers_it_once():
     distribute_packages(as_of=MONDAY_11)
     assert services.package_widen(actor=None, package=package, wards=[near, far]) == 1
     assert Offer.objects.filter(package=package, branch=both).count() == 1
+
+
+def test_P3_a_send_now_waits_for_a_run_holding_its_package_rather_than_passing_over_it():
+    """A scheduled run passes over a package someone holds (it is caught up later), but a
+    navigator's send-now names its package: it waits for the holder, so when it returns the
+    package has its offers (a worker's start-up catch-up once made a send-now offer nothing)."""
+    ward = WardFactory()
+    CoverageFactory(branch=BranchFactory(), ward=ward)
+    package = PackageFactory(ward=ward, status="queued")
+    held, release = threading.Event(), threading.Event()
+
+    def hold(i):
+        from django.db import transaction
+
+        with transaction.atomic():
+            Package.objects.select_for_update().get(pk=package.pk)
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=run_at_once, args=(1, hold))
+    holder.start()
+    assert held.wait(10)
+    threading.Timer(0.3, release.set).start()
+    result = distribute_packages(as_of=MONDAY_11, source="send_now", package_ids=[package.pk])
+    holder.join(10)
+    assert (result.packages, result.offers) == (1, 1)
+    assert Package.objects.get(pk=package.pk).status == "offered"
+
+
+def test_P3_a_send_now_beaten_by_the_scheduled_run_says_what_that_run_sent(monkeypatch, nina):
+    ward = WardFactory()
+    for _ in range(3):
+        CoverageFactory(branch=BranchFactory(), ward=ward)
+    package = PackageFactory(ward=ward, status="queued")
+    real = distribute_packages
+
+    def scheduled_run_first(**kwargs):
+        real(as_of=MONDAY_11)  # the 11:00 run claims it between the send-now's two steps
+        return real(**kwargs)
+
+    monkeypatch.setattr("brokerage.services.packages.distribute_packages", scheduled_run_first)
+    result = services.package_send_now(actor=nina, package=package)
+    assert (result.packages, result.offers) == (0, 3)
+    assert Offer.objects.filter(package=package).count() == 3
