@@ -61,6 +61,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from core import changes
 from providers.models import Provider
 
 from .models import (
@@ -344,6 +345,7 @@ def _write(delta: Moves) -> None:
     transaction (the quarters' rows locked by the counts' upsert or, where no count moved, by a
     SELECT ... FOR UPDATE, before their offers are read)."""
     with transaction.atomic():
+        changes.changed()  # the kept counts are written with set-based statements, no post_save
         counted = delta.changed_counts()
         _write_counts(counted)
         _write_gaps(delta.changed_gaps())

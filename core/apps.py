@@ -14,6 +14,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Audit trail and shared tools"
 
     def ready(self) -> None:
+        from . import changes
+
+        changes.connect()
         # Only for django_celery_beat's own post_migrate, so it runs once, after its tables exist.
         post_migrate.connect(
             _ensure_schedules,

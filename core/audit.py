@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 
+from . import changes
 from .models import AuditEvent
 
 
@@ -59,4 +60,6 @@ def audit_bulk(
         for pk in ids
     ]
     AuditEvent.objects.bulk_create(events, batch_size=1000)
+    if events:
+        changes.changed()  # bulk_create sends no post_save
     return len(events)

@@ -140,3 +140,12 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class FiguresVersion(models.Model):
+    """SQLite's home of `core.changes`' number (one row; PostgreSQL uses a sequence)."""
+
+    n = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"figures version {self.n}"

@@ -52,9 +52,12 @@ def pytest_collection_modifyitems(config, items):
 def _no_closed_quarter_kept():
     """Each test has a database of its own: no closed quarter's rows kept from another's (issue 13,
     `kpi.closed_quarters`; a rolled-back test can leave the record of changes as it found it)."""
+    from django.core.cache import cache
+
     from kpi import closed_quarters
 
     closed_quarters.forget()
+    cache.clear()  # nor a dashboard kept under a number a rolled-back test moved (core.changes)
 
 
 _SKIPPED_BROWSER_TESTS: list[str] = []

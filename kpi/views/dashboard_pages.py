@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
+from core import changes
 from core.csvio import csv_response
 from core.errors import InvalidInput
 
@@ -25,10 +31,28 @@ from ..selectors import response_rates_payload
 from .common import _period, council_kpi
 
 MATRIX_PAGE = 50
+KEEP_SECONDS = 300
 
 
 @council_kpi
 def dashboard_page(request: HttpRequest) -> HttpResponse:
+    """The page's body is worked out once and given again while nothing it reads has changed
+    (`core.changes`: every change moves the number in its key) and for at most KEEP_SECONDS of
+    the clock (its windows, "the last three months", "in force now", move with the clock), per
+    choice of quarter, grouping and page (issue 13, goal 2)."""
+    chosen = sorted((k, tuple(v)) for k, v in request.GET.lists())
+    slot = int(time.time() // KEEP_SECONDS)
+    key = f"kpi-dashboard:{changes.version()}:{slot}:{urlencode(chosen, doseq=True)}"
+    body = cache.get(key)
+    if body is None:
+        body = render_to_string(
+            "kpi/includes/dashboard_body.html", _dashboard_context(request), request=request
+        )
+        cache.set(key, body, KEEP_SECONDS)
+    return render(request, "kpi/dashboard.html", {"body": body})
+
+
+def _dashboard_context(request: HttpRequest) -> dict:
     data = dashboard()
     quarters = [f.quarter for f in data["figures"]]
     # K12: the quarter and grouping chosen, or the current quarter by district (also when the
@@ -43,7 +67,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     # A page of the provider table at a time (issue 13): thousands of providers nationally; the
     # CSV download has them all.
     matrix = Paginator(data["matrix"], MATRIX_PAGE).get_page(request.GET.get("page"))
-    context = {
+    return {
         **data,
         "matrix": matrix,
         "matrix_rows": matrix_rows(matrix),
@@ -51,7 +75,6 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "gaps": market_gaps_section(quarter, by),
         "gaps_form": gaps_form,
     }
-    return render(request, "kpi/dashboard.html", context)
 
 
 @council_kpi

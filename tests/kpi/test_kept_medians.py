@@ -197,8 +197,10 @@ def _grow(make_offer, n):
 # times, ...): pinned, and the same for 2 providers as for 12 (issue 13). The dashboard's K12
 # market gaps are one read of the kept gap counts (it was two of the offers). The dashboard and
 # the self-view read where the record of closed quarters' changes stands (kpi.closed_quarters).
+# The dashboard's are those of working its body out (a change moved core.changes' number each
+# time), with that number's read; given again, its body is three (tests/kpi/test_dashboard_kept.py).
 PAGES = {
-    "/kpi/dashboard/": ("carl", 14),
+    "/kpi/dashboard/": ("carl", 15),
     "/kpi/risk/": ("carl", 14),
     "/kpi/my/": ("olivia", 15),
 }

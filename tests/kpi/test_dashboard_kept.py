@@ -1,0 +1,127 @@
+"""Issue 13, goal 2: the contract-management dashboard (K8) is worked out once and given again
+while nothing it reads has changed (`core.changes`), for at most KEEP_SECONDS of the clock; any
+change (a count moved, a provider renamed, a setting changed, a change audited) is on the next
+look."""
+
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core import changes
+from core.audit import audit_bulk
+from core.models import PortalSettings
+from kpi.views import dashboard_pages
+from providers.models import Provider
+from tests.factories import BranchFactory, ProviderFactory
+
+from .conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def frozen():
+    with mock.patch("django.utils.timezone.now", return_value=at(2026, 8, 1, 12)):
+        yield
+
+
+@pytest.fixture
+def looking(client, carl, frozen):
+    client.force_login(carl)
+    PortalSettings.load()  # the settings' row made, as in any running portal
+    client.get("/kpi/dashboard/")  # its first look made the KPI settings' row too
+
+    def look(**params):
+        page = client.get("/kpi/dashboard/", params).content.decode()
+        return page[page.index("<main") : page.index("</main>")]  # not the page's own nonce
+
+    return look
+
+
+def test_given_again_it_reads_the_session_the_user_and_the_number_alone(looking, make_offer):
+    make_offer(
+        BranchFactory(provider=ProviderFactory(name="Kept Care")), at(2026, 5, 1, 11), "no_response"
+    )
+    first = looking()
+    with CaptureQueriesContext(connection) as again:
+        second = looking()
+    assert len(again) == 3, [q["sql"][:80] for q in again.captured_queries]
+    assert (
+        "core_figures" in again.captured_queries[-1]["sql"]
+        or "figures_version" in again.captured_queries[-1]["sql"]
+    )
+    assert second == first and "Kept Care" in second
+
+
+def test_a_new_offer_counted_is_on_the_next_look(looking, make_offer):
+    assert "Newly Counted Care" not in looking()
+    branch = BranchFactory(provider=ProviderFactory(name="Newly Counted Care"))
+    make_offer(branch, at(2026, 5, 1, 11), "no_response")
+    assert "Newly Counted Care" in looking()
+
+
+def test_a_provider_renamed_is_on_the_next_look(looking, make_offer):
+    provider = ProviderFactory(name="Old Name Care")
+    make_offer(BranchFactory(provider=provider), at(2026, 5, 1, 11), "offer_made")
+    assert "Old Name Care" in looking()
+    provider.name = "New Name Care"
+    provider.save()
+    page = looking()
+    assert "New Name Care" in page and "Old Name Care" not in page
+
+
+def test_a_setting_changed_is_on_the_next_look(looking):
+    assert "Target 95.0%" in looking()
+    rules = PortalSettings.load()
+    rules.response_rate_target = "0.90"
+    rules.save()
+    assert "Target 90.0%" in looking()
+
+
+def test_each_choice_of_page_quarter_and_grouping_is_kept_apart(looking, make_offer):
+    for i in range(55):
+        branch = BranchFactory(provider=ProviderFactory(name=f"Paged provider {i:03d}"))
+        make_offer(branch, at(2026, 5, 1, 11), "offer_made")
+    assert "Paged provider 054" not in looking()
+    assert "Paged provider 054" in looking(page=2)
+    assert "Paged provider 054" not in looking(page=1)
+
+
+def test_the_clock_moving_past_the_keep_works_it_out_again(looking):
+    looking()
+    later = dashboard_pages.time.time() + dashboard_pages.KEEP_SECONDS
+    with (
+        mock.patch.object(dashboard_pages.time, "time", return_value=later),
+        CaptureQueriesContext(connection) as worked_out,
+    ):
+        looking()
+    assert len(worked_out) > 3
+
+
+def test_a_change_moves_the_number_at_once_and_again_after_its_commit(
+    django_capture_on_commit_callbacks,
+):
+    """In the writer's transaction at each change (its own reads see it), and once more after
+    the commit (a reader in between may have kept the figures without it): one callback for the
+    transaction however many changes it makes."""
+    before = changes.version()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        ProviderFactory()
+        assert changes.version() > before
+        inside = changes.version()
+        audit_bulk(actor=None, action="test.bulk", model=Provider, ids=[1, 2])
+        assert changes.version() == inside + 1
+        at_commit = changes.version()
+    assert [c.__name__ for c in callbacks] == ["_move"]
+    assert changes.version() == at_commit + 1
+
+
+def test_sessions_and_sign_in_records_do_not_move_it(client, carl):
+    before = changes.version()
+    client.get("/")  # the session's row and the sign-in log are not what the figures read
+    from django.contrib.sessions.models import Session
+
+    Session.objects.create(session_key="x" * 32, session_data="", expire_date=at(2027, 1, 1))
+    assert changes.version() == before
