@@ -121,6 +121,16 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 # ... written at most once a minute when nothing in it changed (issue 13: not a write a page view).
 SESSION_ENGINE = "accounts.sessions"
+# Each process's own memory: the dashboard's worked-out bodies (about 150 KB each at national
+# scale), kept under core.changes' number, which lives in the database, so no process ever gives
+# one another process's change has put out of use. At most 100 (15 MB) a process.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "portal",
+        "OPTIONS": {"MAX_ENTRIES": 100},
+    }
+}
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Second factors (issue 14.6): council staff must sign in with one where PORTAL_REQUIRE_MFA is on
