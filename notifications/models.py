@@ -138,8 +138,16 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["content_type", "object_id", "kind"],
+                condition=~Q(kind="review_moved"),
                 name="one_notification_per_object_kind",
                 violation_error_message="This e-mail has already been recorded for this object.",
+            ),
+            # A review moves with its package to each new provider (L4): each is told once.
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "kind", "provider"],
+                condition=Q(kind="review_moved"),
+                name="one_review_moved_per_provider",
+                violation_error_message="This provider has already been told the review moved to it.",
             ),
             models.CheckConstraint(
                 condition=Q(branch__isnull=True) | Q(provider__isnull=False),

@@ -129,3 +129,38 @@ def test_L4_review_of_a_package_not_moved_stays_with_its_provider(rita, moving, 
     review.refresh_from_db()
     assert (review.provider_id, review.status) == (branch_a1.provider_id, "delegated")
     assert Review.objects.count() == 1
+
+
+def test_L4_a_review_moved_twice_is_sent_to_each_provider_it_moves_to(
+    nina, rita, moving, ward, branch_a1, branch_b1
+):
+    """A package that moves on again takes its open review with it each time, and each new
+    provider is told (the outbox's one e-mail per object and kind held the second back)."""
+    from tests.factories import BranchFactory, CoverageFactory, ProviderFactory
+
+    c1 = BranchFactory(provider=ProviderFactory(name="Cedar Care"), ref="C1")
+    CoverageFactory(branch=c1, ward=ward)
+    review = review_delegate(actor=rita, package=moving)
+
+    def move_to(branch, round_):
+        (batch,) = services.batches_create(actor=nina, package_ids=[moving.pk], reason="Moving")
+        services.batch_send(actor=nina, batch=batch)
+        offer = moving.offers.get(branch=branch, round=round_)
+        services.offer_respond(
+            actor=None,
+            offer=offer,
+            response="offer_made",
+            start_date=timezone.localdate() + timedelta(days=2),
+        )
+        award(actor=nina, package=moving, offer=offer)
+
+    move_to(branch_b1, 2)
+    move_to(c1, 3)
+    review.refresh_from_db()
+    assert review.provider_id == c1.provider_id
+    told = Notification.objects.filter(review=review, kind="review_moved").order_by("pk")
+    assert [(n.provider_id, n.branch_id) for n in told] == [
+        (branch_b1.provider_id, branch_b1.pk),
+        (c1.provider_id, c1.pk),
+    ]
+    assert c1.notification_email in told[1].to_email
