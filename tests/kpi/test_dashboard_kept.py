@@ -125,3 +125,45 @@ def test_sessions_and_sign_in_records_do_not_move_it(client, carl):
 
     Session.objects.create(session_key="x" * 32, session_data="", expire_date=at(2027, 1, 1))
     assert changes.version() == before
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_reader_during_the_writers_transaction_is_put_out_of_use_at_its_commit(
+    client, carl
+):
+    """A look between the writer's change and its commit works the page out without the change
+    and keeps it under the number the change moved; the commit moves the number again, so the
+    next look is worked out afresh and shows the change (two real connections)."""
+    import threading
+
+    from django.db import transaction
+
+    client.force_login(carl)
+    provider = ProviderFactory(name="Before Care")
+    client.get("/kpi/dashboard/")  # the settings' rows made, as in any running portal
+    changed, committed = threading.Event(), threading.Event()
+
+    def writer():
+        try:
+            with transaction.atomic():
+                Provider.objects.filter(pk=provider.pk).update(name="After Care")
+                changes.changed()
+                changed.set()
+                committed.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert changed.wait(10)
+    during = changes.version()
+    client.get("/kpi/dashboard/")  # worked out without the change, kept under `during`
+    with CaptureQueriesContext(connection) as kept:
+        client.get("/kpi/dashboard/")
+    committed.set()
+    thread.join(10)
+    assert len(kept) == 3 and changes.version() == during + 1
+    with CaptureQueriesContext(connection) as next_look:
+        client.get("/kpi/dashboard/")
+    assert len(next_look) > 3  # worked out afresh, with the change
