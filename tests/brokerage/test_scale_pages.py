@@ -133,17 +133,17 @@ def list_pages(market, provider_a):
     }
 
 
-PINNED = {  # each with 2 of them the session's and user's reads (a session is
-    # written at most once a minute: accounts.sessions)
+PINNED = {  # each with 2 of them the session's and user's reads, the user's with their provider
+    # and branch (accounts.backends; a session is written at most once a minute: accounts.sessions)
     "queue": 5,  # + the page, its offers' counts, one bounded count of the pager and the statuses
     "queue by status": 5,
-    "branch inbox": 7,  # + settings, bounded counts, two pages, the user's branch and provider
-    "organisation inbox": 7,  # + branches to filter by, the user's provider
+    "branch inbox": 5,  # + settings, bounded counts, two pages
+    "organisation inbox": 6,  # + branches to filter by
     "council inbox": 5,
-    "branch history": 6,  # + the page, its bounded count, the user's branch and provider
+    "branch history": 4,  # + the page, its bounded count
     "council history": 4,
-    "branch e-mails": 7,  # + the branch, the page, its bounded count, the user's branch, provider
-    "provider e-mails": 6,
+    "branch e-mails": 5,  # + the branch, the page, its bounded count
+    "provider e-mails": 5,
 }
 
 
