@@ -1,4 +1,4 @@
-"""Issue 13: a signed-in user is read with their provider and branch in one query
+"""Issue 13: a signed-in branch user's branch and provider are read in one query with them
 (`accounts.backends.ModelBackend`), and a session signed in with Django's own ModelBackend before
 that backend took its place still reads as signed in."""
 
@@ -15,16 +15,20 @@ from accounts.backends import DJANGO_MODEL_BACKEND, PATH
 pytestmark = pytest.mark.django_db
 
 
-def test_a_branch_user_comes_with_their_provider_and_branch(client, alice):
+def test_a_branch_user_comes_with_their_branch_and_provider_in_one_query(client, alice, carl):
     client.force_login(alice)
     request = client.get(reverse("home")).wsgi_request
-    request.user = None
     with CaptureQueriesContext(connection) as ctx:
         user = get_user(request)
+    assert len(ctx) == 2  # the user; the branch with its provider
+    with CaptureQueriesContext(connection) as ctx:
         names = (user.provider.name, user.branch.name)
-    assert user == alice and names == (alice.provider.name, alice.branch.name)
-    assert len([q for q in ctx.captured_queries if "providers_user" in q["sql"]]) == 1
-    assert not [q for q in ctx.captured_queries if 'FROM "providers_branch"' in q["sql"]]
+    assert user == alice and names == (alice.provider.name, alice.branch.name) and not len(ctx)
+    client.force_login(carl)  # the council's users have neither: the user's query alone
+    request = client.get(reverse("home")).wsgi_request
+    with CaptureQueriesContext(connection) as ctx:
+        assert get_user(request) == carl
+    assert len(ctx) == 1
 
 
 def test_a_session_signed_in_with_djangos_backend_stays_signed_in(client, alice):

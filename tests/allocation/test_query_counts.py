@@ -26,9 +26,9 @@ from tests.factories import (
 # session is written at most once a minute, accounts.sessions: no save among them.)
 SHORTLIST = 10
 CONFIRMATION = 12
-STANDING = 5  # issue 13: the user read with their provider and branch (accounts.backends)
+STANDING = 6  # issue 13: a branch user's branch read with its provider (accounts.backends)
 BATCH_PROGRESS = 6
-BATCH_BRANCH_VIEW = 5  # the same
+BATCH_BRANCH_VIEW = 6  # the same
 
 SIZES = [2, 20]
 

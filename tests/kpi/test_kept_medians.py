@@ -200,7 +200,7 @@ def _grow(make_offer, n):
 PAGES = {
     "/kpi/dashboard/": ("carl", 14),
     "/kpi/risk/": ("carl", 14),
-    "/kpi/my/": ("olivia", 14),  # issue 13: the user read with their provider (accounts.backends)
+    "/kpi/my/": ("olivia", 15),
 }
 
 
