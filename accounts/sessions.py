@@ -5,7 +5,7 @@ expiry is less than TOUCH_EVERY old is not written again unless its data changed
 end after SESSION_COOKIE_AGE of inactivity, give or take the minute.
 
 A session signed in with Django's own ModelBackend reads as signed in with `accounts.backends`'
-(which reads the user's provider and branch with them), so the change signed nobody out."""
+(which reads a branch user's branch and provider with them), so the change signed nobody out."""
 
 from __future__ import annotations
 

@@ -101,7 +101,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "providers.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # Django's ModelBackend, reading the user's provider and branch with them (issue 13).
+    # Django's ModelBackend, reading a branch user's branch and provider with them (issue 13).
     "accounts.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
