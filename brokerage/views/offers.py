@@ -37,7 +37,7 @@ from .common import (
     PAGE_SIZE,
     _mark_deadlines,
 )
-from .rows import HISTORY_ROW, OFFER_ROW, offer_rows, with_deadline_cells
+from .rows import HISTORY_ROW, OFFER_ROW, offer_table_rows
 
 # --- Providers: inbox, offer page, history ---------------------------------------------------
 
@@ -72,8 +72,15 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
     )
     waiting = _page(waiting_rows, counts["waiting"], request.GET.get("page"))
     answered = _page(answered_rows, counts["answered"], request.GET.get("answered_page"))
-    for page in (waiting, answered):
-        page.object_list = with_deadline_cells(offer_rows(page.object_list), now, warning)
+    columns = _columns(request.user)
+    for table, page in (("waiting", waiting), ("answered", answered)):
+        page.object_list = offer_table_rows(
+            page.object_list,
+            table=table,
+            show_branch=columns["show_branch"],
+            now=now,
+            warning=warning,
+        )
     # L4: a reallocation batch's offers are shown together too, one line per batch with its
     # offers waiting (one grouped query over the offers in batches alone, when there are any).
     batches = (
@@ -97,7 +104,7 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
             "branches": _branch_choices(request.user),
             "notifications_branch": request.user.branch,
             "batches": batches,
-            **_columns(request.user),
+            **columns,
         },
     )
 
@@ -192,7 +199,13 @@ def offer_history(request: HttpRequest) -> HttpResponse:
     # follows, and the count stops past COUNT_CAP ("More than 1,000 offers"); the CSV has them all.
     paginator = BoundedPaginator(filterset.qs, PAGE_SIZE, values=HISTORY_ROW)
     page = paginator.get_page(request.GET.get("page"))
-    page.object_list = offer_rows(page.object_list)
+    columns = _columns(request.user)
+    page.object_list = offer_table_rows(
+        page.object_list,
+        table="history",
+        show_branch=columns["show_branch"],
+        show_provider=columns["show_provider"],
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -204,7 +217,7 @@ def offer_history(request: HttpRequest) -> HttpResponse:
             "page": page,
             "branches": _branch_choices(request.user),
             "query": query.urlencode(),
-            **_columns(request.user),
+            **columns,
         },
     )
 

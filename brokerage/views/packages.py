@@ -37,7 +37,7 @@ from .common import (
     navigators_only,
     package_readers,
 )
-from .rows import PACKAGE_ROW, package_rows
+from .rows import PACKAGE_ROW, package_table_rows
 
 # --- Navigators: the package queue, create and edit ----------------------------------------------
 
@@ -58,7 +58,7 @@ def package_list(request: HttpRequest) -> HttpResponse:
     paginator = BoundedPaginator(filterset.qs, PAGE_SIZE, values=PACKAGE_ROW)
     paginator.count = counts["shown"]
     page = paginator.get_page(request.GET.get("page"))
-    page.object_list = package_rows(with_offer_counts(page.object_list))
+    page.object_list = package_table_rows(with_offer_counts(page.object_list))
     status_counts = [(s.value, s.label, shown_count(counts[s.value])) for s in PackageStatus]
     return render(
         request,

@@ -133,17 +133,18 @@ def list_pages(market, provider_a):
     }
 
 
-PINNED = {  # each with 2 of them the session's and user's reads (a session is
-    # written at most once a minute: accounts.sessions)
+PINNED = {  # each with 2 of them the session's and user's reads, and a branch user's branch
+    # with its provider (accounts.backends; a session is written at most once a minute:
+    # accounts.sessions)
     "queue": 5,  # + the page, its offers' counts, one bounded count of the pager and the statuses
     "queue by status": 5,
-    "branch inbox": 7,  # + settings, bounded counts, two pages, the user's branch and provider
+    "branch inbox": 6,  # + settings, bounded counts, two pages
     "organisation inbox": 7,  # + branches to filter by, the user's provider
     "council inbox": 5,
-    "branch history": 6,  # + the page, its bounded count, the user's branch and provider
+    "branch history": 5,  # + the page, its bounded count
     "council history": 4,
-    "branch e-mails": 7,  # + the branch, the page, its bounded count, the user's branch, provider
-    "provider e-mails": 6,
+    "branch e-mails": 6,  # + the branch, the page, its bounded count
+    "provider e-mails": 6,  # + the user's provider, ...
 }
 
 
