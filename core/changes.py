@@ -64,7 +64,9 @@ def _move() -> None:
 
 def _on_save_or_delete(sender, **kwargs) -> None:
     meta = sender._meta
-    if meta.app_label in APPS and not kwargs.get("raw"):
+    # A migration's historical models (module "__fake__") may save before the number exists;
+    # no process keeps a page across a migration.
+    if meta.app_label in APPS and not kwargs.get("raw") and sender.__module__ != "__fake__":
         changed()
 
 
