@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core import runlock
+from core import changes, runlock
 from core.audit import audit_bulk, audit_record
 from core.models import PortalSettings
 from notifications.models import Notification, NotificationKind, NotificationState
@@ -336,9 +336,10 @@ def _distribute_batch(
             status=PackageStatus.OFFERED, distributed_at=as_of, uncovered_at=None
         )
         uncovered_ids = [pk for pk in ids if pk not in offered]
-        Package.objects.filter(pk__in=uncovered_ids, uncovered_at__isnull=True).update(
+        if Package.objects.filter(pk__in=uncovered_ids, uncovered_at__isnull=True).update(
             uncovered_at=as_of
-        )
+        ):
+            changes.changed()  # the queue's counts of uncovered packages (an UPDATE: no post_save)
         audit_bulk(
             actor=actor,
             action="package.offered",

@@ -19,8 +19,15 @@ writers do not queue on it); on SQLite (one writer at a time anyway) a one-row t
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
+
+T = TypeVar("T")
 
 SEQUENCE = "core_figures_version"
 # The portal's own apps: what the figures read. Sessions, sign-in attempts, the beat schedule's
@@ -39,6 +46,19 @@ def version() -> int:
         else:
             cursor.execute("SELECT COALESCE(MAX(n), 0) FROM core_figuresversion")
         return int(cursor.fetchone()[0])
+
+
+def kept(name: str, work: Callable[[], T], seconds: int) -> T:
+    """`work()`'s result (never None), worked out once and given again from the cache while the
+    number stands and for at most `seconds` of the clock, whichever ends first: for figures
+    every reader shares, whose cost then falls once a change rather than once a view. `name`
+    must say everything the result depends on besides the data (the reader's scope, the query)."""
+    key = f"{name}:{version()}:{int(time.time() // seconds)}"
+    result = cache.get(key)
+    if result is None:
+        result = work()
+        cache.set(key, result, seconds)
+    return result
 
 
 def changed() -> None:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import changes
 from core.audit import audit_bulk, audit_record
 from providers.models import User
 
@@ -145,7 +146,10 @@ def batch_send(*, actor: User | None, batch: ReallocationBatch, now: datetime | 
         exclude_provider_id=batch.from_provider_id,
     )
     offered = set(Offer.objects.filter(batch=batch).values_list("package_id", flat=True))
-    Package.objects.filter(pk__in=[pk for pk in ids if pk not in offered]).update(uncovered_at=now)
+    if Package.objects.filter(pk__in=[pk for pk in ids if pk not in offered]).update(
+        uncovered_at=now
+    ):
+        changes.changed()  # the queue's counts of uncovered packages (an UPDATE: no post_save)
     branch_ids = sorted(set(Offer.objects.filter(batch=batch).values_list("branch_id", flat=True)))
     BatchBranch.objects.bulk_create(
         [BatchBranch(batch=batch, branch_id=pk) for pk in branch_ids], ignore_conflicts=True

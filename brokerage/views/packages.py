@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core import changes
 from core.errors import PAGE_ERRORS, add_domain_error, page_refusal
 from core.paging import BoundedPaginator, bounded_counts, shown_count
 
@@ -41,6 +42,10 @@ from .rows import PACKAGE_ROW, package_table_rows
 
 # --- Navigators: the package queue, create and edit ----------------------------------------------
 
+# How long the queue's status counts may be given again while nothing changes (a package's
+# status moves with a change, which works them out again at once).
+STATUS_COUNTS_SECONDS = 60
+
 
 @package_readers
 def package_list(request: HttpRequest) -> HttpResponse:
@@ -50,13 +55,25 @@ def package_list(request: HttpRequest) -> HttpResponse:
     # Paginate first, then count offers for the page's packages only (issue 13): annotating every
     # package before paginating grouped the whole offers table on each view. The page reads one row
     # more than it shows; the pager and the status links count at most COUNT_CAP + 1 packages each.
-    counts = bounded_counts(
-        {"shown": filterset.qs}
-        | {s.value: visible.filter(status=s) for s in PackageStatus}
-        | {"uncovered": visible.filter(status=PackageStatus.QUEUED, uncovered_at__isnull=False)}
-    )
+    # The status links' counts are the same for every council user (they see every package):
+    # worked out once a change (`core.changes.kept`), not once a view. The list's own count, which
+    # follows the filters, is asked with them when they are worked out, else on its own.
+    shown = {}
+
+    def worked_out() -> dict[str, int]:
+        statuses = {s.value: visible.filter(status=s) for s in PackageStatus}
+        uncovered = visible.filter(status=PackageStatus.QUEUED, uncovered_at__isnull=False)
+        counts = bounded_counts({"shown": filterset.qs, "uncovered": uncovered} | statuses)
+        shown["count"] = counts.pop("shown")
+        return counts
+
+    if request.user.is_council:
+        counts = changes.kept("package-status-counts", worked_out, STATUS_COUNTS_SECONDS)
+    else:
+        counts = worked_out()
     paginator = BoundedPaginator(filterset.qs, PAGE_SIZE, values=PACKAGE_ROW)
-    paginator.count = counts["shown"]
+    if shown:
+        paginator.count = shown["count"]
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = package_table_rows(with_offer_counts(page.object_list))
     status_counts = [(s.value, s.label, shown_count(counts[s.value])) for s in PackageStatus]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
@@ -41,14 +39,13 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     the clock (its windows, "the last three months", "in force now", move with the clock), per
     choice of quarter, grouping and page (issue 13, goal 2)."""
     chosen = sorted((k, tuple(v)) for k, v in request.GET.lists())
-    slot = int(time.time() // KEEP_SECONDS)
-    key = f"kpi-dashboard:{changes.version()}:{slot}:{urlencode(chosen, doseq=True)}"
-    body = cache.get(key)
-    if body is None:
-        body = render_to_string(
+    body = changes.kept(
+        f"kpi-dashboard:{urlencode(chosen, doseq=True)}",
+        lambda: render_to_string(
             "kpi/includes/dashboard_body.html", _dashboard_context(request), request=request
-        )
-        cache.set(key, body, KEEP_SECONDS)
+        ),
+        KEEP_SECONDS,
+    )
     return render(request, "kpi/dashboard.html", {"body": body})
 
 

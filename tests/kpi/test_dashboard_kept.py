@@ -91,9 +91,9 @@ def test_each_choice_of_page_quarter_and_grouping_is_kept_apart(looking, make_of
 
 def test_the_clock_moving_past_the_keep_works_it_out_again(looking):
     looking()
-    later = dashboard_pages.time.time() + dashboard_pages.KEEP_SECONDS
+    later = changes.time.time() + dashboard_pages.KEEP_SECONDS
     with (
-        mock.patch.object(dashboard_pages.time, "time", return_value=later),
+        mock.patch.object(changes.time, "time", return_value=later),
         CaptureQueriesContext(connection) as worked_out,
     ):
         looking()
