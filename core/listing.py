@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from html import escape
 
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.safestring import SafeData, SafeString
 
 _SENTINEL = 987_654_321  # an id for reverse(); its digits are cut out of the path it gives
 
@@ -48,3 +50,23 @@ def day_labels(fmt: str = "j M Y") -> Callable[[date | datetime | None], str]:
         return done[day]
 
     return label
+
+
+def escaped(value) -> SafeString:
+    """`conditional_escape(value)`: markup already safe as it is, anything else through
+    `html.escape` (as Django's `escape` does), without the lazy-string wrapper Django's goes
+    through on every call."""
+    if isinstance(value, SafeData):
+        return value
+    if hasattr(value, "__html__"):
+        return SafeString(value.__html__())
+    return SafeString(escape(str(value)))
+
+
+def row_html(template: str, *values) -> SafeString:
+    """`format_html(template, *values)` for a list's rows: each value escaped as `escaped` does
+    and put in by `str.format`. Django's checks every value for a lazy string twice (its own
+    wrapper's and `conditional_escape`'s), half a row's time on a row of a dozen values."""
+    return SafeString(
+        template.format(*[v if isinstance(v, SafeData) else escaped(v) for v in values])
+    )

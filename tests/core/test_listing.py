@@ -28,3 +28,38 @@ def test_day_labels_read_as_the_date_filter_does_in_london_time():
         assert label(day) == template.render(Context({"d": day}))
     assert label(late_summer_evening) == "2 Jun 2026"
     assert label(None) == ""
+
+
+class _Markup:
+    """Something with its own markup (`__html__`), as a form's bound field has."""
+
+    def __html__(self) -> str:
+        return "<b>bold</b>"
+
+
+def test_row_html_writes_and_escapes_as_format_html_does():
+    from decimal import Decimal
+
+    from django.utils.html import conditional_escape, format_html
+    from django.utils.safestring import SafeString, mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from core.listing import escaped, row_html
+
+    values = (
+        "<script>alert('x') & \"y\"</script>",
+        mark_safe("<strong>kept</strong>"),
+        42,
+        Decimal("7.50"),
+        None,
+        gettext_lazy("Urgent & <soon>"),
+        _Markup(),
+        "",
+    )
+    template = "<td>{}</td>" * len(values)
+    made = row_html(template, *values)
+    assert made == format_html(template, *values) and isinstance(made, SafeString)
+    assert "&lt;script&gt;alert(&#x27;x&#x27;) &amp; &quot;y&quot;" in made
+    for value in values:
+        assert escaped(value) == conditional_escape(value)
+        assert isinstance(escaped(value), SafeString)
