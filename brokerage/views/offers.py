@@ -37,7 +37,13 @@ from .common import (
     PAGE_SIZE,
     _mark_deadlines,
 )
-from .rows import HISTORY_ROW, OFFER_ROW, offer_table_rows
+from .rows import (
+    HISTORY_ROW,
+    OFFER_ROW,
+    answered_table_rows,
+    history_table_rows,
+    waiting_table_rows,
+)
 
 # --- Providers: inbox, offer page, history ---------------------------------------------------
 
@@ -73,13 +79,9 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
     waiting = _page(waiting_rows, counts["waiting"], request.GET.get("page"))
     answered = _page(answered_rows, counts["answered"], request.GET.get("answered_page"))
     columns = _columns(request.user)
-    for table, page in (("waiting", waiting), ("answered", answered)):
-        page.object_list = offer_table_rows(
-            page.object_list,
-            table=table,
-            show_branch=columns["show_branch"],
-            now=now,
-            warning=warning,
+    for rows, page in ((waiting_table_rows, waiting), (answered_table_rows, answered)):
+        page.object_list = rows(
+            page.object_list, show_branch=columns["show_branch"], now=now, warning=warning
         )
     # L4: a reallocation batch's offers are shown together too, one line per batch with its
     # offers waiting (one grouped query over the offers in batches alone, when there are any).
@@ -200,9 +202,8 @@ def offer_history(request: HttpRequest) -> HttpResponse:
     paginator = BoundedPaginator(filterset.qs, PAGE_SIZE, values=HISTORY_ROW)
     page = paginator.get_page(request.GET.get("page"))
     columns = _columns(request.user)
-    page.object_list = offer_table_rows(
+    page.object_list = history_table_rows(
         page.object_list,
-        table="history",
         show_branch=columns["show_branch"],
         show_provider=columns["show_provider"],
     )

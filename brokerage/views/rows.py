@@ -9,7 +9,7 @@ day is formatted once, a tag is made once per choice (`brokerage_tags`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import cache, lru_cache
 
@@ -114,94 +114,162 @@ PASSED = mark_safe("Deadline passed; waiting for the council's decision")  # noq
 NOTHING = mark_safe("")  # noqa: S308 - an empty cell part, passed through as it is
 
 
-def offer_table_rows(
+def waiting_table_rows(
+    offers: Iterable[dict], *, show_branch: bool, now: datetime, warning: int
+) -> list[SafeString]:
+    """The inbox's offers waiting for an answer (values of `OFFER_ROW`), each as its table row
+    (`<tr>`): the offer's link, its deadline with the time left at `now` ("Deadline soon" under
+    `warning` seconds), its place and its hours a week; the branch column only with
+    `show_branch`. One `format_html` a row, which escapes every value."""
+    esc, language = _escaped_once(), translation.get_language()
+    return [
+        format_html(
+            WAITING_TR,
+            *link,
+            batch,
+            deadline,
+            ward,
+            district,
+            level,
+            esc(_hours_a_week(o["package__hours_per_week"], language)),
+            branch,
+        )
+        for o, link, batch, deadline, ward, district, level, branch, _ in _inbox_cells(
+            offers, show_branch=show_branch, now=now, warning=warning, esc=esc, day=day_labels()
+        )
+    ]
+
+
+def answered_table_rows(
+    offers: Iterable[dict], *, show_branch: bool, now: datetime, warning: int
+) -> list[SafeString]:
+    """The inbox's answered offers not yet awarded (values of `OFFER_ROW`), each as its table row
+    (`<tr>`): as `waiting_table_rows`, with the answer, the start offered and the outcome in place
+    of the hours, and the deadline only while it can still be answered (else that the council
+    decides). One `format_html` a row, which escapes every value."""
+    day = day_labels()
+    rows = []
+    for o, link, batch, deadline, ward, district, level, branch, answerable in _inbox_cells(
+        offers, show_branch=show_branch, now=now, warning=warning, esc=_escaped_once(), day=day
+    ):
+        start = day(o["offered_start_date"])
+        rows.append(
+            format_html(
+                ANSWERED_TR,
+                *link,
+                batch,
+                ward,
+                district,
+                level,
+                branch,
+                tag_of(RESPONSE_TAGS, o["placement_response"]),
+                format_html(START, start) if start else NOTHING,
+                tag_of(OUTCOME_TAGS, o["outcome"]),
+                deadline if answerable else PASSED,
+            )
+        )
+    return rows
+
+
+def history_table_rows(
+    offers: Iterable[dict], *, show_branch: bool, show_provider: bool = False
+) -> list[SafeString]:
+    """Each offer of the history (values of `HISTORY_ROW`) as its table row (`<tr>`): the
+    package's link, its place, service level and hours, the day it was sent, the answer with the
+    start offered or the reason beneath, and the outcome; the branch column only with
+    `show_branch`, the provider beneath the branch with `show_provider` too (the council's).
+    One `format_html` a row, which escapes every value."""
+    day, esc = day_labels(), _escaped_once()
+    rows = []
+    for o, link, ward, district, level, branch in _offer_cells(
+        offers, show_branch=show_branch, show_provider=show_provider, esc=esc
+    ):
+        if o["placement_response"] == "offer_made":
+            beneath = format_html(START, day(o["offered_start_date"]))
+        else:
+            reason = _label(REASONS, o["reason"])
+            beneath = format_html(BENEATH, reason) if reason else NOTHING
+        rows.append(
+            format_html(
+                HISTORY_TR,
+                *link,
+                ward,
+                esc(o["package__ward__code"]),
+                district,
+                level,
+                esc(_hours(o["package__hours_per_week"])),
+                branch,
+                esc(day(o["sent_at"])),
+                tag_of(RESPONSE_TAGS, o["placement_response"]),
+                beneath,
+                tag_of(OUTCOME_TAGS, o["outcome"]),
+            )
+        )
+    return rows
+
+
+def _offer_cells(
     offers: Iterable[dict],
     *,
-    table: str,
     show_branch: bool,
-    show_provider: bool = False,
-    now: datetime | None = None,
-    warning: int = 0,
-) -> list[SafeString]:
-    """Each offer (values of `OFFER_ROW` or `HISTORY_ROW`) as its table row (`<tr>`), as the
-    templates wrote them cell by cell: `table` is "waiting" or "answered" (the inbox's two
-    tables, each deadline with the time left at `now` and "Deadline soon" under `warning`
-    seconds) or "history". One `format_html` a row, which escapes every value; the branch column
-    only with `show_branch`, and the provider beneath the branch (the history's) with
-    `show_provider` too."""
-    offer_link, batch_link = link_for("brokerage:offer"), link_for("brokerage:batch")
-    day, zone = day_labels(), timezone.get_current_timezone()
-    language, esc = translation.get_language(), _escaped_once()
+    show_provider: bool,
+    esc: Callable[[object], SafeString],
+) -> Iterator[tuple]:
+    """Each offer with what every offer table shows of it alike, escaped: (the offer, its link's
+    values (url, reference, the Urgent tag or ''), its ward's name, its postcode district, its
+    service level, its branch cell: '' without `show_branch`, the provider beneath with
+    `show_provider`). The link's route is reversed, and each branch cell made, once a list."""
+    offer_link = link_for("brokerage:offer")
     branch_cell = cache(_branch_cell) if show_branch else lambda *_: NOTHING
-    rows = []
     for o in offers:
-        reference = o["package__reference"]
-        url, urgent = offer_link(o["id"]), URGENT if o["urgent"] else NOTHING
-        level = esc(_label(SERVICE_LEVELS, o["package__service_level"]))
-        response = tag_of(RESPONSE_TAGS, o["placement_response"])
-        if table == "history":
-            if o["placement_response"] == "offer_made":
-                beneath = format_html(START, day(o["offered_start_date"]))
-            else:
-                reason = _label(REASONS, o["reason"])
-                beneath = format_html(BENEATH, reason) if reason else NOTHING
-            rows.append(
-                format_html(
-                    HISTORY_TR,
-                    url,
-                    reference,
-                    urgent,
-                    esc(o["package__ward__name"]),
-                    esc(o["package__ward__code"]),
-                    esc(district_of(o["package__postcode"])),
-                    level,
-                    esc(_hours(o["package__hours_per_week"])),
-                    branch_cell(o["branch__name"], o.get("provider__name", ""), show_provider),
-                    esc(day(o["sent_at"])),
-                    response,
-                    beneath,
-                    tag_of(OUTCOME_TAGS, o["outcome"]),
-                )
-            )
-            continue
-        batch = (
-            format_html(BATCH, batch_link(o["batch_id"]), o["batch_id"], reference)
-            if o["batch_id"]
-            else NOTHING
+        yield (
+            o,
+            (offer_link(o["id"]), o["package__reference"], URGENT if o["urgent"] else NOTHING),
+            esc(o["package__ward__name"]),
+            esc(district_of(o["package__postcode"])),
+            esc(_label(SERVICE_LEVELS, o["package__service_level"])),
+            branch_cell(o["branch__name"], o.get("provider__name", ""), show_provider),
         )
+
+
+def _inbox_cells(
+    offers: Iterable[dict],
+    *,
+    show_branch: bool,
+    now: datetime,
+    warning: int,
+    esc: Callable[[object], SafeString],
+    day: Callable[[object], str],
+) -> Iterator[tuple]:
+    """Each offer with what both inbox tables show of it alike: (the offer, its link's values as
+    `_offer_cells` gives them, its batch's link or '', the deadline with the time left at `now` and
+    "Deadline soon" under `warning` seconds, the ward, district and service level, the branch cell,
+    whether it can still be answered: open, its deadline ahead). Flat, as the rows take them: a
+    tuple less to make a row."""
+    batch_link, zone = link_for("brokerage:batch"), timezone.get_current_timezone()
+    for o, link, ward, district, level, branch in _offer_cells(
+        offers, show_branch=show_branch, show_provider=False, esc=esc
+    ):
+        batch = o["batch_id"]
         remaining = (o["deadline"] - now).total_seconds()
         is_open = o["outcome"] == "open"
-        deadline = deadline_html(
-            o["deadline"].astimezone(zone),
-            is_open=is_open,
-            left=time_left(o["deadline"], now),
-            soon=0 < remaining < warning,
-            day=day,
+        yield (
+            o,
+            link,
+            format_html(BATCH, batch_link(batch), batch, link[1]) if batch else NOTHING,
+            deadline_html(
+                o["deadline"].astimezone(zone),
+                is_open=is_open,
+                left=time_left(o["deadline"], now),
+                soon=0 < remaining < warning,
+                day=day,
+            ),
+            ward,
+            district,
+            level,
+            branch,
+            is_open and remaining > 0,
         )
-        place = (esc(o["package__ward__name"]), esc(district_of(o["package__postcode"])), level)
-        branch = branch_cell(o["branch__name"], "", False)
-        if table == "waiting":
-            hours = esc(_hours_a_week(o["package__hours_per_week"], language))
-            rows.append(format_html(WAITING_TR, url, reference, urgent, batch, deadline, *place,
-                                    hours, branch))  # fmt: skip
-        else:
-            start = day(o["offered_start_date"])
-            rows.append(
-                format_html(
-                    ANSWERED_TR,
-                    url,
-                    reference,
-                    urgent,
-                    batch,
-                    *place,
-                    branch,
-                    response,
-                    format_html(START, start) if start else NOTHING,
-                    tag_of(OUTCOME_TAGS, o["outcome"]),
-                    deadline if is_open and remaining > 0 else PASSED,
-                )
-            )
-    return rows
 
 
 def _branch_cell(branch: str, provider: str, show_provider: bool) -> SafeString:

@@ -10,7 +10,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from brokerage.views.rows import offer_table_rows, package_table_rows
+from brokerage.views.rows import (
+    answered_table_rows,
+    history_table_rows,
+    package_table_rows,
+    waiting_table_rows,
+)
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -86,9 +91,9 @@ def test_a_package_row_without_offers_urgency_or_a_gap():
     assert 'numeric">–</td>' in row and "govuk-tag--grey" in row
 
 
-@pytest.mark.parametrize("table", ["waiting", "answered"])
-def test_an_inbox_row_escapes_its_values_and_links_the_offer_and_its_batch(table):
-    [row] = offer_table_rows([offer()], table=table, show_branch=True, now=NOW, warning=6 * 3600)
+@pytest.mark.parametrize("rows", [waiting_table_rows, answered_table_rows])
+def test_an_inbox_row_escapes_its_values_and_links_the_offer_and_its_batch(rows):
+    [row] = rows([offer()], show_branch=True, now=NOW, warning=6 * 3600)
     assert "<script>" not in row and "<b>" not in row
     assert row.count(ESCAPED) == 4  # the reference twice (link, batch), the ward, the branch
     assert (
@@ -108,7 +113,7 @@ def test_an_inbox_row_escapes_its_values_and_links_the_offer_and_its_batch(table
 
 
 def test_the_waiting_row_is_the_templates_markup():
-    [row] = offer_table_rows(
+    [row] = waiting_table_rows(
         [
             offer(
                 urgent=False,
@@ -118,7 +123,6 @@ def test_the_waiting_row_is_the_templates_markup():
                 branch__name="Preston",
             )
         ],  # fmt: skip
-        table="waiting",
         show_branch=False,
         now=NOW,
         warning=3600,
@@ -137,7 +141,7 @@ def test_the_waiting_row_is_the_templates_markup():
 
 
 def test_an_answered_row_whose_deadline_passed_waits_for_the_council():
-    [row] = offer_table_rows(
+    [row] = answered_table_rows(
         [
             offer(
                 placement_response="offer_made",
@@ -145,7 +149,6 @@ def test_an_answered_row_whose_deadline_passed_waits_for_the_council():
                 deadline=NOW - timedelta(minutes=1),
             )
         ],  # fmt: skip
-        table="answered",
         show_branch=False,
         now=NOW,
         warning=3600,
@@ -156,9 +159,8 @@ def test_an_answered_row_whose_deadline_passed_waits_for_the_council():
 
 
 def test_a_history_row_escapes_the_branch_and_the_provider_for_the_council():
-    [row] = offer_table_rows(
+    [row] = history_table_rows(
         [offer(placement_response="unable_to_accept", reason="no_capacity", outcome="withdrawn")],
-        table="history",
         show_branch=True,
         show_provider=True,
     )
@@ -176,9 +178,9 @@ def test_a_history_row_escapes_the_branch_and_the_provider_for_the_council():
 
 
 def test_a_history_row_for_a_provider_shows_no_provider():
-    [row] = offer_table_rows([offer()], table="history", show_branch=True)
+    [row] = history_table_rows([offer()], show_branch=True)
     assert f'<td class="govuk-table__cell">Branch {ESCAPED}</td>' in row and "Provider" not in row
-    [row] = offer_table_rows([offer()], table="history", show_branch=False)
+    [row] = history_table_rows([offer()], show_branch=False)
     assert "Branch" not in row
 
 
