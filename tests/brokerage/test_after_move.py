@@ -42,6 +42,29 @@ def _sees_person(client, user, offer) -> tuple[bool, bool]:
     return "Edith Pennyworth" in page.content.decode(), person is not None
 
 
+def _send_again(nina, package, *, reason: str = "Moving") -> None:
+    """The package reallocated: sent in a batch of its own, its next round (L4)."""
+    (batch,) = services.batches_create(actor=nina, package_ids=[package.pk], reason=reason)
+    services.batch_send(actor=nina, batch=batch)
+
+
+def _award(nina, package, offer, *, answered_by=None) -> None:
+    """`offer` answered Offer Made (by `answered_by`, or the system with None), then awarded."""
+    services.offer_respond(
+        actor=answered_by,
+        offer=offer,
+        response="offer_made",
+        start_date=timezone.localdate() + timedelta(days=2),
+    )
+    award(actor=nina, package=package, offer=offer)
+
+
+def _move(nina, package, branch, round_: int) -> None:
+    """The package reallocated and awarded to `branch`, whose offer is of round `round_`."""
+    _send_again(nina, package)
+    _award(nina, package, package.offers.get(branch=branch, round=round_))
+
+
 def test_L4_moved_package_details_review_and_claim_follow_the_current_provider(
     client, nina, rita, alice, bob, moving, branch_a1, branch_b1
 ):
@@ -61,20 +84,13 @@ def test_L4_moved_package_details_review_and_claim_follow_the_current_provider(
     client.force_login(alice)
     assert client.get(f"/reviews/{review.pk}/").status_code == 200
 
-    (batch,) = services.batches_create(actor=nina, package_ids=[moving.pk], reason="A leaves")
-    services.batch_send(actor=nina, batch=batch)
+    _send_again(nina, moving, reason="A leaves")
     # Sent, not yet awarded: A still cares for the person, so still sees who it is for.
     assert _sees_person(client, alice, round_one) == (True, True)
     b1_offer = moving.offers.get(branch=branch_b1, round=2)
     assert _sees_person(client, bob, b1_offer) == (False, False)
 
-    services.offer_respond(
-        actor=bob,
-        offer=b1_offer,
-        response="offer_made",
-        start_date=timezone.localdate() + timedelta(days=2),
-    )
-    award(actor=nina, package=moving, offer=b1_offer)
+    _award(nina, moving, b1_offer, answered_by=bob)
     # Awarded in round 2 to B: B now sees the person; A's round-1 award stays in the record
     # (its page still says Awarded) but shows nothing of the person any more.
     assert _sees_person(client, bob, b1_offer) == (True, True)
@@ -142,20 +158,8 @@ def test_L4_a_review_moved_twice_is_sent_to_each_provider_it_moves_to(
     CoverageFactory(branch=c1, ward=ward)
     review = review_delegate(actor=rita, package=moving)
 
-    def move_to(branch, round_):
-        (batch,) = services.batches_create(actor=nina, package_ids=[moving.pk], reason="Moving")
-        services.batch_send(actor=nina, batch=batch)
-        offer = moving.offers.get(branch=branch, round=round_)
-        services.offer_respond(
-            actor=None,
-            offer=offer,
-            response="offer_made",
-            start_date=timezone.localdate() + timedelta(days=2),
-        )
-        award(actor=nina, package=moving, offer=offer)
-
-    move_to(branch_b1, 2)
-    move_to(c1, 3)
+    _move(nina, moving, branch_b1, 2)
+    _move(nina, moving, c1, 3)
     review.refresh_from_db()
     assert review.provider_id == c1.provider_id
     told = Notification.objects.filter(review=review, kind="review_moved").order_by("pk")
