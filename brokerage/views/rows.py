@@ -126,12 +126,15 @@ def waiting_table_rows(
         row_html(
             WAITING_TR,
             *link,
+            batch,
             deadline,
-            *place,
+            ward,
+            district,
+            level,
             esc(_hours_a_week(o["package__hours_per_week"], language)),
             branch,
         )
-        for o, link, deadline, place, branch, _ in _inbox_cells(
+        for o, link, batch, deadline, ward, district, level, branch, _ in _inbox_cells(
             offers, show_branch=show_branch, now=now, warning=warning, esc=esc, day=day_labels()
         )
     ]
@@ -146,7 +149,7 @@ def answered_table_rows(
     decides). One `row_html` a row, which escapes every value."""
     day = day_labels()
     rows = []
-    for o, link, deadline, place, branch, answerable in _inbox_cells(
+    for o, link, batch, deadline, ward, district, level, branch, answerable in _inbox_cells(
         offers, show_branch=show_branch, now=now, warning=warning, esc=_escaped_once(), day=day
     ):
         start = day(o["offered_start_date"])
@@ -154,7 +157,10 @@ def answered_table_rows(
             row_html(
                 ANSWERED_TR,
                 *link,
-                *place,
+                batch,
+                ward,
+                district,
+                level,
                 branch,
                 tag_of(RESPONSE_TAGS, o["placement_response"]),
                 row_html(START, start) if start else NOTHING,
@@ -235,10 +241,11 @@ def _inbox_cells(
     esc: Callable[[object], SafeString],
     day: Callable[[object], str],
 ) -> Iterator[tuple]:
-    """Each offer with what both inbox tables show of it alike: (the offer, the link cell's
-    values (`_offer_cells`' with the batch's link or '' after), the deadline with the time left at
-    `now` and "Deadline soon" under `warning` seconds, the place cell's values (ward, district,
-    service level), the branch cell, whether it can still be answered: open, its deadline ahead)."""
+    """Each offer with what both inbox tables show of it alike: (the offer, its link's values as
+    `_offer_cells` gives them, its batch's link or '', the deadline with the time left at `now` and
+    "Deadline soon" under `warning` seconds, the ward, district and service level, the branch cell,
+    whether it can still be answered: open, its deadline ahead). Flat, as the rows take them: a
+    tuple less to make a row."""
     batch_link, zone = link_for("brokerage:batch"), timezone.get_current_timezone()
     for o, link, ward, district, level, branch in _offer_cells(
         offers, show_branch=show_branch, show_provider=False, esc=esc
@@ -248,7 +255,8 @@ def _inbox_cells(
         is_open = o["outcome"] == "open"
         yield (
             o,
-            (*link, row_html(BATCH, batch_link(batch), batch, link[1]) if batch else NOTHING),
+            link,
+            row_html(BATCH, batch_link(batch), batch, link[1]) if batch else NOTHING,
             deadline_html(
                 o["deadline"].astimezone(zone),
                 is_open=is_open,
@@ -256,7 +264,9 @@ def _inbox_cells(
                 soon=0 < remaining < warning,
                 day=day,
             ),
-            (ward, district, level),
+            ward,
+            district,
+            level,
             branch,
             is_open and remaining > 0,
         )

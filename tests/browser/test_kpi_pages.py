@@ -17,7 +17,14 @@ from kpi.quarters import Quarter
 from kpi.services import kpi_triggers_escalate
 from tests.factories import BranchFactory, PackageFactory, ProviderFactory
 
-from .conftest import PHONE, SCREENSHOTS, assert_accessible, screenshot, signed_in
+from .conftest import (
+    PHONE,
+    SCREENSHOTS,
+    assert_accessible,
+    assert_page_never_scrolls_sideways,
+    screenshot,
+    signed_in,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -115,9 +122,22 @@ def kpi_market(ward, branch_a1, branch_a2, branch_b1):
     return branches
 
 
+# Each dashboard table whose right edge is past its box's content (the column, or the space beside
+# or beneath its chart, it is laid out in), but those in a box that scrolls sideways.
+TABLES_STICKING_OUT = """() => [...document.querySelectorAll('#main-content table')]
+    .filter(t => !t.closest('.portal-table-container'))
+    .filter(t => {
+        const box = t.parentElement;
+        const edge = box.getBoundingClientRect().right - parseFloat(getComputedStyle(box).paddingRight);
+        return t.getBoundingClientRect().right > edge + 0.5;
+    })
+    .map(t => t.caption.textContent.trim())"""
+
+
 def test_contract_managers_dashboard_charts_and_tables(
     page, live_server, problems, kpi_market, carl
 ):
+    page.set_viewport_size({"width": 1200, "height": 900})  # where K1's table overflowed its column
     signed_in(page, live_server, carl)
     page.goto(f"{live_server.url}/kpi/dashboard/")
     expect(page.get_by_role("heading", name="Contract-management dashboard")).to_be_visible()
@@ -126,6 +146,11 @@ def test_contract_managers_dashboard_charts_and_tables(
         page.get_by_role("img", name="Market response rate by quarter, with the 95% target")
     ).to_be_visible()
     expect(page.get_by_text("Birch Care Services").first).to_be_visible()
+    # Every table fits beside its chart or beneath it, not one scrolling sideways or over the page.
+    assert page.evaluate(TABLES_STICKING_OUT) == []
+    fits = "boxes => boxes.every(box => box.scrollWidth <= box.clientWidth)"
+    assert page.locator(".kpi-figure .portal-table-container").evaluate_all(fits)
+    assert_page_never_scrolls_sideways(page)
     screenshot(page, "kpi-dashboard")
     for n in range(8):  # each chart on its own, at full size, to read its labels
         page.locator("svg.kpi-chart").nth(n).screenshot(
@@ -238,11 +263,15 @@ def test_k11_dashboard_response_time_section(page, live_server, problems, kpi_ma
     )
     expect(chart).to_be_visible()
     expect(page.get_by_role("columnheader", name="Median time to answer")).to_be_visible()
-    section = page.locator("#response-times + p + .govuk-grid-row")
+    section = page.locator("#response-times + p + .kpi-figure")
     section.screenshot(path=str(SCREENSHOTS / f"kpi-response-times-{size}.png"))
     page.locator("#providers ~ .portal-table-container").screenshot(
         path=str(SCREENSHOTS / f"kpi-provider-matrix-{size}.png")
     )
+    # On a phone a table wider than the screen (K1's five columns) scrolls in its own box; the
+    # page itself never scrolls sideways.
+    assert page.evaluate(TABLES_STICKING_OUT) == []
+    assert_page_never_scrolls_sideways(page)
     assert_accessible(page)
     problems.assert_none()
 
