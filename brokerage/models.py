@@ -383,12 +383,20 @@ class Offer(models.Model):
         indexes = [
             models.Index(fields=["branch", "sent_at"]),
             models.Index(fields=["provider", "sent_at"]),
-            models.Index(fields=["outcome", "deadline"]),
-            # The inbox, soonest deadline first (issue 13): the open offers alone, in its order.
+            # The inbox, soonest deadline first (issue 13): the open offers alone, in its order;
+            # the council's (every branch's) and the expiry and reminder jobs' by deadline...
             models.Index(
                 fields=["deadline", "id"],
                 condition=Q(outcome="open"),
                 name="offer_open_by_deadline",
+            ),
+            # ... and a branch's own (its inbox and home page). In place of (outcome, deadline),
+            # which every open-offer query the other two serve: at 25M offers a branch's inbox
+            # otherwise ANDed the market's 167,000 open offers with its own 3,000 (27 ms a view).
+            models.Index(
+                fields=["branch", "deadline", "id"],
+                condition=Q(outcome="open"),
+                name="offer_open_by_branch",
             ),
             # A provider's awarded offers (its packages, claims, reviews; `brokerage.holdings.recount`).
             models.Index(
