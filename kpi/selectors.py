@@ -90,6 +90,9 @@ class RateWindow:
     start: datetime
     end: datetime
     quarter: Quarter | None = None
+    # A rolling window's last day is in its kept rows whole when no offer of that day was sent
+    # after the window's end (as when it ends now): then nothing is read from the offers.
+    last_day_kept: bool = False
 
     @classmethod
     def for_quarter(cls, quarter: Quarter) -> RateWindow:
@@ -100,8 +103,26 @@ class RateWindow:
         """The last `days` Europe/London days, today so far included (K3): offers sent from local
         midnight `days - 1` days ago until `now` (never an offer sent after `now`)."""
         now = now or timezone.now()
-        start = now.astimezone(LONDON).date() - timedelta(days=days - 1)
-        return cls(f"rolling-{days}", f"the last {days} days", local_midnight(start), now)
+        today = now.astimezone(LONDON).date()
+        start = today - timedelta(days=days - 1)
+        # Today's kept rows count every offer sent today; they are today so far when none was
+        # sent after `now` (one index probe; an offer sent while the figures are read may count).
+        later_today = Offer.objects.filter(
+            sent_at__gte=now, sent_at__lt=local_midnight(today + timedelta(days=1))
+        )
+        return cls(
+            f"rolling-{days}",
+            f"the last {days} days",
+            local_midnight(start),
+            now,
+            last_day_kept=not later_today.exists(),
+        )
+
+    @property
+    def _kept_until(self) -> date:
+        """The day after the last whole day the kept rows give this rolling window."""
+        last = self.end.astimezone(LONDON).date()
+        return last + timedelta(days=1) if self.last_day_kept else last
 
     @property
     def kept_counts(self) -> Q:
@@ -111,7 +132,7 @@ class RateWindow:
         are 11 to 14 week rows and at most 12 day rows a provider, not 89 day rows)."""
         if self.quarter is not None:
             return Q(grain=ResponseCount.QUARTER, start=self.quarter.start_date)
-        first, last = self.start.astimezone(LONDON).date(), self.end.astimezone(LONDON).date()
+        first, last = self.start.astimezone(LONDON).date(), self._kept_until
         where = Q(grain=ResponseCount.DAY, start__gte=first, start__lt=first)  # no whole day
         for grain, low, high in whole_days(first, last):
             where |= Q(grain=grain, start__gte=low, start__lt=high)
@@ -124,14 +145,14 @@ class RateWindow:
         (that day so far is `tail`)."""
         if self.quarter is not None:
             return ResponseCount.QUARTER, {"start": self.quarter.start_date}
-        first, last = self.start.astimezone(LONDON).date(), self.end.astimezone(LONDON).date()
+        first, last = self.start.astimezone(LONDON).date(), self._kept_until
         return ResponseCount.DAY, {"start__gte": first, "start__lt": last}
 
     @property
     def tail(self) -> tuple[datetime, datetime] | None:
         """The part of a rolling window the kept day counts cannot give: its last day from local
         midnight to the window's end, counted from that day's offers."""
-        if self.quarter is not None:
+        if self.quarter is not None or self.last_day_kept:
             return None
         midnight = local_midnight(self.end.astimezone(LONDON).date())
         return (midnight, self.end) if self.end > midnight else None

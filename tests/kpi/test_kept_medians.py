@@ -199,10 +199,12 @@ def _grow(make_offer, n):
 # the self-view read where the record of closed quarters' changes stands (kpi.closed_quarters).
 # The dashboard's are those of working its body out (a change moved core.changes' number each
 # time), with that number's read; given again, its body is three (tests/kpi/test_dashboard_kept.py).
+# A rolling window ending now takes today from its kept rows (one probe for an offer sent later
+# today in place of two reads of today's offers).
 PAGES = {
     "/kpi/dashboard/": ("carl", 15),
-    "/kpi/risk/": ("carl", 14),
-    "/kpi/my/": ("olivia", 15),
+    "/kpi/risk/": ("carl", 13),
+    "/kpi/my/": ("olivia", 13),
 }
 
 

@@ -386,6 +386,27 @@ def test_the_rolling_window_is_whole_london_days_and_today_so_far(make_offer, br
     )
 
 
+def test_a_rolling_window_ending_now_takes_today_from_its_kept_rows(make_offer, branch_a1):
+    """Issue 13, goal 1: when no offer was sent later on the window's last day (a window ending
+    now), that day's kept rows are today so far: no offer is read, and the figures are the ones
+    counted from the offers. With one sent later that day, today is counted from its offers."""
+    now = at(2026, 8, 1, 12)
+    make_offer(branch_a1, at(2026, 5, 4, 0, 5), "offer_made")
+    make_offer(branch_a1, at(2026, 8, 1, 9), "unable_to_accept")  # earlier today
+    make_offer(branch_a1, at(2026, 8, 1, 10), "no_response")  # earlier today
+    window = RateWindow.rolling(now)
+    assert window.last_day_kept and window.tail is None
+    with CaptureQueriesContext(connection) as read:
+        rows = provider_rates(window, row_medians=False)
+    assert [(r.offers, r.responded, r.no_response) for r in rows] == [(3, 2, 1)]
+    assert not [q for q in read.captured_queries if '"brokerage_offer"' in q["sql"]]
+    assert figures(rows) == figures(provider_rates(window, offers=Offer.objects.all()))
+    make_offer(branch_a1, at(2026, 8, 1, 18), "offer_made")  # later today: not in the window
+    window = RateWindow.rolling(now)
+    assert not window.last_day_kept and window.tail == (at(2026, 8, 1, 0), now)
+    assert [(r.offers, r.responded) for r in provider_rates(window)] == [(3, 2)]
+
+
 def test_rebuild_restores_open_quarters_and_leaves_closed_ones(make_offer, branch_a1):
     """Counts wiped behind the portal's back come back from the offers for every quarter not
     closed (ended more than 35 days before --as-of); a closed quarter keeps its counts, even when
