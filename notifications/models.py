@@ -113,6 +113,10 @@ class Notification(models.Model):
         output_field=models.BigIntegerField(null=True),
         db_persist=True,
     )
+    # Which time this kind of e-mail about the object it is, for a kind that can happen to it more
+    # than once: a review moved with its package (L4) is told in each award round that moves it,
+    # the round here (A -> B -> A -> B is three e-mails). Empty for a kind that happens once.
+    occasion = models.PositiveIntegerField(null=True, blank=True)
     to_email = models.CharField("to", max_length=1000, blank=True)
     subject = models.CharField(max_length=300)
     body = models.TextField()
@@ -142,12 +146,17 @@ class Notification(models.Model):
                 name="one_notification_per_object_kind",
                 violation_error_message="This e-mail has already been recorded for this object.",
             ),
-            # A review moves with its package to each new provider (L4): each is told once.
+            # A review moves with its package to a new provider in an award round (L4): each
+            # move is told once, so a review that comes back to a provider tells it again.
             models.UniqueConstraint(
-                fields=["content_type", "object_id", "kind", "provider"],
+                fields=["content_type", "object_id", "kind", "occasion"],
                 condition=Q(kind="review_moved"),
-                name="one_review_moved_per_provider",
-                violation_error_message="This provider has already been told the review moved to it.",
+                name="one_review_moved_per_round",
+                violation_error_message="This move of the review has already been told.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="review_moved") | Q(occasion__isnull=False),
+                name="review_moved_has_round",
             ),
             models.CheckConstraint(
                 condition=Q(branch__isnull=True) | Q(provider__isnull=False),

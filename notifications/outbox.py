@@ -61,6 +61,9 @@ class Outgoing:
     body: str
     provider_id: int | None = None
     branch_id: int | None = None
+    # Which time of this kind about the object (`Notification.occasion`); None for a kind that
+    # happens once.
+    occasion: int | None = None
 
 
 def notifications_enqueue(
@@ -96,9 +99,10 @@ def _insert(rows: list[Outgoing], now: datetime) -> list[int]:
         to = ", ".join(dict.fromkeys(a for a in row.to if a))
         params += [row.kind, ct.pk, row.about.pk, row.provider_id, row.branch_id, to]
         params += [row.subject[:300], row.body, NotificationState.PENDING, 0, "", created_at]
-    values = ", ".join(["(" + ", ".join(["%s"] * 12) + ")"] * len(rows))
+        params.append(row.occasion)
+    values = ", ".join(["(" + ", ".join(["%s"] * 13) + ")"] * len(rows))
     table = Notification._meta.db_table
-    sql = f"INSERT INTO {table} ({COLUMNS}) VALUES {values} ON CONFLICT DO NOTHING RETURNING id"  # noqa: S608 - table name from the model
+    sql = f"INSERT INTO {table} ({COLUMNS}, occasion) VALUES {values} ON CONFLICT DO NOTHING RETURNING id"  # noqa: S608 - table name from the model
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

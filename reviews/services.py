@@ -176,9 +176,11 @@ def delegation_recipients(review: Review) -> list[str]:
     return list(dict.fromkeys(e for e in emails if e))
 
 
-def delegation_email(review: Review, moved: bool = False) -> Outgoing:
-    """The e-mail telling the provider a review is delegated to it, rendered now; `moved` when
-    the review came with a package that moved to it (L4)."""
+def delegation_email(review: Review, moved_in_round: int | None = None) -> Outgoing:
+    """The e-mail telling the provider a review is delegated to it, rendered now; or, given
+    `moved_in_round`, that the review came with a package awarded to it in that round (L4: one
+    e-mail a move, so a review that comes back to a provider tells it again)."""
+    moved = moved_in_round is not None
     link = settings.PORTAL_BASE_URL.rstrip("/") + reverse("reviews:review", args=[review.pk])
     context = {"review": review, "package": review.package, "link": link, "moved": moved}
     return Outgoing(
@@ -192,6 +194,7 @@ def delegation_email(review: Review, moved: bool = False) -> Outgoing:
         body=render_to_string("reviews/email/delegated.txt", context),
         provider_id=review.provider_id,
         branch_id=review.branch_id,
+        occasion=moved_in_round,
     )
 
 
@@ -402,5 +405,7 @@ def reviews_follow_holder(
             reason=f"Package {package.reference} moved: awarded in round {holder.round}",
         )
         moved.append(review)
-    notifications_enqueue([delegation_email(r, moved=True) for r in moved], now=now)
+    notifications_enqueue(
+        [delegation_email(r, moved_in_round=holder.round) for r in moved], now=now
+    )
     return moved

@@ -168,3 +168,29 @@ def test_L4_a_review_moved_twice_is_sent_to_each_provider_it_moves_to(
         (c1.provider_id, c1.pk),
     ]
     assert c1.notification_email in told[1].to_email
+
+
+def test_L4_a_review_that_comes_back_to_a_provider_tells_it_again(
+    nina, rita, moving, branch_a1, branch_b1
+):
+    """A -> B -> A -> B: each move is one e-mail, the round that moved it its occasion, so the
+    provider the review comes back to is told again (one e-mail a provider held the last back)."""
+    review = review_delegate(actor=rita, package=moving)
+    _move(nina, moving, branch_b1, 2)
+    _move(nina, moving, branch_a1, 3)
+    _move(nina, moving, branch_b1, 4)
+    review.refresh_from_db()
+    assert review.provider_id == branch_b1.provider_id
+    told = Notification.objects.filter(review=review, kind="review_moved").order_by("pk")
+    assert [(n.branch_id, n.occasion) for n in told] == [
+        (branch_b1.pk, 2),
+        (branch_a1.pk, 3),
+        (branch_b1.pk, 4),
+    ]
+    assert branch_b1.notification_email in told[2].to_email
+    # The same move recorded again (a retried award's transaction) is still told once.
+    from notifications.outbox import notifications_enqueue
+    from reviews.services import delegation_email
+
+    assert notifications_enqueue([delegation_email(review, moved_in_round=4)]) == []
+    assert Notification.objects.filter(review=review, kind="review_moved").count() == 3
