@@ -9,10 +9,11 @@ from django.db.models import Count, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from core.models import AuditEvent
+from core.paging import bounded_counts
 from providers.models import Branch, User
 from wards.models import Coverage
 
-from .models import ANSWERS, Offer, Outcome, Package, PlacementResponse
+from .models import ANSWERS, Offer, Outcome, Package, PackageStatus, PlacementResponse
 from .notifications import with_email_state
 
 AUDIT_ACTIONS = {
@@ -196,3 +197,12 @@ def with_offer_counts(packages: list[dict]) -> list[dict]:
         package["offers_sent"] = row.get("sent", 0)
         package["offers_made"] = row.get("made", 0)
     return packages
+
+
+def package_status_counts(visible: QuerySet[Package], shown: QuerySet[Package]) -> dict[str, int]:
+    """The package queue's counts in one query of bounded subqueries (each stops at
+    `core.paging.COUNT_CAP` + 1): `shown` (the list as filtered), `uncovered` (queued for a ward
+    no branch covers) and one a status, all of the packages `visible` (A1) holds."""
+    statuses = {s.value: visible.filter(status=s) for s in PackageStatus}
+    uncovered = visible.filter(status=PackageStatus.QUEUED, uncovered_at__isnull=False)
+    return bounded_counts({"shown": shown, "uncovered": uncovered} | statuses)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from core import changes
 from core.errors import PAGE_ERRORS, add_domain_error, page_refusal
-from core.paging import BoundedPaginator, bounded_counts, shown_count
+from core.paging import BoundedPaginator, shown_count
 
 from .. import services
 from ..capacity import capacity_for_ward
@@ -29,7 +29,12 @@ from ..models import (
     PlacementResponse,
 )
 from ..permissions import may_act_on_packages
-from ..selectors import branches_to_offer, package_audit_trail, with_offer_counts
+from ..selectors import (
+    branches_to_offer,
+    package_audit_trail,
+    package_status_counts,
+    with_offer_counts,
+)
 from ..wording import hours, send_now_summary
 from .common import (
     PAGE_SIZE,
@@ -61,9 +66,7 @@ def package_list(request: HttpRequest) -> HttpResponse:
     shown = {}
 
     def worked_out() -> dict[str, int]:
-        statuses = {s.value: visible.filter(status=s) for s in PackageStatus}
-        uncovered = visible.filter(status=PackageStatus.QUEUED, uncovered_at__isnull=False)
-        counts = bounded_counts({"shown": filterset.qs, "uncovered": uncovered} | statuses)
+        counts = package_status_counts(visible, filterset.qs)
         shown["count"] = counts.pop("shown")
         return counts
 
