@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from core.models import AuditEvent
 from core.paging import bounded_counts
-from providers.models import Branch, User
+from providers.models import Branch, Role, User
 from wards.models import Coverage
 
 from .models import ANSWERS, Offer, Outcome, Package, PackageStatus, PlacementResponse
@@ -158,6 +158,21 @@ def offer_list_queryset(user: User) -> QuerySet[Offer]:
         .select_related("package__ward", "provider", "branch")
         .defer(*LIST_DEFERRED)
     )
+
+
+def open_offers_of(offers: QuerySet[Offer], user: User) -> QuerySet[Offer]:
+    """`offers` (already scoped to `user`, A1) still open, soonest deadline first. An organisation
+    user's are also narrowed to its provider's branches: the same offers (an offer's branch and
+    provider are one foreign key), but PostgreSQL then reads them a branch at a time from
+    `offer_open_by_branch` instead of ANDing the whole market's open offers with every offer the
+    provider was ever sent (issue 13: at 2M offers the busiest provider's waiting list read 93
+    buffers in 0.86 ms, now 34 in 0.25 ms; the first grows with the market, the second with the
+    provider's own open offers)."""
+    open_offers = offers.filter(outcome=Outcome.OPEN)
+    if user.role == Role.PROVIDER_ORG and user.provider_id:
+        branches = Branch.objects.filter(provider_id=user.provider_id).values("id")
+        open_offers = open_offers.filter(branch_id__in=branches)
+    return open_offers.order_by("deadline", "id")
 
 
 def get_offer_or_404(user: User, pk: int) -> Offer:

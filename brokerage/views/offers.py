@@ -26,12 +26,17 @@ from ..forms import RespondForm
 from ..models import (
     ANSWERS,
     Offer,
-    Outcome,
     PlacementResponse,
 )
 from ..permissions import may_answer_offers
 from ..seen import offer_seen
-from ..selectors import get_offer_or_404, offer_list_queryset, offer_queryset, standing_of
+from ..selectors import (
+    get_offer_or_404,
+    offer_list_queryset,
+    offer_queryset,
+    open_offers_of,
+    standing_of,
+)
 from ..standing import standing_rows
 from .common import (
     PAGE_SIZE,
@@ -61,7 +66,7 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
     """Offers still open: awaiting an answer first (soonest deadline first), then answered ones."""
     now = timezone.now()
     filterset = OfferFilter(request.GET, queryset=offer_list_queryset(request.user))
-    open_offers = filterset.qs.filter(outcome=Outcome.OPEN).order_by("deadline", "id")
+    open_offers = open_offers_of(filterset.qs, request.user)
     warning = PortalSettings.load().deadline_warning_hours * 3600
     # Each list a page at a time (issue 13): a branch with thousands of open offers gets the first
     # PAGE_SIZE of each. The counts are bounded (at most COUNT_CAP + 1 offers each, in one query),

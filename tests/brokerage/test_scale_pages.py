@@ -74,6 +74,22 @@ def test_inbox_shows_a_page_of_waiting_offers_and_counts_them_all(client, alice,
     assert second.count("PKG-S") == 5
 
 
+def test_organisation_inbox_lists_every_branch_and_no_other_provider(
+    client, olivia, market, ward, other_ward
+):
+    """A1, P10, issue 13: an organisation's inbox, read a branch at a time (`open_offers_of`),
+    still lists the open offers of each of its branches, and none of another provider's."""
+    client.force_login(olivia)
+    add_packages(ward, 3)  # to a1 (provider A) and b1 (provider B)
+    for i in range(2):
+        PackageFactory(reference=f"PKG-O{i}", ward=other_ward, status="queued")
+    distribute_packages(as_of=timezone.now() - timedelta(hours=1))  # to a2 (provider A)
+    _, _, page = queries_for(client, reverse("brokerage:inbox"))
+    assert "Waiting for your answer (5)" in page
+    assert page.count("PKG-S") == 3 and page.count("PKG-O") == 2
+    assert "Lancaster" not in page  # b1, provider B's branch
+
+
 def test_offers_api_never_counts_every_offer(api_as, carl, market, ward, monkeypatch):
     """Past `exact_up_to` rows the count is an estimate (PostgreSQL's planner; exact on SQLite),
     never below the rows known to exist; pages still link next and previous, and the last page's
