@@ -1,9 +1,13 @@
 """The brokerage market used by most tests: ward W covered by branches a1 (provider A) and b1
 (provider B); branch a2 (provider A) covers another ward only."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
+from allocation.services import award
+from brokerage import services
 from tests.factories import (
     BranchFactory,
     CoverageFactory,
@@ -13,6 +17,18 @@ from tests.factories import (
 )
 
 MONDAY_11 = timezone.datetime(2026, 3, 2, 11, 0, tzinfo=timezone.get_default_timezone())
+
+
+def offer_made_then_awarded(nina, package, offer, *, answered_by=None) -> None:
+    """`offer` answered Offer Made (by `answered_by`, or the system with None) with a start two
+    days ahead, then awarded by `nina` (allocation's award, so a moved review follows, L4)."""
+    services.offer_respond(
+        actor=answered_by,
+        offer=offer,
+        response="offer_made",
+        start_date=timezone.localdate() + timedelta(days=2),
+    )
+    award(actor=nina, package=package, offer=offer)
 
 
 @pytest.fixture

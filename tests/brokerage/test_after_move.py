@@ -5,18 +5,16 @@ round is awarded to another provider; all seen from the outside, as each provide
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.utils import timezone
 
-from allocation.services import award
 from brokerage import services
 from brokerage.models import Claim
 from notifications.models import Notification
 from reviews.models import Review
 from reviews.services import Answers, review_delegate, review_submit
 
+from .conftest import offer_made_then_awarded
 from .test_batches import awarded_to_a
 
 
@@ -48,21 +46,10 @@ def _send_again(nina, package, *, reason: str = "Moving") -> None:
     services.batch_send(actor=nina, batch=batch)
 
 
-def _award(nina, package, offer, *, answered_by=None) -> None:
-    """`offer` answered Offer Made (by `answered_by`, or the system with None), then awarded."""
-    services.offer_respond(
-        actor=answered_by,
-        offer=offer,
-        response="offer_made",
-        start_date=timezone.localdate() + timedelta(days=2),
-    )
-    award(actor=nina, package=package, offer=offer)
-
-
 def _move(nina, package, branch, round_: int) -> None:
     """The package reallocated and awarded to `branch`, whose offer is of round `round_`."""
     _send_again(nina, package)
-    _award(nina, package, package.offers.get(branch=branch, round=round_))
+    offer_made_then_awarded(nina, package, package.offers.get(branch=branch, round=round_))
 
 
 def test_L4_moved_package_details_review_and_claim_follow_the_current_provider(
@@ -90,7 +77,7 @@ def test_L4_moved_package_details_review_and_claim_follow_the_current_provider(
     b1_offer = moving.offers.get(branch=branch_b1, round=2)
     assert _sees_person(client, bob, b1_offer) == (False, False)
 
-    _award(nina, moving, b1_offer, answered_by=bob)
+    offer_made_then_awarded(nina, moving, b1_offer, answered_by=bob)
     # Awarded in round 2 to B: B now sees the person; A's round-1 award stays in the record
     # (its page still says Awarded) but shows nothing of the person any more.
     assert _sees_person(client, bob, b1_offer) == (True, True)

@@ -11,14 +11,13 @@ from django.template.defaultfilters import date as dateformat
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
 
-from allocation.services import award
 from brokerage import services
 from brokerage.batch_selectors import batch_progress, hard_to_place
 from brokerage.models import Offer, Package, ReallocationBatch
 from notifications.models import Notification
 from tests.factories import BranchFactory, CoverageFactory, PackageFactory, ProviderFactory
 
-from .conftest import MONDAY_11
+from .conftest import MONDAY_11, offer_made_then_awarded
 
 START = MONDAY_11.date() + timedelta(days=7)
 
@@ -115,13 +114,7 @@ def test_L4_send_starts_a_new_round_without_the_provider_it_moves_from(
     assert Offer.objects.filter(batch=pr1).count() == 4
     # b1 answers package by package; MOVE-1 is awarded on its own in round 2.
     b1_offer = round_two.get(package=moved, branch=branch_b1)
-    services.offer_respond(
-        actor=bob,
-        offer=b1_offer,
-        response="offer_made",
-        start_date=timezone.localdate() + timedelta(days=2),
-    )
-    award(actor=nina, package=moved, offer=b1_offer)
+    offer_made_then_awarded(nina, moved, b1_offer, answered_by=bob)
     moved.refresh_from_db()
     assert moved.status == "awarded" and moved.awarded_offer.branch == branch_b1
     first.refresh_from_db()
