@@ -157,6 +157,7 @@ class Notification(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="review_moved") | Q(occasion__isnull=False),
                 name="review_moved_has_round",
+                violation_error_message="A review-moved e-mail needs the round that moved it.",
             ),
             models.CheckConstraint(
                 condition=Q(branch__isnull=True) | Q(provider__isnull=False),

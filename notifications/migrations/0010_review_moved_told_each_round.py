@@ -50,6 +50,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='notification',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'review_moved'), _negated=True), ('occasion__isnull', False), _connector='OR'), name='review_moved_has_round'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'review_moved'), _negated=True), ('occasion__isnull', False), _connector='OR'), name='review_moved_has_round', violation_error_message='A review-moved e-mail needs the round that moved it.'),
         ),
     ]
