@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from django.db.models import Count, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
 
 from core.models import AuditEvent
@@ -13,7 +13,7 @@ from core.paging import bounded_counts
 from providers.models import Branch, Role, User
 from wards.models import Coverage
 
-from .models import ANSWERS, Offer, Outcome, Package, PackageStatus, PlacementResponse
+from .models import ANSWERS, GapCount, Offer, Outcome, Package, PackageStatus
 from .notifications import with_email_state
 
 AUDIT_ACTIONS = {
@@ -194,18 +194,17 @@ def with_holder(packages: QuerySet[Package]) -> QuerySet[Package]:
 
 
 def with_offer_counts(packages: list[dict]) -> list[dict]:
-    """Give each package (a dict with its `id`) `offers_sent` and `offers_made` from one grouped
-    query over these packages' offers alone (a page's worth), never over the whole offers table
-    (issue 13)."""
+    """Give each package (a dict with its `id`) `offers_sent` and `offers_made`: every offer it
+    was sent in (any round) and those with an Offer Made, summed from its kept K12 counts
+    (`GapCount`, a row a package and quarter, moved with every offer written: offers and made
+    are exactly these), not grouped from its offers (issue 13: at 25M offers the queue's 50
+    packages have 12,550 offers, 8 ms to group; their kept rows 0.13 ms)."""
     counts = {
         row["package_id"]: row
-        for row in Offer.objects.filter(package__in=[p["id"] for p in packages])
+        for row in GapCount.objects.filter(package__in=[p["id"] for p in packages])
         .order_by()
         .values("package_id")
-        .annotate(
-            sent=Count("id"),
-            made=Count("id", filter=Q(placement_response=PlacementResponse.OFFER_MADE)),
-        )
+        .annotate(sent=Sum("offers"), made=Sum("made"))
     }
     for package in packages:
         row = counts.get(package["id"], {})

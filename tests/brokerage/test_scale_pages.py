@@ -37,17 +37,50 @@ def queries_for(client, url) -> tuple[int, list[str], str]:
 
 def test_package_queue_counts_offers_for_the_page_only(client, nina, market, ward):
     """60 packages, each offered to a1 and b1: the page shows 50 with their offer counts, the pager
-    counts 60; the offers are grouped for the page's 50 packages, never for the whole table."""
+    counts 60; the counts are the page's 50 packages' kept rows (K12's `GapCount`), and no query
+    groups the offers."""
     client.force_login(nina)
     add_packages(ward, PAGE_SIZE + 10)
     n, sql, page = queries_for(client, reverse("brokerage:packages"))
     assert "60 packages" in page
     assert page.count("0 of 2") == PAGE_SIZE  # offers made of offers sent, per row shown
-    grouped = [s for s in sql if "brokerage_offer" in s and "GROUP BY" in s]
-    assert len(grouped) == 1 and " IN (" in grouped[0]
+    assert not [s for s in sql if "brokerage_offer" in s and "GROUP BY" in s]
+    kept = [s for s in sql if "brokerage_gapcount" in s and "GROUP BY" in s]
+    assert len(kept) == 1 and " IN (" in kept[0]
     add_packages(ward, 60, start=100)
     again, _, page = queries_for(client, reverse("brokerage:packages"))
     assert again <= n and "120 packages" in page
+
+
+def test_package_queue_offer_counts_follow_every_answer_and_round(
+    client, nina, alice, market, ward
+):
+    """The queue's "offers made of offers sent" move with each answer (P8: changed while the
+    window is open) and count a later round's offers too (L4), as counting the offers would."""
+    from brokerage import services
+    from brokerage.models import Offer, Package
+
+    client.force_login(nina)
+    add_packages(ward, 1)
+    package = Package.objects.get(reference="PKG-S000")
+    offer = Offer.objects.get(package=package, branch=market["a1"])
+
+    def shown() -> str:
+        page = client.get(reverse("brokerage:packages")).content.decode()
+        return re.search(r"(\d+ of \d+)", page.split("PKG-S000", 1)[1]).group(1)
+
+    assert shown() == "0 of 2"
+    start = timezone.localdate() + timedelta(days=3)
+    services.offer_respond(actor=alice, offer=offer, response="offer_made", start_date=start)
+    assert shown() == "1 of 2"
+    services.offer_respond(
+        actor=alice, offer=offer, response="unable_to_accept", reason="no_capacity"
+    )
+    assert shown() == "0 of 2"
+    counted = Offer.objects.filter(package=package)
+    assert (
+        shown() == f"{counted.filter(placement_response='offer_made').count()} of {counted.count()}"
+    )
 
 
 def test_package_queue_shows_status_counts(client, nina, market, ward):
