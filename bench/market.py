@@ -49,12 +49,14 @@ def build(packages: int, offers: int, out=print) -> dict:
     per = max(offers // packages, 1)
     spread = BRANCHES // per
     with connection.cursor() as cursor:
-        # Package g (1 = oldest) went out at `sent`: the newest three days still offered.
+        # Package g (1 = oldest) went out at `sent`: 11:00 of its day (UTC), as the daily
+        # distribution sends every package of a day at one time; the newest three days still offered.
         cursor.execute(
             f"""
             CREATE TEMP TABLE bench_times AS
-            SELECT g, now() - ({DAYS} * ({packages} - g)::float / {packages}) * INTERVAL '1 day'
-                      - (g % 7) * INTERVAL '1 minute' AS sent
+            SELECT g, LEAST(now() - INTERVAL '1 minute', date_trunc('day',
+                          now() - ({DAYS} * ({packages} - g)::float / {packages}) * INTERVAL '1 day')
+                      + INTERVAL '11 hours') AS sent
             FROM generate_series(1, {packages}) g;
             INSERT INTO brokerage_package (reference, ward_id, postcode, service_level,
                 hours_per_week, call_pattern, carer_gender, urgency, start_date, needs_summary,

@@ -292,7 +292,7 @@ class Offer(models.Model):
     provider = models.ForeignKey(
         Provider, on_delete=models.PROTECT, related_name="offers", db_index=False
     )
-    sent_at = models.DateTimeField(db_index=True)
+    sent_at = models.DateTimeField(db_index=False)  # indexed with the id: (sent_at, id) below
     deadline = models.DateTimeField()
     urgent = models.BooleanField(default=False)
     placement_response = models.CharField(
@@ -381,6 +381,10 @@ class Offer(models.Model):
             ),
         ]
         indexes = [
+            # Every offer newest first (the council's API and history, `ordering`), with the id:
+            # a day's distribution sends all its offers at one time, and on (sent_at) alone the
+            # first page sorted every offer of that time (125,000 after a national day: 1.2 s).
+            models.Index(fields=["sent_at", "id"], name="offer_sent_newest"),
             models.Index(fields=["branch", "sent_at"]),
             models.Index(fields=["provider", "sent_at"]),
             # The inbox, soonest deadline first (issue 13): the open offers alone, in its order;

@@ -253,3 +253,33 @@ def test_the_package_queue_says_more_than_the_cap_for_its_status_links(
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
     assert "More than 30 packages" in text and re.search(r"Offered 30\+", text)
     assert client.get(reverse("brokerage:packages"), {"status": "draft"}).status_code == 200
+
+
+@pytest.mark.postgres
+def test_newest_offers_first_read_51_rows_when_a_day_shares_one_sent_at(api_as, carl, market, ward):
+    """Issue 13: a day's distribution sends all its offers at one time (125,000 after a national
+    day). The council's newest-first page walks (sent_at, id) backwards and stops at the page,
+    never sorting every offer of that time (on (sent_at) alone: 1.2 s at 25M offers)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL plan")
+    add_packages(ward, 1)
+    with connection.cursor() as cursor:  # 3,000 more offers of the same time, rounds apart
+        cursor.execute(
+            """
+            INSERT INTO brokerage_offer (package_id, branch_id, provider_id, sent_at, deadline,
+                urgent, outcome, reason, note, feedback, auto, round)
+            SELECT package_id, branch_id, provider_id, sent_at, deadline, urgent, outcome,
+                   reason, note, feedback, auto, g
+            FROM brokerage_offer, generate_series(2, 1501) g
+            """
+        )
+        cursor.execute("ANALYZE brokerage_offer")
+    client = api_as(carl)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/api/v1/offers/").status_code == 200
+    (page,) = [q["sql"] for q in ctx.captured_queries if "LIMIT 51" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {page}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "offer_sent_newest" in plan
+    assert "Sort Key: brokerage_offer.sent_at" not in plan
