@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import mixins, serializers, viewsets
 
+from core.api import EstimatedCountPagination
+
 from .filters import NotificationFilter
 from .models import Notification
 
@@ -40,6 +42,9 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilter
+    # An e-mail an offer and more: the council's list is the market's (issue 13), so no full
+    # count each page, as GET /offers/ (README, "API beyond API.md").
+    pagination_class = EstimatedCountPagination
 
     def get_queryset(self):
         return (

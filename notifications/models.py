@@ -166,6 +166,9 @@ class Notification(models.Model):
             ),
         ]
         indexes = [
+            # Every e-mail newest first (the council's GET /notifications/): a day's offers are
+            # all recorded at one time, so the id orders them within it (as offer_sent_newest).
+            models.Index(fields=["created_at", "id"], name="notification_newest"),
             models.Index(fields=["branch", "created_at"]),
             models.Index(fields=["provider", "created_at"]),
             models.Index(fields=["state"]),

@@ -150,6 +150,33 @@ def test_offers_api_never_counts_every_offer(api_as, carl, market, ward, monkeyp
     assert small["count"] == 5 and small["next"] is None
 
 
+def test_notifications_api_never_counts_every_email(api_as, carl, market, ward, monkeypatch):
+    """Issue 13: the council's `GET /notifications/` lists the market's e-mails (one an offer, and
+    more) as `GET /offers/` lists its offers: past `exact_up_to` the count is an estimate, never
+    a count of every e-mail; newest first, the last page's count exact; query count flat."""
+    monkeypatch.setattr(EstimatedCountPagination, "exact_up_to", 3)
+    add_packages(ward, 5)  # 10 offers, 10 e-mails
+    client = api_as(carl)
+    with CaptureQueriesContext(connection) as ctx:
+        first = client.get("/api/v1/notifications/?page_size=4")
+    body = first.json()
+    assert len(body["results"]) == 4 and body["count"] >= 5 and "page=2" in body["next"]
+    assert connection.vendor != "postgresql" or not any(
+        re.match(r"SELECT COUNT\(\*\) AS .__count. FROM .notifications_notification.", q["sql"])
+        for q in ctx.captured_queries
+    )
+    if connection.vendor == "postgresql":
+        assert first["X-Count-Estimated"] == "true"
+    times = [r["created_at"] for r in body["results"]]
+    assert times == sorted(times, reverse=True)
+    last = client.get("/api/v1/notifications/?page_size=4&page=3").json()
+    assert (len(last["results"]), last["count"], last["next"]) == (2, 10, None)
+    add_packages(ward, 20, start=50)
+    with CaptureQueriesContext(connection) as again:
+        assert client.get("/api/v1/notifications/?page_size=4").status_code == 200
+    assert len(again) <= len(ctx)
+
+
 def test_offers_api_query_count_does_not_grow(api_as, carl, market, ward, monkeypatch):
     monkeypatch.setattr(EstimatedCountPagination, "exact_up_to", 3)
     add_packages(ward, 5)
