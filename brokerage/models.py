@@ -800,7 +800,8 @@ class GapCount(models.Model):
     quarter's gaps by district, ward or service level read one row per package offered instead of
     every offer. The package's ward and service level are copied on when its row is made (the
     package's, fixed once it is offered), so that read joins the wards alone, not the packages.
-    The package got no Offer Made in the quarter when `made` is 0. Rebuilt from the offers by
+    The package got no Offer Made in the quarter when `made` is 0. The package queue sums a
+    page's packages' rows for each one's offers made and sent. Rebuilt from the offers by
     `manage.py rebuild_kpi_summary`."""
 
     REASON_COLUMNS = tuple(f"declined_{code}" for code in DeclineReason.values)
