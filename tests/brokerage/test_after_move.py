@@ -46,6 +46,11 @@ def _send_again(nina, package, *, reason: str = "Moving") -> None:
     services.batch_send(actor=nina, batch=batch)
 
 
+def _told_moved(review) -> list[Notification]:
+    """The e-mails telling a provider `review` moved to it, oldest first."""
+    return list(Notification.objects.filter(review=review, kind="review_moved").order_by("pk"))
+
+
 def _move(nina, package, branch, round_: int) -> None:
     """The package reallocated and awarded to `branch`, whose offer is of round `round_`."""
     _send_again(nina, package)
@@ -149,7 +154,7 @@ def test_L4_a_review_moved_twice_is_sent_to_each_provider_it_moves_to(
     _move(nina, moving, c1, 3)
     review.refresh_from_db()
     assert review.provider_id == c1.provider_id
-    told = Notification.objects.filter(review=review, kind="review_moved").order_by("pk")
+    told = _told_moved(review)
     assert [(n.provider_id, n.branch_id) for n in told] == [
         (branch_b1.provider_id, branch_b1.pk),
         (c1.provider_id, c1.pk),
@@ -168,7 +173,7 @@ def test_L4_a_review_that_comes_back_to_a_provider_tells_it_again(
     _move(nina, moving, branch_b1, 4)
     review.refresh_from_db()
     assert review.provider_id == branch_b1.provider_id
-    told = Notification.objects.filter(review=review, kind="review_moved").order_by("pk")
+    told = _told_moved(review)
     assert [(n.branch_id, n.occasion) for n in told] == [
         (branch_b1.pk, 2),
         (branch_a1.pk, 3),
@@ -180,4 +185,4 @@ def test_L4_a_review_that_comes_back_to_a_provider_tells_it_again(
     from reviews.services import delegation_email
 
     assert notifications_enqueue([delegation_email(review, moved_in_round=4)]) == []
-    assert Notification.objects.filter(review=review, kind="review_moved").count() == 3
+    assert len(_told_moved(review)) == 3

@@ -71,27 +71,15 @@ def test_review_moved_emails_get_the_round_that_moved_the_review():
     migrate(latest())
 
     from notifications.models import Notification
-    from notifications.outbox import Outgoing, notifications_enqueue
+    from notifications.outbox import notifications_enqueue
     from reviews.models import Review
+    from reviews.services import delegation_email
 
     assert Notification.objects.get(pk=told.pk).occasion == 2
     moved = Review.objects.get(pk=review.pk)
 
     def tell(round_):
-        return notifications_enqueue(
-            [
-                Outgoing(
-                    about=moved,
-                    kind="review_moved",
-                    to=["x@example.org"],
-                    subject="s",
-                    body="b",
-                    provider_id=provider_a.pk,
-                    branch_id=branch_a.pk,
-                    occasion=round_,
-                )
-            ]
-        )
+        return notifications_enqueue([delegation_email(moved, moved_in_round=round_)])
 
     assert tell(2) == []  # the move already told
     assert len(tell(3)) == 1  # the next move is told
