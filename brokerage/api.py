@@ -24,7 +24,7 @@ from .models import DeclineReason, Offer, Package, PlacementResponse, normalise_
 from .notifications import EMAIL_STATE
 from .permissions import may_act_on_packages, may_answer_offers, may_read_packages
 from .seen import offer_seen
-from .selectors import offer_queryset, standing_of
+from .selectors import offer_queryset, standing_of, visible_offers, with_page_extras
 from .wording import send_now_summary
 
 
@@ -465,7 +465,14 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = OfferFilter
 
     def get_queryset(self):
-        return offer_queryset(self.request.user).order_by("-sent_at", "-id")
+        # A list reads its page plainly and adds the e-mail state and standing to the page's 50
+        # offers (`paginate_queryset`); one offer reads them in its own query.
+        rows = visible_offers if self.action == "list" else offer_queryset
+        return rows(self.request.user).order_by("-sent_at", "-id")
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return None if page is None else with_page_extras(page)
 
     def retrieve(self, request, *args, **kwargs):
         """One offer; the first read by a user of its branch or organisation is its `viewed_at`

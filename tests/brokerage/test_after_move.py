@@ -186,3 +186,48 @@ def test_L4_a_review_that_comes_back_to_a_provider_tells_it_again(
 
     assert notifications_enqueue([delegation_email(review, moved_in_round=4)]) == []
     assert len(_told_moved(review)) == 3
+
+
+def _listed_and_own(api, query_count):
+    """Every offer as the offers list gives it, each beside its own `GET /offers/{id}/`, and
+    the list's query count."""
+    own = {o["id"]: o for o in api.get("/api/v1/offers/?page_size=500").json()["results"]}
+    own = {pk: api.get(f"/api/v1/offers/{pk}/").json() for pk in own}  # P11 marks them seen first
+    with query_count() as ctx:
+        listed = api.get("/api/v1/offers/?page_size=500").json()["results"]
+    return listed, own, len(ctx)
+
+
+def test_L4_L6_P7_the_offers_list_gives_each_offer_as_its_own_read_does(
+    api_as, nina, alice, bob, carl, moving, branch_a1, branch_b1
+):
+    """Issue 13: a page of the offers list adds the e-mail state (P7), the standing (L6) and
+    whether a later award superseded an award (L4) in two queries over the page, where one offer
+    reads them in its own query. Both must say the same of every offer, for every caller; the
+    list's queries stay as many after the package moved (no query an offer)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def query_count():
+        return CaptureQueriesContext(connection)
+
+    before = {u.username: _listed_and_own(api_as(u), query_count)[2] for u in (alice, bob, carl)}
+    _send_again(nina, moving, reason="A leaves")
+    offer_made_then_awarded(nina, moving, moving.offers.get(branch=branch_b1, round=2))
+    seen = 0
+    for user in (alice, bob, carl):
+        listed, own, queries = _listed_and_own(api_as(user), query_count)
+        assert [o["id"] for o in listed] and {o["id"] for o in listed} == set(own)
+        for offer in listed:
+            assert offer == own[offer["id"]], offer["id"]
+        assert queries == before[user.username]
+        seen += len(listed)
+    # What the comparison covered: A's award superseded (no person any more), B's current one
+    # (the person, its standing), and the offer e-mails' states.
+    council = {o["id"]: o for o in _listed_and_own(api_as(carl), query_count)[0]}
+    a_award = council[moving.offers.get(branch=branch_a1, round=1).pk]
+    b_award = council[moving.offers.get(branch=branch_b1, round=2).pk]
+    assert (a_award["outcome"], a_award["person"]) == ("awarded", None)
+    assert b_award["person"]["name"] == "Edith Pennyworth"
+    assert b_award["standing"]["awarded"]["score"] == b_award["standing"]["score"]
+    assert {o["email_state"] for o in council.values()} - {None}
