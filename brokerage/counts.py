@@ -214,10 +214,11 @@ def gap_columns(state: State) -> list[str]:
 REASONS = frozenset(DeclineReason.values)
 
 
-def keys(state: State) -> tuple[Key, Key, Key]:
-    """The rows an offer in `state` counts in: its day's, its week's and its quarter's."""
-    provider_id, sent_at = state[0], state[1]
-    day = local_day(sent_at)
+def keys(state: State, day: date | None = None) -> tuple[Key, Key, Key]:
+    """The rows an offer in `state` counts in: its day's, its week's and its quarter's (`day`:
+    its London day of sending, when the caller has it already)."""
+    provider_id = state[0]
+    day = day or local_day(state[1])
     return (
         (ResponseCount.DAY, day, provider_id),
         (ResponseCount.WEEK, week_start(day), provider_id),
@@ -255,13 +256,14 @@ class Moves:
         self.answers: Counter = Counter()
 
     def add(self, sign: int, state: State) -> None:
-        gap = self.gaps[(quarter_start(local_day(state[1])), state[6])]
+        sent_on = local_day(state[1])  # once: the gaps and the counts both key on it
+        gap = self.gaps[(quarter_start(sent_on), state[6])]
         for name in gap_columns(state):
             gap[name] += sign
         names = columns(state)
         if not names:
             return
-        day, week, quarter = keys(state)
+        day, week, quarter = keys(state, sent_on)
         for key in (day, week, quarter):
             for name in names:
                 self.counts[key][name] += sign
