@@ -465,7 +465,7 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = OfferFilter
 
     def get_queryset(self):
-        # A list reads its page plainly and adds the e-mail state and standing to the page's 50
+        # A list reads its page plainly and adds the e-mail state and standing to the page's
         # offers (`paginate_queryset`); one offer reads them in its own query.
         rows = visible_offers if self.action == "list" else offer_queryset
         return rows(self.request.user).order_by("-sent_at", "-id")
