@@ -192,7 +192,7 @@ def run(users: dict, seconds: int) -> list[str]:
         # Every worker warmed (imports, templates compiled, connections open) before anything is
         # timed: the bare page goes first, and a cold start would lower the limit the others are
         # measured against.
-        name, user, path, how = PAGES[0]
+        _, user, path, how = PAGES[0]
         drive(wrk, script.name, path, headers[(user, how)], WARM_UP_SECONDS)
         for name, user, path, how in PAGES:
             results[name] = drive(wrk, script.name, path, headers[(user, how)], seconds)

@@ -6,6 +6,8 @@ round is awarded to another provider; all seen from the outside, as each provide
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from brokerage import services
@@ -188,12 +190,12 @@ def test_L4_a_review_that_comes_back_to_a_provider_tells_it_again(
     assert len(_told_moved(review)) == 3
 
 
-def _listed_and_own(api, query_count):
+def _listed_and_own(api):
     """Every offer as the offers list gives it, each beside its own `GET /offers/{id}/`, and
     the list's query count."""
     own = {o["id"]: o for o in api.get("/api/v1/offers/?page_size=500").json()["results"]}
     own = {pk: api.get(f"/api/v1/offers/{pk}/").json() for pk in own}  # P11 marks them seen first
-    with query_count() as ctx:
+    with CaptureQueriesContext(connection) as ctx:
         listed = api.get("/api/v1/offers/?page_size=500").json()["results"]
     return listed, own, len(ctx)
 
@@ -205,26 +207,21 @@ def test_L4_L6_P7_the_offers_list_gives_each_offer_as_its_own_read_does(
     whether a later award superseded an award (L4) in two queries over the page, where one offer
     reads them in its own query. Both must say the same of every offer, for every caller; the
     list's queries stay as many after the package moved (no query an offer)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    def query_count():
-        return CaptureQueriesContext(connection)
-
-    before = {u.username: _listed_and_own(api_as(u), query_count)[2] for u in (alice, bob, carl)}
+    callers = (alice, bob, carl)
+    before = {user: _listed_and_own(api_as(user))[2] for user in callers}
     _send_again(nina, moving, reason="A leaves")
     offer_made_then_awarded(nina, moving, moving.offers.get(branch=branch_b1, round=2))
-    seen = 0
-    for user in (alice, bob, carl):
-        listed, own, queries = _listed_and_own(api_as(user), query_count)
+    lists = {}
+    for user in callers:
+        listed, own, queries = _listed_and_own(api_as(user))
         assert [o["id"] for o in listed] and {o["id"] for o in listed} == set(own)
         for offer in listed:
             assert offer == own[offer["id"]], offer["id"]
-        assert queries == before[user.username]
-        seen += len(listed)
+        assert queries == before[user]
+        lists[user] = {o["id"]: o for o in listed}
     # What the comparison covered: A's award superseded (no person any more), B's current one
     # (the person, its standing), and the offer e-mails' states.
-    council = {o["id"]: o for o in _listed_and_own(api_as(carl), query_count)[0]}
+    council = lists[carl]
     a_award = council[moving.offers.get(branch=branch_a1, round=1).pk]
     b_award = council[moving.offers.get(branch=branch_b1, round=2).pk]
     assert (a_award["outcome"], a_award["person"]) == ("awarded", None)
