@@ -66,8 +66,12 @@ def ensure_wrk() -> str:
 
 
 def credentials(users: dict) -> dict[str, tuple[str, str]]:
-    """A header per user: a signed-in session's cookie, or an API token."""
+    """A header per user: a signed-in session's cookie, or an API token. Council staff sign in
+    with a second factor under the production settings (`PORTAL_REQUIRE_MFA`), so each gets a
+    confirmed authenticator and a session verified with it, as `django_otp.login` leaves one."""
     from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.tokens import token_issue
 
@@ -75,6 +79,11 @@ def credentials(users: dict) -> dict[str, tuple[str, str]]:
     for name, user in users.items():
         client = Client()
         client.force_login(user)
+        if user.is_council:
+            device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
         out[(name, "session")] = ("Cookie", f"sessionid={client.cookies['sessionid'].value}")
         _, key = token_issue(user=user, name="bench")  # the portal's named API tokens
         out[(name, "token")] = ("Authorization", f"Token {key}")
