@@ -18,11 +18,17 @@ GREEN = "#00703c"
 ORANGE = "#f47738"
 RED = "#d4351c"
 GREY = "#b1b4b6"
+PURPLE = "#4c2c92"
+DARK_GREY = "#505a5f"
 TEXT = "#0b0c0c"
 BAND_COLOURS = {"low": GREEN, "medium": ORANGE, "high": RED}
 
 WIDTH, HEIGHT = 640, 300
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 56
+FONT_SIZE, SMALLEST = 14, 9
+# How wide a character of a chart's text is, as a share of its size: GDS Transport's and Arial's
+# figures are about 0.55 em, bold a little more; taken a little over, so what is fitted fits.
+CHAR_EM = 0.62
 
 
 @dataclass
@@ -61,14 +67,42 @@ def nice_top(value: float, ticks: int = 4) -> float:
     return 10 * magnitude * ticks
 
 
-def _axis(top_value: float, fmt, height: int = HEIGHT, ticks: int = 4) -> list[str]:
+def text_width(text: str, size: float = FONT_SIZE) -> float:
+    """About how wide `text` is drawn at `size` (a little over: see CHAR_EM)."""
+    return len(text) * size * CHAR_EM
+
+
+def fitted_size(labels: list[str], room: float) -> float:
+    """The font size at which the widest of `labels` fits in `room` (a bar's slot): the charts'
+    own size when it fits, smaller when not (twelve months of '689+689' ran into each other at a
+    national market's figures), never under SMALLEST."""
+    widest = max((text_width(label, 1) for label in labels), default=0)
+    if not widest:
+        return FONT_SIZE
+    return max(SMALLEST, min(FONT_SIZE, room / widest))
+
+
+def _size_attr(size: float) -> str:
+    return "" if size == FONT_SIZE else f' font-size="{size:.1f}"'
+
+
+def _left(top_value: float, fmt, ticks: int = 4) -> float:
+    """Where the plot starts: far enough in for the widest value on the axis beside it (a
+    six-figure count of hours a week was cut off at the chart's edge), never less than LEFT."""
+    widest = max(text_width(fmt(top_value * i / ticks)) for i in range(ticks + 1))
+    return max(LEFT, math.ceil(widest) + 10)
+
+
+def _axis(
+    top_value: float, fmt, height: int = HEIGHT, ticks: int = 4, left: float = LEFT
+) -> list[str]:
     plot_h = height - TOP - BOTTOM
     parts = []
     for i in range(ticks + 1):
         y = TOP + plot_h - plot_h * i / ticks
         parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GREY}" '
-            f'stroke-width="1"/><text x="{LEFT - 6}" y="{y + 5:.1f}" text-anchor="end">'
+            f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GREY}" '
+            f'stroke-width="1"/><text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end">'
             f"{escape(fmt(top_value * i / ticks))}</text>"
         )
     return parts
@@ -87,31 +121,35 @@ def bar_chart(
     target: float | None = None,
     target_label: str = "",
 ) -> SafeString:
-    """Vertical bars with a value axis, each labelled underneath; an optional target line."""
+    """Vertical bars with a value axis, each labelled underneath; an optional target line. The
+    axis moves in for wide values, and the labels above and beneath the bars shrink to their
+    slots when they would run into each other."""
     values = [b.value for b in bars if b.value is not None]
     top = top_value or nice_top(max(values, default=0) * 1.08)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    left = _left(top, fmt)
+    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(bars), 1)
-    parts = _axis(top, fmt)
-    for i, bar in enumerate(bars):
-        x = LEFT + slot * i + slot * 0.15
+    parts = _axis(top, fmt, left=left)
+    labels = [b.text or ("no data" if b.value is None else fmt(b.value)) for b in bars]
+    above, beneath = fitted_size(labels, slot - 4), fitted_size([b.label for b in bars], slot - 4)
+    for i, (bar, label) in enumerate(zip(bars, labels, strict=True)):
+        x = left + slot * i + slot * 0.15
         w = slot * 0.7
         h = 0 if bar.value is None else plot_h * min(bar.value / top, 1)
         y = TOP + plot_h - h
         parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{bar.colour}"/>'
         )
-        label = bar.text or ("no data" if bar.value is None else fmt(bar.value))
         parts.append(
             f'<text x="{x + w / 2:.1f}" y="{max(y - 5, TOP + 12):.1f}" text-anchor="middle" '
-            f'font-weight="bold">{escape(label)}</text>'
-            f'<text x="{x + w / 2:.1f}" y="{HEIGHT - BOTTOM + 20}" text-anchor="middle">'
-            f"{escape(bar.label)}</text>"
+            f'font-weight="bold"{_size_attr(above)}>{escape(label)}</text>'
+            f'<text x="{x + w / 2:.1f}" y="{HEIGHT - BOTTOM + 20}" text-anchor="middle"'
+            f"{_size_attr(beneath)}>{escape(bar.label)}</text>"
         )
     if target is not None:
         y = TOP + plot_h - plot_h * min(target / top, 1)
         parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{TEXT}" '
+            f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{TEXT}" '
             f'stroke-width="2" stroke-dasharray="6 4"/><text x="{WIDTH - RIGHT}" y="{y - 6:.1f}" '
             f'text-anchor="end">{escape(target_label)}</text>'
         )
@@ -120,38 +158,70 @@ def bar_chart(
 
 def stacked_bands(title: str, columns: list[tuple[str, dict[str, int]]]) -> SafeString:
     """One 100% column per quarter, split into the share of providers in each band (K2)."""
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    order = ("low", "medium", "high")
+    return stacked_columns(
+        title,
+        [(label, [bands.get(band, 0) for band in order]) for label, bands in columns],
+        [(f"{band.capitalize()} risk", BAND_COLOURS[band]) for band in order],
+        shares=True,
+    )
+
+
+def stacked_columns(
+    title: str,
+    columns: list[tuple[str, list[float]]],
+    legend: list[tuple[str, str]],
+    *,
+    fmt=lambda v: f"{v:,.0f}",
+    shares: bool = False,
+) -> SafeString:
+    """A column per label split into coloured parts, one per `legend` entry (its name and colour),
+    in the legend's order from the bottom, with the legend beneath. With `shares` each column is
+    its parts' shares of 100%, each share written in its part where it fits (K2's bands);
+    otherwise the columns stand on a value axis with each total above (new packages a month,
+    long-term and short-term). Colour is never the only sign: the table beside gives each part."""
+    totals = [sum(values) for _, values in columns]
+    top = 1 if shares else nice_top(max(totals, default=0) * 1.08)
+    axis_fmt = percent if shares else fmt
+    left = _left(top, axis_fmt)
+    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(columns), 1)
-    parts = _axis(1, percent)
-    for i, (label, bands) in enumerate(columns):
-        total = sum(bands.values())
-        x, w = LEFT + slot * i + slot * 0.15, slot * 0.7
+    parts = _axis(top, axis_fmt, left=left)
+    above = fitted_size([fmt(t) for t in totals], slot - 4)
+    beneath = fitted_size([label for label, _ in columns], slot - 4)
+    for i, ((label, values), total) in enumerate(zip(columns, totals, strict=True)):
+        x, w = left + slot * i + slot * 0.15, slot * 0.7
         y = TOP + plot_h
-        for band in ("low", "medium", "high"):
-            share = bands.get(band, 0) / total if total else 0
-            h = plot_h * share
+        for value, (_, colour) in zip(values, legend, strict=True):
+            share = (value / total if total else 0) if shares else value / top
+            h = plot_h * min(share, 1)
             y -= h
             if h:
                 parts.append(
                     f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
-                    f'fill="{BAND_COLOURS[band]}" stroke="#ffffff" stroke-width="1"/>'
+                    f'fill="{colour}" stroke="#ffffff" stroke-width="1"/>'
                 )
-                if h >= 18:
+                if shares and h >= 18:
                     parts.append(
                         f'<text x="{x + w / 2:.1f}" y="{y + h / 2 + 5:.1f}" text-anchor="middle" '
                         f'fill="#ffffff" font-weight="bold">{percent(share)}</text>'
                     )
+        if not shares:
+            parts.append(
+                f'<text x="{x + w / 2:.1f}" y="{max(y - 5, TOP + 12):.1f}" text-anchor="middle" '
+                f'font-weight="bold"{_size_attr(above)}>{escape(fmt(total))}</text>'
+            )
         parts.append(
-            f'<text x="{x + w / 2:.1f}" y="{HEIGHT - BOTTOM + 20}" text-anchor="middle">'
-            f"{escape(label)}</text>"
+            f'<text x="{x + w / 2:.1f}" y="{HEIGHT - BOTTOM + 20}" text-anchor="middle"'
+            f"{_size_attr(beneath)}>{escape(label)}</text>"
         )
-    legend_y = HEIGHT - 12
-    for j, band in enumerate(("low", "medium", "high")):
-        lx = LEFT + j * 150
+    legend_y, lx = HEIGHT - 12, float(left)
+    for name, colour in legend:
         parts.append(
-            f'<rect x="{lx}" y="{legend_y - 11}" width="14" height="14" fill="{BAND_COLOURS[band]}"/>'
-            f'<text x="{lx + 20}" y="{legend_y + 1}">{band.capitalize()} risk</text>'
+            f'<rect x="{lx:.1f}" y="{legend_y - 11}" width="14" height="14" fill="{colour}"/>'
+            f'<text x="{lx + 20:.1f}" y="{legend_y + 1}">{escape(name)}</text>'
         )
+        lx += 20 + text_width(name) + 24
     return _svg(title, parts)
 
 
@@ -199,8 +269,6 @@ def hbar_chart(title: str, bars: list[Bar], *, fmt=lambda v: f"{v:.0f}") -> Safe
     return _svg(title, parts, height=height)
 
 
-PURPLE = "#4c2c92"
-DARK_GREY = "#505a5f"
 # One colour per part of a stacked bar, in order (K12's decline reasons); GOV.UK colours.
 PART_COLOURS = [RED, ORANGE, BLUE, PURPLE, GREEN, DARK_GREY]
 

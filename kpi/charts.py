@@ -1,6 +1,8 @@
 """The KPI pages' charts: drawn by `core.charts` (shared with the reviews page)."""
 
 from core.charts import (
+    BLUE,
+    PURPLE,
     Bar,
     StackedRow,
     bar_chart,
@@ -8,10 +10,13 @@ from core.charts import (
     percent,
     spread_chart,
     stacked_bands,
+    stacked_columns,
     stacked_hbar_chart,
 )
 
 __all__ = [
+    "BLUE",
+    "PURPLE",
     "Bar",
     "StackedRow",
     "bar_chart",
@@ -19,5 +24,6 @@ __all__ = [
     "percent",
     "spread_chart",
     "stacked_bands",
+    "stacked_columns",
     "stacked_hbar_chart",
 ]

@@ -13,12 +13,15 @@ from django.utils.safestring import SafeString, mark_safe
 from brokerage.models import DeclineReason
 
 from .charts import (
+    BLUE,
+    PURPLE,
     Bar,
     StackedRow,
     bar_chart,
     hbar_chart,
     percent,
     stacked_bands,
+    stacked_columns,
     stacked_hbar_chart,
 )
 from .figures import QuarterFigures
@@ -81,13 +84,10 @@ def dashboard_charts(data: dict) -> dict:
                 for r in data["service_levels"]["rows"]
             ],
         ),
-        "per_month": bar_chart(
-            "New packages per month (long-term and short-term together)",
-            [
-                Bar(f"{m['month']:%b}", m["long"] + m["short"], text=f"{m['long']}+{m['short']}")
-                for m in data["per_month"]
-            ],
-            fmt=lambda v: f"{v:.0f}",
+        "per_month": stacked_columns(
+            "New packages per month, long-term beneath and short-term above",
+            [(f"{m['month']:%b}", [m["long"], m["short"]]) for m in data["per_month"]],
+            [("Long-term", BLUE), ("Short-term (Short Term Care at Home)", PURPLE)],
         ),
         "hours": _hours_chart(data["hours"]),
     }
