@@ -143,6 +143,30 @@ def _branches_covering() -> Subquery:
     return Coalesce(Subquery(covering, output_field=IntegerField()), Value(0))
 
 
+def wards_kept(*, q: str = "", district: str = "", cover: str = "") -> QuerySet[Ward]:
+    """The wards the page's filters keep, each with `branches` (covering now), no offer read:
+    what the page counts for its pager and, sorted by a column no offer is in, cuts its page from.
+
+    `cover` "none" or "one" keeps the wards covered by that many branches; "thin" by at most one."""
+    wards = Ward.objects.annotate(branches=_branches_covering())
+    if q:
+        wards = wards.filter(Q(name__icontains=q) | Q(code__iexact=q))
+    if district:
+        wards = wards.filter(district=district)
+    if cover in {"none", "one", "thin"}:
+        wards = wards.filter(
+            **{"none": {"branches": 0}, "one": {"branches": 1}, "thin": {"branches__lte": 1}}[cover]
+        )
+    return wards
+
+
+def _ordered(wards: QuerySet[Ward], sort: str) -> QuerySet[Ward]:
+    field = SORTS.get(sort.lstrip("-"), "name")
+    descending = sort.startswith("-")
+    order = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+    return wards.order_by(order, "name", "code")
+
+
 def ward_health(
     period: Period,
     *,
@@ -154,17 +178,9 @@ def ward_health(
     """Every ward with `branches` (covering now), `sent`, `counted`, `responded`, `made`,
     `response_rate` and `offer_rate` (None without counted offers) over `period`: one query.
 
-    `cover` "none" or "one" keeps the wards covered by that many branches; "thin" by at most one.
-    `sort` is a SORTS key, `-` first for descending; rates sort with the empty ones last."""
-    wards = Ward.objects.annotate(branches=_branches_covering())
-    if q:
-        wards = wards.filter(Q(name__icontains=q) | Q(code__iexact=q))
-    if district:
-        wards = wards.filter(district=district)
-    if cover in {"none", "one", "thin"}:
-        wards = wards.filter(
-            **{"none": {"branches": 0}, "one": {"branches": 1}, "thin": {"branches__lte": 1}}[cover]
-        )
+    The filters are `wards_kept`'s. `sort` is a SORTS key, `-` first for descending; rates sort
+    with the empty ones last."""
+    wards = wards_kept(q=q, district=district, cover=cover)
     # Each ward's offers joined with the period in the JOIN's ON clause: a ward without offers in
     # the period keeps its row (LEFT JOIN), and only the period's offers are read.
     wards = wards.alias(
@@ -172,11 +188,45 @@ def ward_health(
             "packages__offers", condition=_in_period(period, "packages__offers__")
         )
     )
-    wards = _with_rates(wards.annotate(**_offer_counts("period_offers__")))
-    field = SORTS.get(sort.lstrip("-"), "name")
-    descending = sort.startswith("-")
-    order = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
-    return wards.order_by(order, "name", "code")
+    return _ordered(_with_rates(wards.annotate(**_offer_counts("period_offers__"))), sort)
+
+
+# The columns a ward's offers are not in: sorted by one of them, a page of wards is cut before any
+# offer is read (issue 13: at 2M offers the page read every ward's offers of the period to show 50).
+FIELDS_WITHOUT_OFFERS = frozenset({"name", "district", "branches"})
+
+
+def wards_sorted_without_offers(
+    sort: str, *, q: str = "", district: str = "", cover: str = ""
+) -> QuerySet[Ward] | None:
+    """`ward_health`'s wards in its order, without their offers' counts, when `sort` needs none
+    (`with_offer_counts` then adds them to a page); None when it does."""
+    if SORTS.get(sort.lstrip("-"), "name") not in FIELDS_WITHOUT_OFFERS:
+        return None
+    return _ordered(wards_kept(q=q, district=district, cover=cover), sort)
+
+
+def with_offer_counts(wards: list[Ward], period: Period) -> list[Ward]:
+    """Give each of a page's wards what `ward_health` annotates (`sent`, `counted`, `responded`,
+    `made`, the rates and percentages) from one grouped query over those wards' offers in the
+    period, the same counts and the same SQL rates."""
+    counts = {
+        row["ward_id"]: row
+        for row in _with_rates(
+            _offers_in(period)
+            .filter(package__ward__in=[w.pk for w in wards])
+            .values(ward_id=F("package__ward_id"))
+            .annotate(**_offer_counts())
+            .order_by()
+        )
+    }
+    empty = {"sent": 0, "counted": 0, "responded": 0, "made": 0}
+    empty |= dict.fromkeys(("response_rate", "offer_rate", "response_pct", "offer_pct"))
+    for ward in wards:
+        for name, value in counts.get(ward.pk, empty).items():
+            if name != "ward_id":
+                setattr(ward, name, value)
+    return wards
 
 
 def ward_branches(ward: Ward, period: Period) -> list[dict]:

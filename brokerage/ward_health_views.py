@@ -23,6 +23,9 @@ from .ward_health import (
     district_health,
     ward_branches,
     ward_health,
+    wards_kept,
+    wards_sorted_without_offers,
+    with_offer_counts,
 )
 
 PAGE_SIZE = 100
@@ -131,7 +134,14 @@ def ward_health_page(request: HttpRequest) -> HttpResponse:
             ([_fmt(v) for v in row] for row in rows),
             header=[c for c, _ in WARD_COLUMNS],
         )
-    page = Paginator(wards, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The pager counts the wards, not their offers; sorted by a column no offer is in, the page
+    # is cut first and only its wards' offers are read (issue 13).
+    plain = wards_sorted_without_offers(sort, **filters)
+    paginator = Paginator(wards if plain is None else plain, PAGE_SIZE)
+    paginator.count = wards_kept(**filters).count()
+    page = paginator.get_page(request.GET.get("page"))
+    if plain is not None:
+        page.object_list = with_offer_counts(list(page.object_list), period)
     districts = district_health(period)
     # The page lists the first CLEANSE_SHOWN; the headline gives them all (counted only when the
     # list is full, so the usual page costs no extra query).
