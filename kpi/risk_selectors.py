@@ -14,23 +14,20 @@ from .selectors import RateRow, RateWindow, provider_rates, rates_by_quarter, wi
 RISK_HISTORY_QUARTERS = 4
 
 
-def risk_entries(now: datetime) -> tuple[list[dict], Quarter]:
+def risk_entries(now: datetime) -> tuple[list[dict], Quarter, RateWindow]:
     """Providers in the medium or high band over the rolling 90 days or the last ended quarter,
     and every provider with a risk profile, by name. Each entry: `provider`, `profile` (or None),
-    `rolling` and `quarter` (their rate rows, or None). Returns the entries and that quarter."""
+    `rolling` and `quarter` (their rate rows, or None). Returns the entries, that quarter and the
+    rolling window. The rolling rows' K11 medians are left to `with_rolling_medians`, for the
+    entries a page shows (a quarter's rows carry their kept medians)."""
     last = Quarter.containing(now).previous()
-    rows: dict[int, dict] = {}
     rolling = RateWindow.rolling(now)
+    rows: dict[int, dict] = {}
     for period in (rolling, RateWindow.for_quarter(last)):
-        # K11: a quarter's rows carry their kept medians; the rolling rows' medians are worked
-        # out below for the providers listed alone.
         for row in provider_rates(period, row_medians=False):
             if row.band in ("medium", "high"):
                 entry = rows.setdefault(row.provider_id, {"provider": row.provider, "rates": {}})
                 entry["rates"][period.code] = row
-    with_row_medians(
-        rolling, [e["rates"][rolling.code] for e in rows.values() if rolling.code in e["rates"]]
-    )
     profiles = RiskProfile.objects.in_bulk(list(rows), field_name="provider_id")
     profiled = RiskProfile.objects.exclude(provider_id__in=list(rows)).select_related("provider")
     for extra in profiled:
@@ -41,7 +38,15 @@ def risk_entries(now: datetime) -> tuple[list[dict], Quarter]:
         entry["profile"] = profiles.get(entry["provider"].pk)
         entry["rolling"] = entry["rates"].get("rolling-90")
         entry["quarter"] = entry["rates"].get(str(last))
-    return entries, last
+    return entries, last, rolling
+
+
+def with_rolling_medians(entries: list[dict], rolling: RateWindow) -> list[dict]:
+    """K11 for these entries' `rolling` window (`risk_entries`'): each row's median hours to first
+    answer, from those providers' offers alone (one query; issue 13: at a national market's 1,000
+    providers at risk, every one's offers took most of the page)."""
+    with_row_medians(rolling, [e["rolling"] for e in entries if e["rolling"]])
+    return entries
 
 
 def risk_history(provider: Provider, now: datetime) -> list[tuple[Quarter, RateRow | None]]:

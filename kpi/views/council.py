@@ -34,7 +34,7 @@ from ..models import (
     RiskProfile,
 )
 from ..permissions import may_manage_kpi, may_read_returns_and_triggers
-from ..risk_selectors import risk_entries, risk_history
+from ..risk_selectors import risk_entries, risk_history, with_rolling_medians
 from .common import (
     PAGE_SIZE,
     council_kpi,
@@ -82,8 +82,10 @@ def trigger_reset(request: HttpRequest, ref: str) -> HttpResponse:
 @council_kpi
 def risk_list(request: HttpRequest) -> HttpResponse:
     """Medium- and high-risk providers over the rolling 90 days and the last ended quarter."""
-    entries, last = risk_entries(timezone.now())
-    return render(request, "kpi/risk_list.html", {"entries": entries, "last": last})
+    entries, last, rolling = risk_entries(timezone.now())
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    with_rolling_medians(page.object_list, rolling)
+    return render(request, "kpi/risk_list.html", {"page": page, "last": last})
 
 
 def _risk_page(

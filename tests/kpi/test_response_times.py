@@ -2,15 +2,19 @@
 first answer (answered offers only), beside the response rate everywhere K1 is shown; worked out
 in the database on PostgreSQL and SQLite alike, on hand-made times."""
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from brokerage.models import Offer
 from brokerage.services import offer_respond
 from kpi.quarters import Quarter
 from kpi.response_times import hours_words
 from kpi.selectors import RateWindow, market_summary, provider_rates, rates_by_quarter
+from kpi.views import council
 from tests.factories import BranchFactory, ProviderFactory
 
 from .conftest import at
@@ -335,3 +339,32 @@ def test_k11_api_query_count_does_not_grow_with_providers(
     _grow(make_offer, 12)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert len(api.get(url).json()["results"]) == 15
+
+
+def _risk_rows(html: str) -> list[str]:
+    """The risk list's rows, each as its text with the spaces closed up."""
+    body = html[html.index('<tbody class="govuk-table__body">') : html.index("</tbody>")]
+    rows = [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in re.split(r"<tr[^>]*>", body)]
+    return [row for row in rows if row]
+
+
+def test_k9_k11_the_risk_list_is_paged_and_works_out_medians_for_its_page_alone(
+    client, carl, timed_market, frozen, monkeypatch
+):
+    """Issue 13: a national market has a thousand providers at risk. The list comes a page at a
+    time, and the rolling 90 days' medians are worked out for the page's providers alone: each
+    page shows what the whole list shows for its rows."""
+    client.force_login(carl)
+    whole = _risk_rows(client.get("/kpi/risk/").content.decode())
+    assert len(whole) >= 2 and any("median time to answer 3.5 hours" in row for row in whole)
+    monkeypatch.setattr(council, "PAGE_SIZE", 1)
+    paged = []
+    for number in range(1, len(whole) + 1):
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(f"/kpi/risk/?page={number}").content.decode()
+        assert f"{len(whole)} providers, {number} to {number} shown" in html
+        paged += _risk_rows(html)
+        medians = [q["sql"] for q in queries if q["sql"].startswith("WITH ranked")]
+        assert len(medians) == 1  # K11's rolling medians: one read, of this page's provider
+        assert re.search(r'"provider_id" IN \(\d+\)', medians[0])
+    assert paged == whole
