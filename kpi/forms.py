@@ -24,20 +24,35 @@ class QuarterField(forms.CharField):
             raise forms.ValidationError(str(exc)) from exc
 
 
+class ProviderChoiceField(forms.ModelChoiceField):
+    """Every provider on the framework by name, each shown with its reference (two may share a
+    name), typed ahead (`data-portal-autocomplete`: a national market has thousands)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("empty_label", "Choose a provider")
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "required": "Select the provider",
+                "invalid_choice": "Select a provider from the list",
+            },
+        )
+        super().__init__(
+            queryset=Provider.objects.order_by("name", "ref"),
+            to_field_name="ref",
+            widget=forms.Select(attrs={"data-portal-autocomplete": "provider"}),
+            **kwargs,
+        )
+
+    def label_from_instance(self, obj: Provider) -> str:
+        return f"{obj.name} ({obj.ref})"
+
+
 class ReturnProviderForm(GovukForm):
     """A contract manager making a return for a provider chooses the provider first, so that the
     quarters offered are the ones that provider owes (K6)."""
 
-    provider = forms.ModelChoiceField(
-        queryset=Provider.objects.order_by("name"),
-        to_field_name="ref",
-        label="Which provider is this return for?",
-        empty_label="Choose a provider",
-        error_messages={
-            "required": "Select the provider",
-            "invalid_choice": "Select a provider from the list",
-        },
-    )
+    provider = ProviderChoiceField(label="Which provider is this return for?")
 
 
 class ReturnUploadForm(GovukForm):
@@ -96,12 +111,23 @@ class ResetForm(GovukForm):
 
 
 class DiscountedQuarterForm(GovukForm):
+    """On the settings page beside `FirstDueForm`: both have a quarter and a reason, so each
+    form's fields have ids of their own (one label, one field)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "discount-%s")
+        super().__init__(*args, **kwargs)
+
     quarter = QuarterField(help_text="Such as 2025-26-Q1.")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class FirstDueForm(GovukForm):
-    provider = forms.ModelChoiceField(queryset=Provider.objects.all(), to_field_name="ref")
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "first-due-%s")  # see DiscountedQuarterForm
+        super().__init__(*args, **kwargs)
+
+    provider = ProviderChoiceField()
     quarter = QuarterField(
         required=False, help_text="Leave empty to go back to the first full quarter after joining."
     )

@@ -1,4 +1,5 @@
-/* Type-ahead for a long <select> (the create-package ward list has over 200 wards), using GOV.UK's
+/* Type-ahead for a long <select> (the create-package ward list has over 200 wards; a national
+ * market's provider lists, thousands of providers), using GOV.UK's
  * accessible-autocomplete (static/accessible-autocomplete/, MIT licence).
  *
  * Progressive enhancement: a page marks a select with `data-portal-autocomplete` and loads this file
@@ -79,7 +80,8 @@
       inputClasses: hasError ? "portal-autocomplete__input--error" : null,
       hintClasses: "", // the grey completion behind the text needs no error border
       tNoResults: function () {
-        return "No ward matches";
+        // what the select chooses, as the page marks it: "No ward matches", "No provider matches"
+        return "No " + (select.getAttribute("data-portal-autocomplete") || "option") + " matches";
       },
     });
     var input = document.getElementById(id); // the library gives its input the select's id

@@ -13,6 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from brokerage.models import Offer
+from kpi.models import FirstDueQuarter
 from kpi.quarters import Quarter
 from kpi.services import kpi_triggers_escalate
 from tests.factories import BranchFactory, PackageFactory, ProviderFactory
@@ -243,7 +244,8 @@ def test_a_contract_manager_chooses_the_provider_then_sees_nothing_owed(
     """K6: the provider first; a provider that joined this quarter owes nothing yet, said plainly."""
     signed_in(page, live_server, carl)
     page.goto(f"{live_server.url}/kpi/returns/new/")
-    page.get_by_label("Which provider is this return for?").select_option("PA")
+    page.get_by_label("Which provider is this return for?").fill("amber")  # typed ahead
+    page.get_by_role("option", name="Amber Homecare Ltd (PA)").click()
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text("Amber Homecare Ltd has no KPI returns to make.")).to_be_visible()
     screenshot(page, "kpi-return-nothing-owed")
@@ -316,5 +318,29 @@ def test_k12_dashboard_market_gaps_section(page, live_server, problems, kpi_mark
         full_page=True,
         clip={"x": 0, "y": top - 10, "width": width, "height": bottom - top},
     )
+    assert_accessible(page)
+    problems.assert_none()
+
+
+def test_the_first_quarter_owed_is_set_for_a_provider_typed_ahead(
+    page, live_server, problems, provider_a, provider_b, carl
+):
+    """K6's override on the settings page: the provider is found by typing part of its name (a
+    national market lists thousands), and the override is listed once saved."""
+    signed_in(page, live_server, carl)
+    page.goto(f"{live_server.url}/kpi/settings/")
+    form = page.locator('form[action="/kpi/settings/first-due/"]')
+    provider = form.get_by_label("Provider", exact=True)
+    provider.fill("homecare")
+    options = page.get_by_role("listbox").get_by_role("option")
+    expect(options).to_have_count(1)
+    options.first.click()
+    assert provider.input_value() == "Amber Homecare Ltd (PA)"
+    form.get_by_label("Quarter").fill("2026-27-Q1")
+    form.get_by_label("Reason").fill("Joined late")
+    form.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Amber Homecare Ltd", exact=False).first).to_be_visible()
+    assert FirstDueQuarter.objects.get(provider=provider_a).quarter == "2026-27-Q1"
+    screenshot(page, "kpi-settings-first-due")
     assert_accessible(page)
     problems.assert_none()

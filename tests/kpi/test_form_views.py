@@ -109,3 +109,18 @@ def test_discounting_a_quarter_twice_shows_the_refusal_above_the_discount_form(c
         "2025-26-Q1 is already discounted."
     ]
     assert not again.context["first_due_form"].is_bound
+
+
+def test_the_settings_pages_two_forms_label_their_own_fields(client, carl, provider_a):
+    """Both forms have a quarter and a reason: each label is for its own form's field, and no id
+    is on the page twice (the first-due form's labels were for the discount form's fields)."""
+    import re
+
+    client.force_login(carl)
+    page = client.get(reverse("kpi:settings")).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    for form in ("discount", "first-due"):
+        for field in ("quarter", "reason"):
+            assert f'for="{form}-{field}"' in page and f'id="{form}-{field}"' in page
+    assert '<option value="PA">Amber Homecare Ltd (PA)</option>' in page
