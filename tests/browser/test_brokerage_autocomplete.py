@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from brokerage.models import Package
-from tests.factories import WardFactory
+from tests.factories import PackageFactory, WardFactory
 
 from .conftest import SCREENSHOTS, assert_page_never_scrolls_sideways, screenshot, signed_in
 from .conftest import assert_accessible as axe_clean
@@ -157,3 +157,22 @@ def test_without_javascript_the_plain_select_still_works(browser, live_server, w
         assert Package.objects.get(reference="ASC-2026-0777").ward.code == "E05012002"
     finally:
         context.close()
+
+
+def test_editing_a_package_keeps_its_ward_without_typing_it_again(
+    page, live_server, problems, wards, nina
+):
+    """The type-ahead starts with the ward the package already has: a navigator changing only
+    the hours saves the package with its ward, not an error asking for one."""
+    package = PackageFactory(ward=wards, status="draft", hours_per_week=7)
+    signed_in(page, live_server, nina)
+    page.goto(f"{live_server.url}/packages/{package.pk}/edit/")
+    ward = page.get_by_label("Ward", exact=True)
+    expect(ward).to_have_attribute("role", "combobox")
+    expect(ward).to_have_value("Fishwick, Preston (E05012001)")
+    page.get_by_label("Hours of care a week").fill("9")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".govuk-notification-banner--success")).to_be_visible()
+    package.refresh_from_db()
+    assert (package.ward_id, package.hours_per_week) == (wards.pk, 9)
+    problems.assert_none()

@@ -42,7 +42,8 @@ def test_navigator_makes_and_sends_a_batch_and_the_branch_sees_it(
 ):
     signed_in(page, live_server, nina)
     page.goto(f"{live_server.url}/batches/new/")
-    page.get_by_label("Provider the packages move from").select_option("PB")
+    page.get_by_label("Provider the packages move from").fill("birch")  # typed ahead
+    page.get_by_role("option", name="Birch Care Services (PB, active)").click()
     page.get_by_role("button", name="Find awarded packages").click()
     for package in held_by_birch:
         expect(page.get_by_label(package.reference, exact=False)).to_be_checked()
