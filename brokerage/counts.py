@@ -113,7 +113,7 @@ class Exclusion:
     offers queryset. Challenges live in kpi, above brokerage (brokerage never imports kpi), so kpi
     gives the expression when it is ready (`kpi.apps`); without it no offer is left out."""
 
-    expression = None  # callable(offer path) giving a fresh boolean expression (an Exists)
+    expression = None  # callable(offer path) giving a fresh boolean expression (kpi: an IN)
 
     @classmethod
     def of_offer(cls, offer: str = "pk") -> Expression:
