@@ -192,7 +192,7 @@ def ward_health(
 
 
 # The columns a ward's offers are not in: sorted by one of them, a page of wards is cut before any
-# offer is read (issue 13: at 2M offers the page read every ward's offers of the period to show 50).
+# offer is read (issue 13: at 2M offers the page read every ward's offers of the period to show 100).
 FIELDS_WITHOUT_OFFERS = frozenset({"name", "district", "branches"})
 
 
