@@ -706,7 +706,9 @@ def rate_row_dict(row: RateRow) -> dict:
 
 def response_rates_payload(user: User, period: RateWindow) -> dict:
     """The one answer for pages, API and exports: market from every provider; rows scoped (A1)."""
-    rows = provider_rates(period)
+    # A provider sees the market's summary and its own row: every other provider's median hours
+    # (a rolling window's, from its offers) would be worked out for nothing.
+    rows = provider_rates(period, row_medians=user.is_council)
     market = market_summary(rows)
     payload = {"period": period.code, "market": market.as_dict()}
     if user.is_council:
