@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django import forms
 
-from core.forms import GovukDateField, GovukForm, GovukModelForm
+from core.forms import GovukDateField, GovukForm, GovukModelForm, ManyOptionsSelect
 from wards.models import Ward
 
 from .models import (
@@ -52,7 +52,7 @@ class PackageForm(GovukModelForm):
         empty_label="Choose a ward",
         error_messages={"invalid_choice": "Choose a ward from the list"},
         # Over 200 wards: static/js/select-autocomplete.js turns the select into a type-ahead.
-        widget=forms.Select(attrs={"data-portal-autocomplete": "ward"}),
+        widget=ManyOptionsSelect(attrs={"data-portal-autocomplete": "ward"}),
     )
     hours_per_week = forms.DecimalField(
         label="Hours of care a week",

@@ -14,8 +14,12 @@ from datetime import UTC, date, timedelta
 
 from django import forms
 from django.forms.boundfield import BoundField
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django_filters.fields import IsoDateTimeField
+
+from .listing import escaped, options_html
 
 DATE_PARTS = ("day", "month", "year")
 
@@ -240,3 +244,20 @@ class PortalSettingsForm(GovukForm):
         help_text="K1: on the KPI pages and in the shortlist.",
         required=False,
     )
+
+
+class ManyOptionsSelect(forms.Select):
+    """A select of many options (every provider, ward or branch of a national market), written as
+    Django's `Select` writes it but in one pass (`core.listing.options_html`), not through a
+    template include an option (issue 13: 3,000 providers took 0.1 s a select). For flat choices
+    (no groups), with the attributes on the select alone."""
+
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = options_html(self.choices, set(widget["value"]))
+        return SafeString(
+            f'<select name="{escaped(widget["name"])}"{flatatt(widget["attrs"])}>{options}\n</select>'
+        )
+
+    def optgroups(self, name, value, attrs=None):
+        return []  # the options are written by `render`, not listed for a template

@@ -4,7 +4,7 @@ once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from datetime import date, datetime
 from html import escape
 
@@ -70,3 +70,16 @@ def row_html(template: str, *values) -> SafeString:
     return SafeString(
         template.format(*[v if isinstance(v, SafeData) else escaped(v) for v in values])
     )
+
+
+def options_html(choices: Iterable[tuple[object, object]], selected: Collection[str]) -> SafeString:
+    """The `<option>`s of a select of `choices` ((value, label) pairs), those whose value (as a
+    string) is in `selected` marked selected, as Django's select widget writes them, in one pass:
+    a list that grows with the market (thousands of providers, wards or branches) took a template
+    include per option, 0.1 s a select at 3,000 providers (issue 13)."""
+    parts = []
+    for value, label in choices:
+        text = "" if value is None else str(value)
+        mark = " selected" if text in selected else ""
+        parts.append(f'\n  <option value="{escaped(text)}"{mark}>{escaped(label)}</option>')
+    return SafeString("".join(parts))

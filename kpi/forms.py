@@ -7,7 +7,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from core.forms import GovukForm
+from core.forms import GovukForm, ManyOptionsSelect
 from providers.models import Provider
 
 from .models import ActionPlanStatus, RiskLevel
@@ -40,7 +40,7 @@ class ProviderChoiceField(forms.ModelChoiceField):
         super().__init__(
             queryset=Provider.objects.order_by("name", "ref"),
             to_field_name="ref",
-            widget=forms.Select(attrs={"data-portal-autocomplete": "provider"}),
+            widget=ManyOptionsSelect(attrs={"data-portal-autocomplete": "provider"}),
             **kwargs,
         )
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import PAGE_ERRORS, page_refusal
+from core.listing import options_html
 from providers.models import Provider
 from wards.models import Ward
 
@@ -84,7 +85,15 @@ def batch_create(request: HttpRequest) -> HttpResponse:
         request,
         "brokerage/batch_create.html",
         {
-            "providers": providers,
+            # Every provider on the framework and off it (a national market has thousands),
+            # written in one pass (issue 13).
+            "provider_options": options_html(
+                (
+                    (p.ref, f"{p.name} ({p.ref}, {p.get_pdps_status_display().lower()})")
+                    for p in providers.only("ref", "name", "pdps_status")
+                ),
+                {provider.ref} if provider else set(),
+            ),
             "provider": provider,
             "query": query,
             "searched": searched,

@@ -63,3 +63,65 @@ def test_row_html_writes_and_escapes_as_format_html_does():
     for value in values:
         assert escaped(value) == conditional_escape(value)
         assert isinstance(escaped(value), SafeString)
+
+
+def _select(html: str) -> tuple[dict, list[tuple[str, bool, str]]]:
+    """A select's attributes and its options as (value, selected, text), read as a browser would."""
+    from html.parser import HTMLParser
+
+    found: dict = {"attrs": {}, "options": []}
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "select":
+                found["attrs"] = dict(attrs)
+            elif tag == "option":
+                keys = dict(attrs)
+                found["options"].append([keys["value"], "selected" in keys, ""])
+
+        def handle_data(self, data):
+            if found["options"] and data.strip():
+                found["options"][-1][2] += data
+
+    Reader().feed(html)
+    return found["attrs"], [tuple(option) for option in found["options"]]
+
+
+def test_many_options_select_writes_what_djangos_select_writes():
+    """Issue 13: a select of thousands of providers or wards written in one pass reads, to a
+    browser, as Django's own: the same attributes, the same options in order, the same escaping,
+    the same one selected (also the empty choice while nothing is chosen)."""
+    from django import forms
+
+    from core.forms import ManyOptionsSelect
+    from core.listing import options_html
+
+    choices = [
+        ("", "Choose a provider"),
+        ("P1", "Ash & Oak <Care>"),
+        ("P2", 'Birch "Home" Care'),
+        (3, "Cedar"),
+    ]
+    attrs = {"data-portal-autocomplete": "provider", "class": "govuk-select", "id": "id_p"}
+    for value in (None, "", "P2", 3, "missing"):
+        ours = ManyOptionsSelect(attrs=attrs, choices=choices).render("provider", value)
+        django = forms.Select(attrs=attrs, choices=choices).render("provider", value)
+        assert _select(ours) == _select(django)
+    attrs_read, options = _select(ManyOptionsSelect(choices=choices).render("provider", "P2"))
+    assert [o for o in options if o[1]] == [("P2", True, 'Birch "Home" Care')]
+    assert "Ash &amp; Oak &lt;Care&gt;" in options_html(choices, set())
+
+
+def test_a_form_with_many_options_keeps_the_choice_made(db):
+    """A bound provider choice (by reference) is the one selected when the form is shown again."""
+    from kpi.forms import ReturnProviderForm
+    from tests.factories import ProviderFactory
+
+    ProviderFactory(ref="PA", name="Amber")
+    ProviderFactory(ref="PB", name="Birch")
+    _, options = _select(str(ReturnProviderForm({"provider": "PB"})["provider"]))
+    assert options == [
+        ("", False, "Choose a provider"),
+        ("PA", False, "Amber (PA)"),
+        ("PB", True, "Birch (PB)"),
+    ]
