@@ -143,15 +143,27 @@ def _iso(day: date | None) -> str | None:
 # --- reads for the council's capacity page and API ------------------------------------------------
 
 
-def capacity_rows(*, at: datetime | None = None):
-    """Every active branch with its declaration in force at `at` (`declared`: the declaration or
-    None), provider selected: the council's list (API `GET /capacity/`)."""
+def capacity_rows() -> QuerySet[Branch]:
+    """Every active branch, provider selected, by provider and branch name: the council's list
+    (API `GET /capacity/`), read a page at a time; `with_declarations` adds each page's
+    declarations (issue 13: a national market's 10,000 branches were all read for a page of 50)."""
+    return (
+        Branch.objects.filter(is_active=True)
+        .select_related("provider")
+        .order_by("provider__name", "name", "pk")
+    )
+
+
+def with_declarations(branches: list[Branch], *, at: datetime | None = None) -> list[Branch]:
+    """Give each branch `declared`: its declaration in force at `at` (the newest, if more than
+    one) or None. One query for the page."""
     at = at or timezone.now()
     declarations = {
         d.branch_id: d
-        for d in CapacityDeclaration.objects.active_at(at).order_by("declared_at", "id")
+        for d in CapacityDeclaration.objects.active_at(at)
+        .filter(branch__in=[b.pk for b in branches])
+        .order_by("declared_at", "id")
     }
-    branches = list(Branch.objects.filter(is_active=True).select_related("provider"))
     for branch in branches:
         branch.declared = declarations.get(branch.pk)
     return branches

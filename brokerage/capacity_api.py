@@ -20,6 +20,7 @@ from .capacity import (
     capacity_lift,
     capacity_rows,
     capacity_state,
+    with_declarations,
 )
 from .permissions import may_declare_capacity, may_see_capacity
 
@@ -89,6 +90,19 @@ class CapacityRowSerializer(serializers.Serializer):
     def get_note(self, branch) -> str:
         return capacity_state(branch.declared)["note"]
 
+    def to_representation(self, branch) -> dict:
+        """The fields above (they give the schema) in one pass: each branch's state read once,
+        not once a field (issue 13: 10,000 branches took 0.33 s)."""
+        state = capacity_state(branch.declared)
+        until = state["until"]
+        return {
+            "branch": {"id": branch.pk, "ref": branch.ref, "name": branch.name},
+            "provider": {"ref": branch.provider.ref, "name": branch.provider.name},
+            "status": state["status"],
+            "until": until.isoformat() if until else None,
+            "note": state["note"],
+        }
+
 
 class CapacityListView(generics.ListAPIView):
     """`GET /capacity/` (council): every active branch's declared capacity now (P12)."""
@@ -105,3 +119,8 @@ class CapacityListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # the schema is built with no database
             return Branch.objects.none()
         return capacity_rows()
+
+    def paginate_queryset(self, queryset):
+        """The page's branches, each with its declaration in force now (one query)."""
+        page = super().paginate_queryset(queryset)
+        return page if page is None else with_declarations(list(page))
