@@ -4,6 +4,8 @@ import django_filters
 from django.db.models import Q
 
 from core.forms import BoundedIsoDateTimeField
+from providers.models import Branch
+from wards.models import Ward
 
 from .models import (
     CarerGender,
@@ -59,16 +61,12 @@ class OfferFilter(django_filters.FilterSet):
         method="filter_response",
     )
     outcome = django_filters.ChoiceFilter(choices=Outcome.choices)
-    ward = django_filters.CharFilter(
-        field_name="package__ward__code", lookup_expr="iexact", label="Ward code"
-    )
+    ward = django_filters.CharFilter(method="filter_ward", label="Ward code")
     service_level = django_filters.ChoiceFilter(
         field_name="package__service_level", choices=ServiceLevel.choices
     )
     branch = django_filters.CharFilter(method="filter_branch", label="Branch reference")
-    package = django_filters.CharFilter(
-        field_name="package__reference", lookup_expr="iexact", label="Package reference"
-    )
+    package = django_filters.CharFilter(method="filter_package", label="Package reference")
     sent_after = MomentFilter(field_name="sent_at", lookup_expr="gte")
     sent_before = MomentFilter(field_name="sent_at", lookup_expr="lt")
     batch = django_filters.NumberFilter(field_name="batch_id", label="Reallocation batch id (L4)")
@@ -83,11 +81,27 @@ class OfferFilter(django_filters.FilterSet):
             return queryset.filter(placement_response__isnull=True)
         return queryset.filter(placement_response=value)
 
+    # The package, ward and branch filters read the ids a reference names first (a few rows of a
+    # small table) and then the offers by those ids, through the offers' own indexes. Joined in
+    # one query, PostgreSQL walked every offer newest first, joining each to its package or
+    # branch, until a page matched: at 2M offers 1.3 s for a package reference that named none,
+    # 0.4 s for a branch (issue 13).
+
+    def filter_package(self, queryset, name, value):
+        return queryset.filter(package_id__in=_ids(Package.objects.filter(reference__iexact=value)))
+
+    def filter_ward(self, queryset, name, value):
+        return queryset.filter(package__ward_id__in=_ids(Ward.objects.filter(code__iexact=value)))
+
     def filter_branch(self, queryset, name, value):
-        match = Q(branch__ref__iexact=value)
+        match = Q(ref__iexact=value)
         if value.isdigit():
-            match |= Q(branch_id=int(value))
-        return queryset.filter(match)
+            match |= Q(pk=int(value))
+        return queryset.filter(branch_id__in=_ids(Branch.objects.filter(match)))
+
+
+def _ids(rows) -> list[int]:
+    return list(rows.order_by().values_list("pk", flat=True))
 
 
 class ClaimFilter(django_filters.FilterSet):

@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from functools import cached_property
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import QuerySet
@@ -138,14 +139,18 @@ def page_links(page: Page) -> list[int | None]:
 def bounded_counts(querysets: dict[str, QuerySet], cap: int | None = None) -> dict[str, int]:
     """Each queryset's count, exact up to `cap` and otherwise `cap` + 1, all in one query of
     bounded subqueries (each reads at most `cap` + 1 keys, an index range where there is one):
-    `{name: n}`. An empty queryset (`.none()`) is 0 without asking the database."""
+    `{name: n}`. An empty queryset (`.none()`, or a filter that can match nothing, such as an
+    `__in` of no ids) is 0 without asking the database."""
     cap = COUNT_CAP if cap is None else cap
     counts = dict.fromkeys(querysets, 0)
     parts, params, db = [], [], None
     for name, queryset in querysets.items():
         if queryset.query.is_empty():
             continue
-        sql, more = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+        try:
+            sql, more = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+        except EmptyResultSet:
+            continue
         # The ORM's own SQL for the queryset, its values passed as parameters.
         parts.append((name, f"(SELECT COUNT(*) FROM ({sql}) AS bounded)"))  # noqa: S608
         params.extend(more)
