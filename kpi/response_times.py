@@ -163,10 +163,11 @@ def _span_index(spans: Sequence[Span]):
 def _median_hours_ordered_set(timed: QuerySet, spans: Sequence[Span]) -> MedianHours:
     """`median_hours` on PostgreSQL: each (window, provider)'s and each window's middle one or two
     answer times from one sort per group (`percentile_disc`, GROUPING SETS), where the window
-    functions sorted every answered offer twice, by provider and by window (issue 13: the council's
-    rolling 90 days over 400k answers, 3.1 s -> 0.5 s on a busy box). The same figure: the mean of the middle
-    one or two times in whole seconds and fractions (numeric, as the window functions' AVG), the
-    waits compared as intervals."""
+    functions sorted every answered offer twice, by provider and by window (issue 13: the
+    council's rolling 90 days over 400k answers, 3.1 s -> 0.5 s on a busy box). The same figure:
+    the mean of the middle one or two times in whole seconds and fractions (numeric, as the window
+    functions' AVG), the waits compared as intervals. Overlapping spans: an offer counts in the
+    first it falls in, as the window functions' CASE has it."""
     inner, params = (
         timed.annotate(span_code=_span_index(spans), waited=Waited("answered_at", "sent_at"))
         .values("span_code", "provider_id", "waited")
