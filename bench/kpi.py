@@ -103,10 +103,11 @@ def build_market(providers: int, branches: int, offers: int) -> None:
         )
         cursor.execute("ANALYZE brokerage_offer; ANALYZE brokerage_package")
     from brokerage import holdings
-    from brokerage.counts import rebuild, rebuild_gaps
+    from brokerage.counts import rebuild, rebuild_gaps, rebuild_wards
 
     rebuild(everything=True)  # offers written set-based: recount the kept response counts
     rebuild_gaps(everything=True)  # and K12's market gaps
+    rebuild_wards(everything=True)  # and ward health's day counts (W5)
     holdings.rebuild()  # and the hours each provider holds (L1, issue 10)
 
 

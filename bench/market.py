@@ -23,7 +23,7 @@ def build(packages: int, offers: int, out=print) -> dict:
     from django.db import connection
 
     from brokerage import holdings
-    from brokerage.counts import rebuild, rebuild_gaps
+    from brokerage.counts import rebuild, rebuild_gaps, rebuild_wards
     from providers.models import Branch, Provider
     from wards.models import Ward
 
@@ -138,6 +138,7 @@ def build(packages: int, offers: int, out=print) -> dict:
     started = time.perf_counter()
     rebuild(everything=True)
     rebuild_gaps(everything=True)  # K12's market gaps
+    rebuild_wards(everything=True)  # ward health's day counts (W5)
     holdings.rebuild()  # the hours each provider holds (L1, issue 10)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # the kept counts just rebuilt, and the rest

@@ -29,6 +29,11 @@ offer does count there, so every INSERT of offers counts them too: `record_offer
 INSERT's RETURNING (widening, reallocation batches, SQLite), or, for the distribution on
 PostgreSQL, an upsert in the same statement as the offers and their e-mails.
 
+Ward health's day counts (`WardDayCount`, W5) are kept per package and Europe/London day by the
+same shifts and the same inserts as K12's gaps: `sent` counts every offer, `counted`, `responded`
+and `made` those W5's rates count (K10's left-out offers in `sent` alone), so a period's ward and
+district figures read one row per package and day instead of every offer.
+
 K11, the median hours to first answer of the answered offers K1 counts, cannot be added up from
 counts, so it is kept two ways (README "K11 from kept medians"):
 
@@ -74,6 +79,7 @@ from .models import (
     Package,
     PlacementResponse,
     ResponseCount,
+    WardDayCount,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -214,6 +220,20 @@ def gap_columns(state: State) -> list[str]:
 REASONS = frozenset(DeclineReason.values)
 
 
+def ward_columns(state: State) -> list[str]:
+    """Ward health (W5): the counts one offer in `state` adds to on its package's day row: every
+    offer counts in `sent`; one K1 counts (answered or No Response, not left out by K10) in
+    `counted`, answered in `responded` too, and an Offer Made in `made` too."""
+    response, excluded = state[3], state[-1]
+    if excluded or response not in COUNTED_RESPONSES:
+        return ["sent"]
+    if response == PlacementResponse.OFFER_MADE:
+        return ["sent", "counted", "responded", "made"]
+    if response == PlacementResponse.UNABLE_TO_ACCEPT:
+        return ["sent", "counted", "responded"]
+    return ["sent", "counted"]
+
+
 def keys(state: State, day: date | None = None) -> tuple[Key, Key, Key]:
     """The rows an offer in `state` counts in: its day's, its week's and its quarter's (`day`:
     its London day of sending, when the caller has it already)."""
@@ -252,6 +272,7 @@ class Moves:
     def __init__(self):
         self.counts: dict[Key, Counter] = defaultdict(Counter)
         self.gaps: dict[tuple[date, int], Counter] = defaultdict(Counter)  # (quarter, package)
+        self.wards: dict[tuple[date, int], Counter] = defaultdict(Counter)  # (day, package)
         self.times: Counter = Counter()
         self.answers: Counter = Counter()
 
@@ -260,6 +281,9 @@ class Moves:
         gap = self.gaps[(quarter_start(sent_on), state[6])]
         for name in gap_columns(state):
             gap[name] += sign
+        ward = self.wards[(sent_on, state[6])]
+        for name in ward_columns(state):
+            ward[name] += sign
         names = columns(state)
         if not names:
             return
@@ -280,6 +304,8 @@ class Moves:
             self.counts[key].update(counter)
         for key, counter in other.gaps.items():
             self.gaps[key].update(counter)
+        for key, counter in other.wards.items():
+            self.wards[key].update(counter)
         self.times.update(other.times)
         self.answers.update(other.answers)
 
@@ -289,13 +315,20 @@ class Moves:
     def changed_gaps(self) -> dict[tuple[date, int], Counter]:
         return {k: c for k, c in self.gaps.items() if any(c.values())}
 
+    def changed_wards(self) -> dict[tuple[date, int], Counter]:
+        return {k: c for k, c in self.wards.items() if any(c.values())}
+
     def stale(self) -> set[tuple[int, date]]:
         """The (provider, quarter start) whose answered offers changed."""
         return {(provider, start) for (provider, start, *_), n in self.answers.items() if n}
 
     def __bool__(self) -> bool:
         return bool(
-            self.changed_counts() or self.changed_gaps() or any(self.times.values()) or self.stale()
+            self.changed_counts()
+            or self.changed_gaps()
+            or self.changed_wards()
+            or any(self.times.values())
+            or self.stale()
         )
 
 
@@ -351,6 +384,7 @@ def _write(delta: Moves) -> None:
         counted = delta.changed_counts()
         _write_counts(counted)
         _write_gaps(delta.changed_gaps())
+        _write_wards(delta.changed_wards())
         _write_times({k: n for k, n in delta.times.items() if n})
         stale = delta.stale()
         if stale:
@@ -416,14 +450,24 @@ def _write_gaps(delta: dict[tuple[date, int], Counter]) -> None:
     )
 
 
+def _write_wards(delta: dict[tuple[date, int], Counter]) -> None:
+    """Upsert the packages' day counts for ward health (W5), keyed (day, package); a row made
+    takes its package's ward."""
+    _upsert(
+        WardDayCount, ("day", "package_id"), WardDayCount.COLUMNS, delta, from_package=("ward_id",)
+    )
+
+
 def record_offered(package_ids: Iterable[int], sent_at: datetime) -> None:
-    """K12: offers just inserted (one `package_id` each, as an INSERT's RETURNING gives them),
-    open and unanswered, all sent at `sent_at`: each counts in its package's `offers` for the
-    quarter (now, or at the end of `deferred()`)."""
-    start = quarter_start(local_day(sent_at))
+    """K12 and W5: offers just inserted (one `package_id` each, as an INSERT's RETURNING gives
+    them), open and unanswered, all sent at `sent_at`: each counts in its package's `offers` for
+    the quarter and `sent` for the day (now, or at the end of `deferred()`)."""
+    day = local_day(sent_at)
+    start = quarter_start(day)
     delta = Moves()
     for package_id, n in Counter(package_ids).items():
         delta.gaps[(start, package_id)]["offers"] += n
+        delta.wards[(day, package_id)]["sent"] += n
     _apply(delta)
 
 
@@ -888,6 +932,76 @@ def rebuild_gaps(*, as_of: datetime | None = None, everything: bool = False) -> 
         return max(cursor.rowcount, 0)
 
 
+def rebuild_wards(*, as_of: datetime | None = None, everything: bool = False) -> int:
+    """W5: recount the packages' day counts for ward health from the offers in one transaction,
+    with one INSERT ... SELECT over the offers grouped by package and day, for the quarters
+    `rebuild` recounts (every one with `everything`). Returns the rows written."""
+    since = None if everything else first_open_quarter(as_of or datetime.now(LONDON))
+    table = connection.ops.quote_name(WardDayCount._meta.db_table)
+    sql, params = _wards_grouped(since).query.sql_with_params()
+    names = ", ".join(WardDayCount.COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        existing = WardDayCount.objects.all()
+        (existing.filter(day__gte=since) if since else existing).delete()
+        cursor.execute(
+            f"INSERT INTO {table} (package_id, ward_id, day, {names}) "  # noqa: S608 - names ours
+            f"SELECT package_id, counted_ward_id, day, {names} FROM ({sql}) grouped",
+            params,
+        )
+        return max(cursor.rowcount, 0)
+
+
+def _wards_grouped(since: date | None):
+    """W5: every offer's ward health counts per package and Europe/London day sent (one grouped
+    query); K10's left-out offers in `sent` alone."""
+    kept = Q(counted_excluded=False)
+    counted = {
+        "sent": Count("id"),
+        "counted": Count("id", filter=kept & Q(placement_response__in=COUNTED_RESPONSES)),
+        "responded": Count("id", filter=kept & Q(placement_response__in=ANSWERED)),
+        "made": Count("id", filter=kept & Q(placement_response=PlacementResponse.OFFER_MADE)),
+    }
+    offers = Offer.objects.annotate(counted_excluded=Exclusion.of_offer())
+    if since:
+        offers = offers.filter(sent_at__gte=local_midnight(since))
+    return (
+        offers.annotate(
+            day=TruncDate("sent_at", tzinfo=LONDON), counted_ward_id=F("package__ward_id")
+        )
+        .order_by()
+        .values("package_id", "counted_ward_id", "day")
+        .annotate(**counted)
+    )
+
+
+def recount_wards(since: date | None = None) -> dict[tuple[date, int], dict[str, int]]:
+    """W5's day counts worked out from the offers, keyed (day, package)."""
+    out = {}
+    for row in _wards_grouped(since):
+        key = (as_date(row.pop("day")), row.pop("package_id"))
+        out[key] = {"ward_id": row.pop("counted_ward_id"), **row}
+    return out
+
+
+def stored_wards(since: date | None = None) -> dict[tuple[date, int], dict[str, int]]:
+    """W5's day counts as the table holds them (rows of all zeros left out)."""
+    return _stored(WardDayCount, "day", ("ward_id",), since)
+
+
+def _stored(model, start: str, copied: tuple[str, ...], since: date | None) -> dict:
+    """A kept per-package table's rows keyed (`start`, package), with their `copied` columns and
+    counts, from `since` (rows of all zeros left out)."""
+    rows = model.objects.all()
+    if since:
+        rows = rows.filter(**{f"{start}__gte": since})
+    out = {}
+    for row in rows.values(start, "package_id", *copied, *model.COLUMNS):
+        key = (row.pop(start), row.pop("package_id"))
+        if any(row[name] for name in model.COLUMNS):
+            out[key] = row
+    return out
+
+
 def _gaps_grouped(since: date | None):
     """K12: every offer's counts per package and Europe/London day sent (one grouped query)."""
     declined = Q(placement_response=PlacementResponse.UNABLE_TO_ACCEPT)
@@ -936,15 +1050,7 @@ def recount_gaps(since: date | None = None) -> dict[tuple[date, int], dict[str, 
 
 def stored_gaps(since: date | None = None) -> dict[tuple[date, int], dict[str, int]]:
     """K12's gap counts as the table holds them (rows of all zeros left out)."""
-    rows = GapCount.objects.all()
-    if since:
-        rows = rows.filter(start__gte=since)
-    out = {}
-    for row in rows.values("start", "package_id", "ward_id", "service_level", *GapCount.COLUMNS):
-        key = (row.pop("start"), row.pop("package_id"))
-        if any(row[name] for name in GapCount.COLUMNS):
-            out[key] = row
-    return out
+    return _stored(GapCount, "start", ("ward_id", "service_level"), since)
 
 
 def _rebuild_medians(since: date | None) -> None:

@@ -49,6 +49,7 @@ from .models import (
     PackageStatus,
     PlacementResponse,
     Urgency,
+    WardDayCount,
 )
 from .notifications import (
     BRANCH_MARK,
@@ -186,7 +187,7 @@ def insert_offers_and_emails(package_ids: list[int], sent_at: datetime) -> tuple
     (`offer_emails_by_package`) with its branch's name and the offer's link put in by the
     database; the offers are new, so none has an e-mail yet and the outbox's INSERT needs no
     ON CONFLICT (its unique (object, kind) still holds); the same statement counts the offers in
-    their packages' gaps for the quarter (K12). Elsewhere (SQLite) the offers' INSERT and then
+    their packages' gaps for the quarter (K12) and their day rows for ward health (W5). Elsewhere (SQLite) the offers' INSERT and then
     `notify_offers`. Returns (offers created, e-mail ids recorded); the e-mails go to a worker
     after commit."""
     if connection.vendor != "postgresql":
@@ -219,6 +220,13 @@ def insert_offers_and_emails(package_ids: list[int], sent_at: datetime) -> tuple
             GROUP BY n.package_id, p.ward_id, p.service_level ORDER BY n.package_id
             ON CONFLICT (start, package_id)
             DO UPDATE SET offers = {GapCount._meta.db_table}.offers + excluded.offers
+        ), days AS (
+            INSERT INTO {WardDayCount._meta.db_table} (day, package_id, ward_id, sent)
+            SELECT %s, n.package_id, p.ward_id, count(*)
+            FROM new n JOIN {Package._meta.db_table} p ON p.id = n.package_id
+            GROUP BY n.package_id, p.ward_id ORDER BY n.package_id
+            ON CONFLICT (day, package_id)
+            DO UPDATE SET sent = {WardDayCount._meta.db_table}.sent + excluded.sent
         )
         SELECT (SELECT count(*) FROM new), (SELECT array_agg(id ORDER BY id) FROM emails)
     """  # noqa: S608 - table names come from the models, values are parameters
@@ -234,6 +242,7 @@ def insert_offers_and_emails(package_ids: list[int], sent_at: datetime) -> tuple
         NotificationState.PENDING,
         connection.ops.adapt_datetimefield_value(timezone.now()),
         counts.quarter_start(counts.local_day(sent_at)),  # K12: the new offers' quarter
+        counts.local_day(sent_at),  # W5: the new offers' day
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -834,6 +834,40 @@ class GapCount(models.Model):
         return f"{self.package_id} {self.start}"
 
 
+class WardDayCount(models.Model):
+    """Ward health (W5, issue 13): each package's offers sent on a Europe/London day, and of them
+    those W5's rates count (answered or No Response), those answered and those with an Offer Made,
+    an offer left out after an upheld challenge (K10) in `sent` alone. Kept current in the same
+    transaction as every write that moves one (`brokerage/counts.py`, with K1's and K12's counts),
+    so a period's ward and district figures read one row per package and day offered instead of
+    every offer (a day's offers of a package all go out together: about 100 offers a row on the
+    national bench). The package's ward is copied on when its row is made (the package's, fixed
+    once it is offered). Rebuilt from the offers by `manage.py rebuild_kpi_summary`."""
+
+    COLUMNS = ("sent", "counted", "responded", "made")
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="The day the offers were sent (Europe/London).")
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="day_counts")
+    sent = models.IntegerField(default=0, db_default=0)
+    counted = models.IntegerField(default=0, db_default=0)  # answered or No Response, not K10's
+    responded = models.IntegerField(default=0, db_default=0)  # Offer Made or Unable to Accept
+    made = models.IntegerField(default=0, db_default=0)  # Offer Made
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "package"],
+                name="one_ward_day_count_per_package_day",
+                violation_error_message="This package's offers are already counted for this day.",
+            )
+        ]
+        indexes = [models.Index(fields=["ward", "day"], name="ward_day_count_by_ward")]
+
+    def __str__(self) -> str:
+        return f"{self.package_id} {self.day}"
+
+
 class ClosedQuarterChange(models.Model):
     """A write to the kept counts of a closed quarter (ended more than `counts.CLOSED_AFTER_DAYS`
     before it), or to something every quarter's figures show (a provider's name, a rebuild): a

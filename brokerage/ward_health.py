@@ -1,5 +1,8 @@
-"""Ward health (W5): how well each ward is served, read from the offers with grouped database
-aggregates (COUNT ... FILTER), never a Python loop over offers.
+"""Ward health (W5): how well each ward is served, read with grouped database aggregates, never a
+Python loop over offers. The ward and district figures over a period sum the kept day counts
+(`WardDayCount`: each package's offers of a day, kept with K1's counts, issue 13), one row per
+package and day offered rather than every offer; a ward's branches and the cleanse candidates
+count that ward's or that pair's offers themselves.
 
 For each ward: the branches covering it now, the offers sent over a period, and the response and
 offer rates; wards covered by no branch or one; and the cleanse candidates, the branch-ward pairs
@@ -25,6 +28,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, NullIf
@@ -33,7 +37,7 @@ from django.utils import timezone
 from wards.models import Coverage, Ward
 
 from .counts import Exclusion
-from .models import Offer, PlacementResponse
+from .models import Offer, PlacementResponse, WardDayCount
 
 DEFAULT_DAYS = 90
 CLEANSE_MAX_OFFER_RATE = 0.05
@@ -104,6 +108,17 @@ def _offers_in(period: Period) -> QuerySet[Offer]:
     """The offers sent in the period: the range is in the WHERE clause (and so can use the
     sent_at index), not only in each COUNT's FILTER, so no other period's offers are read."""
     return Offer.objects.filter(_in_period(period))
+
+
+def _days_in(period: Period) -> QuerySet[WardDayCount]:
+    """The kept day counts of the period's days."""
+    return WardDayCount.objects.filter(day__gte=period.start, day__lte=period.end)
+
+
+def _kept_sums(prefix: str = "") -> dict:
+    """sent, counted, responded and made summed from the kept day counts reached through
+    `prefix` (0 where there are none): what `_offer_counts` counts from the offers."""
+    return {name: Coalesce(Sum(f"{prefix}{name}"), Value(0)) for name in WardDayCount.COLUMNS}
 
 
 def _offer_counts(prefix: str = "") -> dict:
@@ -181,14 +196,15 @@ def ward_health(
     The filters are `wards_kept`'s. `sort` is a SORTS key, `-` first for descending; rates sort
     with the empty ones last."""
     wards = wards_kept(q=q, district=district, cover=cover)
-    # Each ward's offers joined with the period in the JOIN's ON clause: a ward without offers in
-    # the period keeps its row (LEFT JOIN), and only the period's offers are read.
+    # Each ward's day counts joined with the period in the JOIN's ON clause: a ward without
+    # offers in the period keeps its row (LEFT JOIN), and only the period's days are read.
     wards = wards.alias(
-        period_offers=FilteredRelation(
-            "packages__offers", condition=_in_period(period, "packages__offers__")
+        period_days=FilteredRelation(
+            "day_counts",
+            condition=Q(day_counts__day__gte=period.start, day_counts__day__lte=period.end),
         )
     )
-    return _ordered(_with_rates(wards.annotate(**_offer_counts("period_offers__"))), sort)
+    return _ordered(_with_rates(wards.annotate(**_kept_sums("period_days__"))), sort)
 
 
 # The columns a ward's offers are not in: sorted by one of them, a page of wards is cut before any
@@ -208,15 +224,15 @@ def wards_sorted_without_offers(
 
 def with_offer_counts(wards: list[Ward], period: Period) -> list[Ward]:
     """Give each of a page's wards what `ward_health` annotates (`sent`, `counted`, `responded`,
-    `made`, the rates and percentages) from one grouped query over those wards' offers in the
-    period, the same counts and the same SQL rates."""
+    `made`, the rates and percentages) from one grouped query over those wards' kept day counts
+    in the period, the same counts and the same SQL rates."""
     counts = {
         row["ward_id"]: row
         for row in _with_rates(
-            _offers_in(period)
-            .filter(package__ward__in=[w.pk for w in wards])
-            .values(ward_id=F("package__ward_id"))
-            .annotate(**_offer_counts())
+            _days_in(period)
+            .filter(ward_id__in=[w.pk for w in wards])
+            .values("ward_id")
+            .annotate(**_kept_sums())
             .order_by()
         )
     }
@@ -298,9 +314,9 @@ def district_health(period: Period) -> list[dict]:
     offers = {
         row["district"]: row
         for row in _with_rates(
-            _offers_in(period)
-            .values(district=F("package__ward__district"))
-            .annotate(**_offer_counts())
+            _days_in(period)
+            .values(district=F("ward__district"))
+            .annotate(**_kept_sums())
             .order_by()
         )
     }

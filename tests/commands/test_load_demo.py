@@ -380,3 +380,4 @@ def test_demo_kept_response_counts_equal_a_recount(demo_output):
     assert counts.stored() == counts.recount()
     assert GapCount.objects.filter(declined__gt=0, made=0).exists()  # gaps the demo shows
     assert counts.stored_gaps() == counts.recount_gaps()
+    assert counts.stored_wards() == counts.recount_wards()  # W5

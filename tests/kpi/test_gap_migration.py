@@ -33,3 +33,4 @@ def test_existing_offers_are_counted_into_the_gaps_when_migrated():
     kept = GapCount.objects.get(package_id=package.pk, start=date(2026, 4, 1))
     assert (kept.offers, kept.declined, kept.declined_call_times, kept.made) == (1, 1, 1, 0)
     assert counts.stored_gaps() == counts.recount_gaps()
+    assert counts.stored_wards() == counts.recount_wards()  # W5

@@ -286,6 +286,7 @@ def test_k12_gaps_move_with_every_way_offers_are_written(nina):
     package = PackageFactory(ward=near, status="queued", service_level="homecare_single")
     distribute_packages(as_of=SENT)
     assert counts.stored_gaps() == counts.recount_gaps()
+    assert counts.stored_wards() == counts.recount_wards()  # W5
     kept = GapCount.objects.get(package=package, start=Q1.start_date)
     assert (kept.offers, kept.declined, kept.declined_no_capacity) == (2, 1, 1)  # P12's answer
     offer = Offer.objects.get(package=package, branch=branches[0])
@@ -294,6 +295,7 @@ def test_k12_gaps_move_with_every_way_offers_are_written(nina):
     )
     package_widen(actor=nina, package=package, wards=[far], now=SENT + timedelta(hours=1))
     assert counts.stored_gaps() == counts.recount_gaps()
+    assert counts.stored_wards() == counts.recount_wards()  # W5
     (row,) = market_gaps(Q1, "service_level")
     assert (row.offers, row.declined, row.packages, row.no_offer_made) == (3, 2, 1, 1)
     assert {k: n for k, n in row.reasons.items() if n} == {"no_capacity": 1, "call_times": 1}
@@ -308,6 +310,7 @@ def test_k12_gaps_move_with_every_way_offers_are_written(nina):
     (row,) = market_gaps(Q1, "service_level")
     assert (row.packages, row.no_offer_made) == (1, 0)
     assert counts.stored_gaps() == counts.recount_gaps()
+    assert counts.stored_wards() == counts.recount_wards()  # W5
 
 
 def test_k12_every_decline_reason_has_a_kept_column():

@@ -247,6 +247,7 @@ class ResponseCountsMachine(RuleBasedStateMachine):
         reason, Offer Made) equal a recount of the offers, so the market's gaps read from them
         count what the offers count."""
         assert counts.stored_gaps() == counts.recount_gaps()
+        assert counts.stored_wards() == counts.recount_wards()  # W5
 
     @invariant()
     def kept_medians_and_answer_times_equal_a_recount(self):
@@ -429,14 +430,17 @@ def test_rebuild_restores_open_quarters_and_leaves_closed_ones(make_offer, branc
     # Each offer's day, week and quarter; each package's quarter (K12).
     assert counts.stored() == counts.recount() and Kept.objects.count() == 6
     assert counts.stored_gaps() == counts.recount_gaps() and GapCount.objects.count() == 2
+    assert counts.stored_wards() == counts.recount_wards()  # W5
 
 
 def test_the_rebuild_command_says_what_it_did(make_offer, branch_a1, capsys):
     make_offer(branch_a1, at(2026, 5, 5, 11), "offer_made")
     call_command("rebuild_kpi_summary", "--as-of", "2026-06-01T12:00")
     out = capsys.readouterr().out
-    # its day, week and quarter, and its package's market gaps for the quarter (K12)
-    assert "offers sent from 1 April 2026: 4 rows" in out
+    # its day, week and quarter, its package's market gaps for the quarter (K12) and its
+    # package's day count for ward health (W5)
+    assert "offers sent from 1 April 2026: 5 rows" in out
+    assert counts.stored_wards() == counts.recount_wards() != {}
 
 
 def test_a_bad_moment_is_refused(db):
@@ -476,6 +480,7 @@ def test_bulk_created_offers_are_counted_when_recorded(make_offer, branch_a1, wa
     counts.record_created(offers)
     assert counts.stored() == counts.recount()
     assert counts.stored_gaps() == counts.recount_gaps() != {}  # K12
+    assert counts.stored_wards() == counts.recount_wards()  # W5
 
 
 def test_an_upheld_challenge_moves_its_offer_to_excluded_in_the_same_transaction(

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from brokerage import counts
 from brokerage.models import Offer
 from brokerage.ward_health import (
     Period,
@@ -37,7 +38,7 @@ def offers(branch, ward, *, made=0, unable=0, no_response=0, open_=0, closed=0, 
         + [(None, "open")] * open_
         + [("closed_before_response", "withdrawn")] * closed
     )
-    Offer.objects.bulk_create(
+    made_offers = Offer.objects.bulk_create(
         Offer(
             package=PackageFactory(ward=ward, status="offered"),
             branch=branch,
@@ -50,6 +51,7 @@ def offers(branch, ward, *, made=0, unable=0, no_response=0, open_=0, closed=0, 
         )
         for response, outcome in kinds
     )
+    counts.record_created(made_offers)  # as every writer of offers does: the kept counts move
 
 
 @pytest.fixture
@@ -273,7 +275,10 @@ def test_ward_page_with_bad_dates_shows_the_error_summary_its_title_announces(cl
 
 
 def _challenge(offers_, status):
-    """Challenges of `offers_` decided `status` (written directly: ward health reads the row)."""
+    """Challenges of `offers_` decided `status`, written directly (the window to challenge these
+    offers has closed by the clock), an upheld one moving the kept counts as `challenge_decide`
+    does (`counts.exclude`): ward health's ward and district figures read those, its branches
+    and cleanse candidates the challenge rows."""
     from kpi.models import Challenge
 
     now = timezone.now()
@@ -286,6 +291,8 @@ def _challenge(offers_, status):
             status=status,
             decided_at=None if status == "open" else now,
         )
+        if status == "upheld":
+            counts.exclude([offer.pk])
 
 
 def test_K10_upheld_challenges_leave_no_responses_out_of_ward_rates_and_cleanse(
