@@ -951,17 +951,23 @@ def rebuild_wards(*, as_of: datetime | None = None, everything: bool = False) ->
         return max(cursor.rowcount, 0)
 
 
+def ward_offer_counts() -> dict:
+    """W5's counts of an offers queryset, to annotate: `sent` every offer; `counted` those K1
+    counts (answered or No Response), `responded` those answered and `made` the Offers Made, each
+    leaving out an offer whose challenge was upheld (K10). What `ward_columns` keeps per offer."""
+    kept = ~Exclusion.of_offer()
+    return {
+        "sent": Count("id"),
+        "counted": Count("id", filter=Q(kept, placement_response__in=COUNTED_RESPONSES)),
+        "responded": Count("id", filter=Q(kept, placement_response__in=ANSWERED)),
+        "made": Count("id", filter=Q(kept, placement_response=PlacementResponse.OFFER_MADE)),
+    }
+
+
 def _wards_grouped(since: date | None):
     """W5: every offer's ward health counts per package and Europe/London day sent (one grouped
-    query); K10's left-out offers in `sent` alone."""
-    kept = Q(counted_excluded=False)
-    counted = {
-        "sent": Count("id"),
-        "counted": Count("id", filter=kept & Q(placement_response__in=COUNTED_RESPONSES)),
-        "responded": Count("id", filter=kept & Q(placement_response__in=ANSWERED)),
-        "made": Count("id", filter=kept & Q(placement_response=PlacementResponse.OFFER_MADE)),
-    }
-    offers = Offer.objects.annotate(counted_excluded=Exclusion.of_offer())
+    query)."""
+    offers = Offer.objects.all()
     if since:
         offers = offers.filter(sent_at__gte=local_midnight(since))
     return (
@@ -970,7 +976,7 @@ def _wards_grouped(since: date | None):
         )
         .order_by()
         .values("package_id", "counted_ward_id", "day")
-        .annotate(**counted)
+        .annotate(**ward_offer_counts())
     )
 
 

@@ -36,18 +36,12 @@ from django.utils import timezone
 
 from wards.models import Coverage, Ward
 
-from .counts import Exclusion
-from .models import Offer, PlacementResponse, WardDayCount
+from .counts import ward_offer_counts
+from .models import Offer, WardDayCount
 
 DEFAULT_DAYS = 90
 CLEANSE_MAX_OFFER_RATE = 0.05
 CLEANSE_MIN_OFFERS = 20
-COUNTED = (
-    PlacementResponse.OFFER_MADE,
-    PlacementResponse.UNABLE_TO_ACCEPT,
-    PlacementResponse.NO_RESPONSE,
-)
-ANSWERED = (PlacementResponse.OFFER_MADE, PlacementResponse.UNABLE_TO_ACCEPT)
 
 # Columns of the ward table a person may sort by (`?sort=` name, `-name` for descending).
 SORTS = {
@@ -100,14 +94,10 @@ def _rate(part: str, whole: str):
     return Cast(part, FloatField()) / NullIf(Cast(whole, FloatField()), Value(0.0))
 
 
-def _in_period(period: Period, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}sent_at__gte": period.start_at, f"{prefix}sent_at__lt": period.end_at})
-
-
 def _offers_in(period: Period) -> QuerySet[Offer]:
     """The offers sent in the period: the range is in the WHERE clause (and so can use the
     sent_at index), not only in each COUNT's FILTER, so no other period's offers are read."""
-    return Offer.objects.filter(_in_period(period))
+    return Offer.objects.filter(sent_at__gte=period.start_at, sent_at__lt=period.end_at)
 
 
 def _days_in(period: Period) -> QuerySet[WardDayCount]:
@@ -117,26 +107,8 @@ def _days_in(period: Period) -> QuerySet[WardDayCount]:
 
 def _kept_sums(prefix: str = "") -> dict:
     """sent, counted, responded and made summed from the kept day counts reached through
-    `prefix` (0 where there are none): what `_offer_counts` counts from the offers."""
+    `prefix` (0 where there are none): what `ward_offer_counts` counts from the offers."""
     return {name: Coalesce(Sum(f"{prefix}{name}"), Value(0)) for name in WardDayCount.COLUMNS}
-
-
-def _offer_counts(prefix: str = "") -> dict:
-    """sent, counted, responded and made: COUNTs of the offers reached through `prefix`, which
-    the caller has already limited to the period. counted, responded and made leave out an offer
-    whose challenge was upheld (K10), as K1 does; `sent` counts every offer sent."""
-    response = f"{prefix}placement_response__in"
-    key = f"{prefix}id" if prefix else "id"
-    kept = ~Exclusion.of_offer(key)
-    return {
-        "sent": Count(key),
-        "counted": Count(key, filter=Q(kept, **{response: COUNTED})),
-        "responded": Count(key, filter=Q(kept, **{response: ANSWERED})),
-        "made": Count(
-            key,
-            filter=Q(kept, **{f"{prefix}placement_response": PlacementResponse.OFFER_MADE}),
-        ),
-    }
 
 
 def _with_rates(queryset: QuerySet) -> QuerySet:
@@ -260,7 +232,7 @@ def ward_branches(ward: Ward, period: Period) -> list[dict]:
             _offers_in(period)
             .filter(package__ward=ward, branch__in=[c.branch_id for c in coverage])
             .values("branch_id")
-            .annotate(**_offer_counts())
+            .annotate(**ward_offer_counts())
         )
     }
     empty = {"sent": 0, "counted": 0, "responded": 0, "made": 0}
@@ -288,7 +260,7 @@ def cleanse_candidates(period: Period, *, district: str = "") -> QuerySet:
             ward_name=F("package__ward__name"),
             district=F("package__ward__district"),
         )
-        .annotate(**_offer_counts())
+        .annotate(**ward_offer_counts())
         .filter(counted__gte=CLEANSE_MIN_OFFERS)
     )
     return (

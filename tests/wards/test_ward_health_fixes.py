@@ -91,8 +91,9 @@ def test_W5_the_kept_figures_are_what_the_offers_count(market, branch_a1):  # no
     the default period and for a period of one day."""
     from django.db.models import F
 
+    from brokerage.counts import ward_offer_counts
     from brokerage.models import Offer
-    from brokerage.ward_health import Period, _offer_counts, _offers_in
+    from brokerage.ward_health import Period, _offers_in
     from tests.wards.test_ward_health import _challenge
 
     _challenge(
@@ -106,7 +107,7 @@ def test_W5_the_kept_figures_are_what_the_offers_count(market, branch_a1):  # no
             row["ward"]: tuple(row[n] for n in names)
             for row in _offers_in(chosen)
             .values(ward=F("package__ward_id"))
-            .annotate(**_offer_counts())
+            .annotate(**ward_offer_counts())
             .order_by()
         }
         kept = {w.pk: tuple(getattr(w, n) for n in names) for w in ward_health(chosen)}
@@ -115,7 +116,7 @@ def test_W5_the_kept_figures_are_what_the_offers_count(market, branch_a1):  # no
             row["district"]: tuple(row[n] for n in names)
             for row in _offers_in(chosen)
             .values(district=F("package__ward__district"))
-            .annotate(**_offer_counts())
+            .annotate(**ward_offer_counts())
             .order_by()
         }
         assert {
