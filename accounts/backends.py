@@ -19,7 +19,9 @@ class ModelBackend(backends.ModelBackend):
     def get_user(self, user_id):
         user = super().get_user(user_id)
         if user is not None and user.branch_id is not None:
-            branch = Branch.objects.select_related("provider").filter(pk=user.branch_id).first()
+            # By its key: one row or none, so no ORDER BY (`first()` sorts by the names).
+            found = Branch.objects.select_related("provider").filter(pk=user.branch_id)
+            branch = next(iter(found), None)
             if branch is not None:
                 user.branch = branch
                 if user.provider_id == branch.provider_id:

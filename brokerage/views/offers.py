@@ -43,10 +43,9 @@ from .common import (
     _mark_deadlines,
 )
 from .rows import (
-    HISTORY_ROW,
-    OFFER_ROW,
     answered_table_rows,
     history_table_rows,
+    offer_row,
     waiting_table_rows,
 )
 
@@ -81,9 +80,14 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
             "in_batches": waiting_rows.filter(batch__isnull=False),
         }
     )
-    waiting = _page(waiting_rows, counts["waiting"], request.GET.get("page"))
-    answered = _page(answered_rows, counts["answered"], request.GET.get("answered_page"))
     columns = _columns(request.user)
+    show_branch = columns["show_branch"]
+    waiting = _page(
+        waiting_rows, counts["waiting"], request.GET.get("page"), show_branch=show_branch
+    )
+    answered = _page(
+        answered_rows, counts["answered"], request.GET.get("answered_page"), show_branch=show_branch
+    )
     for rows, page in ((waiting_table_rows, waiting), (answered_table_rows, answered)):
         page.object_list = rows(
             page.object_list, show_branch=columns["show_branch"], now=now, warning=warning
@@ -122,10 +126,10 @@ def _columns(user) -> dict[str, bool]:
     return {"show_branch": not user.branch, "show_provider": user.is_council}
 
 
-def _page(rows, count: int, number):
-    """A page of `rows` (read as `OFFER_ROW`) whose bounded count is already known (one query
+def _page(rows, count: int, number, *, show_branch: bool):
+    """A page of `rows` (read as `offer_row`) whose bounded count is already known (one query
     gives the inbox's)."""
-    paginator = BoundedPaginator(rows, PAGE_SIZE, values=OFFER_ROW)
+    paginator = BoundedPaginator(rows, PAGE_SIZE, values=offer_row(show_branch=show_branch))
     paginator.count = count
     return paginator.get_page(number)
 
@@ -204,9 +208,9 @@ def offer_history(request: HttpRequest) -> HttpResponse:
     problem = _filter_problem(filterset)
     # Never a count of every offer (issue 13): one row more than the page tells whether another
     # follows, and the count stops past COUNT_CAP ("More than 1,000 offers"); the CSV has them all.
-    paginator = BoundedPaginator(filterset.qs, PAGE_SIZE, values=HISTORY_ROW)
-    page = paginator.get_page(request.GET.get("page"))
     columns = _columns(request.user)
+    paginator = BoundedPaginator(filterset.qs, PAGE_SIZE, values=offer_row(**columns))
+    page = paginator.get_page(request.GET.get("page"))
     page.object_list = history_table_rows(
         page.object_list,
         show_branch=columns["show_branch"],

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db import IntegrityError
@@ -57,26 +59,23 @@ def package_list(request: HttpRequest) -> HttpResponse:
     visible = Package.objects.visible_to(request.user)
     packages = visible.select_related("ward").order_by("-created_at", "-id")
     filterset = PackageFilter(request.GET, queryset=packages)
+
     # Paginate first, then count offers for the page's packages only (issue 13): annotating every
     # package before paginating grouped the whole offers table on each view. The page reads one row
     # more than it shows; the pager and the status links count at most COUNT_CAP + 1 packages each.
-    # The status links' counts are the same for every council user (they see every package):
-    # worked out once a change (`core.changes.kept`), not once a view. The list's own count, which
-    # follows the filters, is asked with them when they are worked out, else on its own.
-    shown = {}
-
+    # The status links' counts and the list's own (`shown`, which follows the filters) are the
+    # same for every council user (they see every package): worked out once a change for each
+    # set of filters (`core.changes.kept`), not once a view.
     def worked_out() -> dict[str, int]:
-        counts = package_status_counts(visible, filterset.qs)
-        shown["count"] = counts.pop("shown")
-        return counts
+        return package_status_counts(visible, filterset.qs)
 
     if request.user.is_council:
-        counts = changes.kept("package-status-counts", worked_out, STATUS_COUNTS_SECONDS)
+        key = f"package-status-counts:{_filters_key(request)}"
+        counts = dict(changes.kept(key, worked_out, STATUS_COUNTS_SECONDS))
     else:
         counts = worked_out()
     paginator = BoundedPaginator(filterset.qs, PAGE_SIZE, values=PACKAGE_ROW)
-    if shown:
-        paginator.count = shown["count"]
+    paginator.count = counts.pop("shown")
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = package_table_rows(with_offer_counts(page.object_list))
     status_counts = [(s.value, s.label, shown_count(counts[s.value])) for s in PackageStatus]
@@ -92,6 +91,12 @@ def package_list(request: HttpRequest) -> HttpResponse:
             "can_act": may_act_on_packages(request.user),
         },
     )
+
+
+def _filters_key(request: HttpRequest) -> str:
+    """The list's filters as a short key: every parameter but the page, in a fixed order."""
+    query = sorted((name, values) for name, values in request.GET.lists() if name != "page")
+    return hashlib.sha256(urlencode(query, doseq=True).encode()).hexdigest()[:32]
 
 
 @navigators_only

@@ -34,8 +34,8 @@ from .common import time_left
 SERVICE_LEVELS = dict(ServiceLevel.choices)
 REASONS = dict(DeclineReason.choices)
 
-# What an offer's row shows, through its package, ward and branch; the history adds the provider
-# (`HISTORY_ROW`), which it shows the council.
+# What an offer's row shows, through its package and ward; `offer_row` adds the branch and the
+# provider where a list shows them.
 OFFER_ROW = (
     "id",
     "urgent",
@@ -52,9 +52,19 @@ OFFER_ROW = (
     "package__hours_per_week",
     "package__ward__name",
     "package__ward__code",
-    "branch__name",
 )
-HISTORY_ROW = (*OFFER_ROW, "provider__name")
+
+
+def offer_row(*, show_branch: bool, show_provider: bool = False) -> tuple[str, ...]:
+    """The values an offer list reads: `OFFER_ROW`, the branch's name where the list shows a
+    branch column, and the provider's with it where the council's history shows it beneath. A
+    branch's own lists show neither and join neither (issue 13: two joins fewer to plan)."""
+    return (
+        *OFFER_ROW,
+        *(("branch__name",) if show_branch else ()),
+        *(("provider__name",) if show_branch and show_provider else ()),
+    )
+
 
 PACKAGE_ROW = (
     "id",
@@ -117,7 +127,7 @@ NOTHING = mark_safe("")  # noqa: S308 - an empty cell part, passed through as it
 def waiting_table_rows(
     offers: Iterable[dict], *, show_branch: bool, now: datetime, warning: int
 ) -> list[SafeString]:
-    """The inbox's offers waiting for an answer (values of `OFFER_ROW`), each as its table row
+    """The inbox's offers waiting for an answer (values of `offer_row`), each as its table row
     (`<tr>`): the offer's link, its deadline with the time left at `now` ("Deadline soon" under
     `warning` seconds), its place and its hours a week; the branch column only with
     `show_branch`. One `row_html` a row, which escapes every value."""
@@ -143,7 +153,7 @@ def waiting_table_rows(
 def answered_table_rows(
     offers: Iterable[dict], *, show_branch: bool, now: datetime, warning: int
 ) -> list[SafeString]:
-    """The inbox's answered offers not yet awarded (values of `OFFER_ROW`), each as its table row
+    """The inbox's answered offers not yet awarded (values of `offer_row`), each as its table row
     (`<tr>`): as `waiting_table_rows`, with the answer, the start offered and the outcome in place
     of the hours, and the deadline only while it can still be answered (else that the council
     decides). One `row_html` a row, which escapes every value."""
@@ -174,7 +184,7 @@ def answered_table_rows(
 def history_table_rows(
     offers: Iterable[dict], *, show_branch: bool, show_provider: bool = False
 ) -> list[SafeString]:
-    """Each offer of the history (values of `HISTORY_ROW`) as its table row (`<tr>`): the
+    """Each offer of the history (values of `offer_row`) as its table row (`<tr>`): the
     package's link, its place, service level and hours, the day it was sent, the answer with the
     start offered or the reason beneath, and the outcome; the branch column only with
     `show_branch`, the provider beneath the branch with `show_provider` too (the council's).
@@ -220,7 +230,7 @@ def _offer_cells(
     service level, its branch cell: '' without `show_branch`, the provider beneath with
     `show_provider`). The link's route is reversed, and each branch cell made, once a list."""
     offer_link = link_for("brokerage:offer")
-    branch_cell = cache(_branch_cell) if show_branch else lambda *_: NOTHING
+    branch_cell = cache(_branch_cell)
     for o in offers:
         yield (
             o,
@@ -228,7 +238,9 @@ def _offer_cells(
             esc(o["package__ward__name"]),
             esc(district_of(o["package__postcode"])),
             esc(_label(SERVICE_LEVELS, o["package__service_level"])),
-            branch_cell(o["branch__name"], o.get("provider__name", ""), show_provider),
+            branch_cell(o["branch__name"], o.get("provider__name", ""), show_provider)
+            if show_branch
+            else NOTHING,
         )
 
 
