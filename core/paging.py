@@ -18,12 +18,15 @@ from functools import cached_property
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import IntegerField, QuerySet
+from django.db.models.expressions import RawSQL
 
 # Past this many rows a list says "more than 1,000" (the API's `count` turns to an estimate at the
 # same point, `core.api.EstimatedCountPagination.exact_up_to`): 20 pages of 50, past which one
 # filters or downloads the CSV rather than pages on.
 COUNT_CAP = 1_000
+# The name a page's rows carry their list's bounded count under (`BoundedPaginator._read`).
+COUNTED = "bounded_count_"
 
 
 class BoundedPaginator(Paginator):
@@ -81,13 +84,39 @@ class BoundedPaginator(Paginator):
         if given is not None and given <= self.cap and bottom >= given:
             rows = []  # nothing there: no need to ask
         else:
-            rows = self.object_list[bottom : bottom + self.per_page + 1]
-            rows = list(rows.values(*self.values) if self.values else rows)
+            rows = self._read(bottom, given is None)
         more = len(rows) > self.per_page
         rows = rows[: self.per_page]
         if not rows and number > 1:
             raise EmptyPage("That page contains no results")
         return BoundedPage(rows, number, self, more)
+
+    def _read(self, bottom: int, count_too: bool) -> list:
+        """The rows from `bottom`, one more than a page. With `values`, and `count_too` (the
+        count not yet known), the page's query asks the bounded count as well, a subquery every
+        row carries (one round trip fewer): the count is then known when any row came back, or
+        when page 1 came back empty (0)."""
+        window = slice(bottom, bottom + self.per_page + 1)
+        if not self.values:
+            return list(self.object_list[window])
+        if not (count_too and isinstance(self.object_list, QuerySet)):
+            return list(self.object_list[window].values(*self.values))
+        try:
+            sql, params = _bounded_count_sql(self.object_list, self.cap)
+        except EmptyResultSet:
+            self.count = 0
+            return []
+        counted = RawSQL(sql, params, output_field=IntegerField())  # noqa: S611 - the ORM's SQL
+        rows = list(
+            self.object_list.annotate(**{COUNTED: counted})[window].values(*self.values, COUNTED)
+        )
+        if rows:
+            self.count = rows[0][COUNTED]
+            for row in rows:
+                del row[COUNTED]
+        elif bottom == 0:
+            self.count = 0
+        return rows
 
     def get_page(self, number) -> BoundedPage:
         try:
@@ -148,11 +177,10 @@ def bounded_counts(querysets: dict[str, QuerySet], cap: int | None = None) -> di
         if queryset.query.is_empty():
             continue
         try:
-            sql, more = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+            sql, more = _bounded_count_sql(queryset, cap)
         except EmptyResultSet:
             continue
-        # The ORM's own SQL for the queryset, its values passed as parameters.
-        parts.append((name, f"(SELECT COUNT(*) FROM ({sql}) AS bounded)"))  # noqa: S608
+        parts.append((name, f"({sql})"))
         params.extend(more)
         db = queryset.db
     if parts:
@@ -160,6 +188,14 @@ def bounded_counts(querysets: dict[str, QuerySet], cap: int | None = None) -> di
             cursor.execute("SELECT " + ", ".join(sql for _, sql in parts), params)
             counts.update(zip((name for name, _ in parts), cursor.fetchone(), strict=True))
     return counts
+
+
+def _bounded_count_sql(queryset: QuerySet, cap: int) -> tuple[str, tuple]:
+    """The SQL counting `queryset`'s rows up to `cap` + 1 (it reads at most that many keys):
+    the ORM's own SQL for the queryset, its values passed as parameters. Raises EmptyResultSet
+    for a filter that can match nothing."""
+    sql, params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+    return f"SELECT COUNT(*) FROM ({sql}) AS bounded", params  # noqa: S608
 
 
 def shown_count(n: int, cap: int | None = None) -> str:

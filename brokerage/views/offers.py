@@ -64,7 +64,8 @@ def _branch_choices(user) -> list[Branch]:
 def offer_inbox(request: HttpRequest) -> HttpResponse:
     """Offers still open: awaiting an answer first (soonest deadline first), then answered ones."""
     now = timezone.now()
-    filterset = OfferFilter(request.GET, queryset=offer_list_queryset(request.user))
+    # No parameters at all: unbound, so nothing is validated or filtered (`_history_filter`).
+    filterset = OfferFilter(request.GET or None, queryset=offer_list_queryset(request.user))
     open_offers = open_offers_of(filterset.qs, request.user)
     warning = PortalSettings.load().deadline_warning_hours * 3600
     # Each list a page at a time (issue 13): a branch with thousands of open offers gets the first
@@ -192,12 +193,16 @@ def _respond(request: HttpRequest, offer: Offer, form: RespondForm) -> str:
 
 
 def _history_filter(request: HttpRequest, *, rows=offer_list_queryset) -> OfferFilter:
-    return OfferFilter(request.GET, queryset=rows(request.user).order_by("-sent_at", "-id"))
+    """The history's filters; with no parameters at all unbound (issue 13: a FilterSet bound to
+    nothing still builds and validates its form, about a millisecond a view, to filter nothing)."""
+    return OfferFilter(request.GET or None, queryset=rows(request.user).order_by("-sent_at", "-id"))
 
 
 def _filter_problem(filterset: OfferFilter) -> str:
     """The filters that could not be read ('' if none): `sent_after: Give a UTC offset …`. An
     unreadable filter is left out of the query, and said so rather than silently ignored."""
+    if not filterset.is_bound:
+        return ""
     return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items())
 
 

@@ -58,7 +58,8 @@ STATUS_COUNTS_SECONDS = 60
 def package_list(request: HttpRequest) -> HttpResponse:
     visible = Package.objects.visible_to(request.user)
     packages = visible.select_related("ward").order_by("-created_at", "-id")
-    filterset = PackageFilter(request.GET, queryset=packages)
+    # No parameters at all: unbound, so nothing is validated or filtered (the history's too).
+    filterset = PackageFilter(request.GET or None, queryset=packages)
 
     # Paginate first, then count offers for the page's packages only (issue 13): annotating every
     # package before paginating grouped the whole offers table on each view. The page reads one row

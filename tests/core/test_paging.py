@@ -4,6 +4,8 @@ whatever the number of pages."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -82,13 +84,52 @@ def test_a_page_read_as_values_counts_the_keys_without_their_joins():
         BranchFactory(provider=provider, ref=f"B{i:02d}")
     rows = Branch.objects.filter(provider=provider).order_by("ref")
     paginator = BoundedPaginator(rows, 5, values=("ref", "provider__name"))
-    page = paginator.get_page(2)
+    with CaptureQueriesContext(connection) as ctx:
+        page = paginator.get_page(2)
+        assert paginator.count == 12
     assert list(page) == [
         {"ref": f"B{i:02d}", "provider__name": "Amber Homecare"} for i in range(5, 10)
     ]
+    # One query: the page's, asking the bounded count too, of the keys alone (no join).
+    [sql] = [q["sql"] for q in ctx.captured_queries]
+    assert "JOIN" in sql
+    counted = re.search(r"\(SELECT COUNT\(\*\) FROM \((.*?)\) AS bounded\)", sql).group(1)
+    assert "JOIN" not in counted and "LIMIT 1001" in counted
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("number", "count", "rows", "queries"),
+    [
+        (1, 12, 5, 1),  # the count with the page
+        (3, 12, 2, 1),  # the last page: its rows carry it too
+        (9, 12, 2, 3),  # past the end: no row carries it, so it is asked, then the last page read
+    ],
+)
+def test_a_values_page_knows_its_count_from_its_own_rows(number, count, rows, queries):
+    provider = ProviderFactory(name="Amber Homecare")
+    for i in range(12):
+        BranchFactory(provider=provider, ref=f"B{i:02d}")
+    paginator = BoundedPaginator(
+        Branch.objects.filter(provider=provider).order_by("ref"), 5, values=("ref",)
+    )
     with CaptureQueriesContext(connection) as ctx:
-        assert paginator.count == 12
-    assert "JOIN" not in ctx.captured_queries[0]["sql"]
+        page = paginator.get_page(number)
+        assert paginator.count == count and len(page) == rows
+    assert len(ctx) == queries
+    assert all(set(row) == {"ref"} for row in page)  # the count is not left in a row
+
+
+@pytest.mark.django_db
+def test_an_empty_values_list_counts_0_with_its_first_page():
+    paginator = BoundedPaginator(Branch.objects.filter(ref="none"), 5, values=("ref",))
+    with CaptureQueriesContext(connection) as ctx:
+        assert list(paginator.get_page(1)) == [] and paginator.count == 0
+    assert len(ctx) == 1
+    nothing = BoundedPaginator(Branch.objects.filter(pk__in=[]), 5, values=("ref",))
+    with CaptureQueriesContext(connection) as ctx:
+        assert list(nothing.get_page(1)) == [] and nothing.count == 0
+    assert len(ctx) == 0
 
 
 @pytest.mark.django_db
@@ -107,3 +148,42 @@ def test_bounded_counts_are_one_query_each_bounded(monkeypatch):
     assert counts == {"preston": 5, "chorley": 2, "none": 0}  # 6 Preston wards: past the cap
     assert len(ctx) == 1
     assert bounded_counts({"none": Ward.objects.none()}) == {"none": 0}
+
+
+# --- The pager's and the filters' markup, each written in one pass (issue 13) -----------------
+
+
+def render(source: str, **context) -> str:
+    from django.template import Context, Template
+
+    return Template("{% load portal_paging %}" + source).render(Context(context))
+
+
+def test_page_query_keeps_every_other_parameter_quoted_once_a_pager():
+    from django.test import RequestFactory
+
+    request = RequestFactory().get(
+        "/offers/", {"ward": "E05 & <x>", "outcome": ["open", "awarded"], "page": "3"}
+    )
+    assert render("{% page_query as q %}{{ q }}", request=request) == (
+        "?ward=E05%20%26%20%3Cx%3E&amp;outcome=open&amp;outcome=awarded&amp;page="
+    )
+    # A second list on one page keeps the first's page and drops its own.
+    assert render('{% page_query "answered_page" as q %}{{ q }}', request=request) == (
+        "?ward=E05%20%26%20%3Cx%3E&amp;outcome=open&amp;outcome=awarded&amp;page=3&amp;answered_page="
+    )
+
+
+def test_filter_select_escapes_and_selects_the_current_choice():
+    html = render(
+        "{% filter_select 'outcome' label choices current %}",
+        label="Outcome <now>",
+        choices=[("open", "Open"), ("a&b", "<b>Both</b>")],
+        current="a&b",
+    )
+    assert '<label class="govuk-label" for="outcome">Outcome &lt;now&gt;</label>' in html
+    assert '<select class="govuk-select" id="outcome" name="outcome">' in html
+    assert '<option value="">Any</option>' in html
+    assert '<option value="open">Open</option>' in html
+    assert '<option value="a&amp;b" selected>&lt;b&gt;Both&lt;/b&gt;</option>' in html
+    assert "<b>" not in html
