@@ -408,6 +408,32 @@ def test_a_rolling_window_ending_now_takes_today_from_its_kept_rows(make_offer, 
     assert [(r.offers, r.responded) for r in provider_rates(window)] == [(3, 2)]
 
 
+def test_a_rolling_window_sums_its_kept_rows_by_provider_then_names_them(
+    make_offer, branch_a1, branch_b1
+):
+    """Issue 13, goal 1: a rolling window's kept rows (tens of thousands in a national market) are
+    summed by the provider's key alone, and only the sums are joined to the providers' reference
+    and name: grouped by the names too, they were joined and sorted by text first (at 2M offers
+    45,000 rows sorted on disk, 121 -> 58 ms). Each row still names its provider."""
+    now = at(2026, 8, 1, 12)
+    make_offer(branch_a1, at(2026, 6, 4, 9), "offer_made")
+    make_offer(branch_a1, at(2026, 7, 14, 9), "no_response")
+    make_offer(branch_b1, at(2026, 7, 20, 9), "unable_to_accept")
+    window = RateWindow.rolling(now)
+    with CaptureQueriesContext(connection) as read:
+        rows = provider_rates(window, row_medians=False)
+    [kept] = [q["sql"] for q in read.captured_queries if "brokerage_responsecount" in q["sql"]]
+    # The providers are read once, after the grouping (not inside it, where the join came first).
+    assert kept.count("providers_provider") == 1
+    assert kept.index("GROUP BY") < kept.index("providers_provider")
+    named = {(r.provider.ref, r.provider.name): (r.offers, r.responded) for r in rows}
+    assert named == {
+        (branch_a1.provider.ref, branch_a1.provider.name): (2, 1),
+        (branch_b1.provider.ref, branch_b1.provider.name): (1, 1),
+    }
+    assert figures(rows) == figures(provider_rates(window, offers=Offer.objects.all()))
+
+
 def test_rebuild_restores_open_quarters_and_leaves_closed_ones(make_offer, branch_a1):
     """Counts wiped behind the portal's back come back from the offers for every quarter not
     closed (ended more than 35 days before --as-of); a closed quarter keeps its counts, even when
