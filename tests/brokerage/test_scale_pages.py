@@ -369,3 +369,22 @@ def test_newest_offers_first_read_51_rows_when_a_day_shares_one_sent_at(api_as, 
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "offer_sent_newest" in plan
     assert "Sort Key: brokerage_offer.sent_at" not in plan
+
+
+@pytest.mark.postgres
+def test_a_later_round_filter_reads_its_partial_index_not_every_offer(market, ward):
+    """L4's later rounds are rare: `?round=2` newest first (the council's history and offers API)
+    reads the partial index of later-round offers (offer_later_rounds_newest) rather than walking
+    every offer newest first for a page (0.27 s at 2M offers; 15 ms with it)."""
+    from brokerage.filters import OfferFilter
+    from brokerage.models import Offer
+
+    add_packages(ward, 2)
+    rows = OfferFilter({"round": "2"}, queryset=Offer.objects.order_by("-sent_at", "-id")).qs
+    # A few rows make any plan cheap: price out reading them all and sorting them, as a
+    # national market does, and PostgreSQL picks among the indexes that give the order.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off")
+        plan = rows[:51].explain()
+        cursor.execute("SET LOCAL enable_seqscan = on; SET LOCAL enable_sort = on")
+    assert "offer_later_rounds_newest" in plan, plan
