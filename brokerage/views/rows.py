@@ -259,28 +259,36 @@ def _inbox_cells(
     whether it can still be answered: open, its deadline ahead). Flat, as the rows take them: a
     tuple less to make a row."""
     batch_link, zone = link_for("brokerage:batch"), timezone.get_current_timezone()
+
+    @cache
+    def deadline(moment: datetime, is_open: bool) -> tuple[SafeString, bool]:
+        """The deadline's cell and whether it can still be answered, once a deadline a list: a
+        day's distribution gives its offers one deadline (two with urgent ones)."""
+        remaining = (moment - now).total_seconds()
+        cell = deadline_html(
+            moment.astimezone(zone),
+            is_open=is_open,
+            left=time_left(moment, now),
+            soon=0 < remaining < warning,
+            day=day,
+        )
+        return cell, is_open and remaining > 0
+
     for o, link, ward, district, level, branch in _offer_cells(
         offers, show_branch=show_branch, show_provider=False, esc=esc
     ):
         batch = o["batch_id"]
-        remaining = (o["deadline"] - now).total_seconds()
-        is_open = o["outcome"] == "open"
+        cell, answerable = deadline(o["deadline"], o["outcome"] == "open")
         yield (
             o,
             link,
             row_html(BATCH, batch_link(batch), batch, link[1]) if batch else NOTHING,
-            deadline_html(
-                o["deadline"].astimezone(zone),
-                is_open=is_open,
-                left=time_left(o["deadline"], now),
-                soon=0 < remaining < warning,
-                day=day,
-            ),
+            cell,
             ward,
             district,
             level,
             branch,
-            is_open and remaining > 0,
+            answerable,
         )
 
 

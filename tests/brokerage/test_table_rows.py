@@ -208,3 +208,29 @@ def test_the_pages_escape_what_users_typed(client, nina, alice, carl, market, wa
             page = client.get(reverse(name)).content.decode()
             assert f"PKG-{ESCAPED}" in page and f"Ward {ESCAPED}" in page and SCRIPT not in page
             assert f"Branch {ESCAPED}" in page  # the council's branch column; alice's header
+
+
+def test_a_list_writes_each_deadline_once_and_every_row_its_own_answerability(monkeypatch):
+    """Issue 13: a day's distribution gives its offers one deadline, so a list writes each
+    deadline's cell once and gives it to every row with that deadline; the rows are the same as
+    writing each alone, an answered open offer past its deadline still says the council decides."""
+    from brokerage.views import rows as rows_module
+
+    later = NOW + timedelta(hours=30)
+    offers = [
+        offer(id=1, deadline=NOW + timedelta(hours=3)),
+        offer(id=2, deadline=NOW + timedelta(hours=3)),
+        offer(id=3, deadline=later),
+        offer(id=4, deadline=NOW - timedelta(hours=1), placement_response="offer_made"),
+    ]
+    alone = [answered_table_rows([o], show_branch=False, now=NOW, warning=6 * 3600) for o in offers]
+    written = []
+    real = rows_module.deadline_html
+    monkeypatch.setattr(
+        rows_module, "deadline_html", lambda *a, **k: written.append(a[0]) or real(*a, **k)
+    )
+    together = answered_table_rows(offers, show_branch=False, now=NOW, warning=6 * 3600)
+    assert together == [row for [row] in alone]
+    assert len(written) == 3  # three deadlines among four offers
+    assert "3 hours left" in together[0] and "1 day 6 hours left" in together[2]
+    assert "waiting for the council" in together[3]
