@@ -38,24 +38,14 @@ class BoundedPaginator(Paginator):
 
     With `values`, a queryset's page is read as dicts of those fields (`QuerySet.values`), for a
     list that shows a few fields of many rows; the count still reads the list's keys alone (the
-    joins those fields need would otherwise stay in it). With `also_count` too, a page that
-    asks its count asks those querysets' bounded counts with it (`other_counts`: None when no
-    row came back to carry them), for a page that shows other lists' counts beside its own."""
+    joins those fields need would otherwise stay in it)."""
 
     def __init__(
-        self,
-        object_list,
-        per_page: int,
-        cap: int | None = None,
-        *,
-        values: Sequence[str] = (),
-        also_count: dict[str, QuerySet] | None = None,
+        self, object_list, per_page: int, cap: int | None = None, *, values: Sequence[str] = ()
     ) -> None:
         super().__init__(object_list, per_page)
         self.cap = COUNT_CAP if cap is None else cap
         self.values = tuple(values)
-        self.also_count = also_count or {}
-        self.other_counts: dict[str, int] | None = None
 
     @cached_property
     def count(self) -> int:
@@ -111,32 +101,21 @@ class BoundedPaginator(Paginator):
             return list(self.object_list[window])
         if not (count_too and isinstance(self.object_list, QuerySet)):
             return list(self.object_list[window].values(*self.values))
-        counts = {COUNTED: self.object_list} | {
-            f"{COUNTED}{name}": rows for name, rows in self.also_count.items()
-        }
-        counted, known = {}, {}
-        for name, rows in counts.items():
-            try:
-                sql, params = _bounded_count_sql(rows, self.cap)
-            except EmptyResultSet:
-                known[name] = 0  # a filter that can match nothing: 0 without asking
-                continue
-            counted[name] = RawSQL(sql, params, output_field=IntegerField())  # noqa: S611
-        if COUNTED in known:  # the list itself can match nothing
+        try:
+            sql, params = _bounded_count_sql(self.object_list, self.cap)
+        except EmptyResultSet:
             self.count = 0
             return []
-        rows = list(self.object_list.annotate(**counted)[window].values(*self.values, *counted))
+        counted = RawSQL(sql, params, output_field=IntegerField())  # noqa: S611 - the ORM's SQL
+        rows = list(
+            self.object_list.annotate(**{COUNTED: counted})[window].values(*self.values, COUNTED)
+        )
         if rows:
-            known |= {name: rows[0][name] for name in counted}
+            self.count = rows[0][COUNTED]
             for row in rows:
-                for name in counted:
-                    del row[name]
+                del row[COUNTED]
         elif bottom == 0:
-            known[COUNTED] = 0
-        if COUNTED in known:
-            self.count = known[COUNTED]
-        if len(known) == len(counts):
-            self.other_counts = {name: known[f"{COUNTED}{name}"] for name in self.also_count}
+            self.count = 0
         return rows
 
     def get_page(self, number) -> BoundedPage:

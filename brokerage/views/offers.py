@@ -69,23 +69,23 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
     open_offers = open_offers_of(filterset.qs, request.user)
     warning = PortalSettings.load().deadline_warning_hours * 3600
     # Each list a page at a time (issue 13): a branch with thousands of open offers gets the first
-    # PAGE_SIZE of each. The counts are bounded (at most COUNT_CAP + 1 offers each), so the
-    # council's inbox of every open offer in the market counts no more than a branch's; they are
-    # asked in the waiting page's own query, or in one of their own when no waiting row came back
-    # to carry them.
+    # PAGE_SIZE of each. The counts are bounded (at most COUNT_CAP + 1 offers each, in one query),
+    # so the council's inbox of every open offer in the market counts no more than a branch's.
     waiting_rows = open_offers.filter(placement_response__isnull=True, deadline__gt=now)
     answered_rows = open_offers.filter(placement_response__in=ANSWERS)
-    others = {
-        "answered": answered_rows,
-        "soon": waiting_rows.filter(deadline__lt=now + timedelta(seconds=warning)),
-        "in_batches": waiting_rows.filter(batch__isnull=False),
-    }
+    counts = bounded_counts(
+        {
+            "waiting": waiting_rows,
+            "answered": answered_rows,
+            "soon": waiting_rows.filter(deadline__lt=now + timedelta(seconds=warning)),
+            "in_batches": waiting_rows.filter(batch__isnull=False),
+        }
+    )
     columns = _columns(request.user)
     show_branch = columns["show_branch"]
-    waiting = BoundedPaginator(
-        waiting_rows, PAGE_SIZE, values=offer_row(show_branch=show_branch), also_count=others
-    ).get_page(request.GET.get("page"))
-    counts = waiting.paginator.other_counts or bounded_counts(others)
+    waiting = _page(
+        waiting_rows, counts["waiting"], request.GET.get("page"), show_branch=show_branch
+    )
     answered = _page(
         answered_rows, counts["answered"], request.GET.get("answered_page"), show_branch=show_branch
     )
@@ -128,8 +128,8 @@ def _columns(user) -> dict[str, bool]:
 
 
 def _page(rows, count: int, number, *, show_branch: bool):
-    """A page of `rows` (read as `offer_row`) whose bounded count is already known (the inbox's
-    answered offers, counted with the waiting ones)."""
+    """A page of `rows` (read as `offer_row`) whose bounded count is already known (one query
+    gives the inbox's)."""
     paginator = BoundedPaginator(rows, PAGE_SIZE, values=offer_row(show_branch=show_branch))
     paginator.count = count
     return paginator.get_page(number)

