@@ -90,9 +90,7 @@ def offer_inbox(request: HttpRequest) -> HttpResponse:
         answered_rows, counts["answered"], request.GET.get("answered_page"), show_branch=show_branch
     )
     for rows, page in ((waiting_table_rows, waiting), (answered_table_rows, answered)):
-        page.object_list = rows(
-            page.object_list, show_branch=columns["show_branch"], now=now, warning=warning
-        )
+        page.object_list = rows(page.object_list, show_branch=show_branch, now=now, warning=warning)
     # L4: a reallocation batch's offers are shown together too, one line per batch with its
     # offers waiting (one grouped query over the offers in batches alone, when there are any).
     batches = (
